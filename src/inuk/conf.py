@@ -1,0 +1,76 @@
+"""Typed readers of the environment.
+
+Settings read the environment only through these helpers, so that a bad value
+stops the service at start with a message that names the variable, instead of
+surfacing later as an odd failure. Every variable is listed in ``VARIABLES``,
+which the operations guide is checked against.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+#: Every environment variable the service reads, with a one-line description.
+VARIABLES: dict[str, str] = {}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _declare(name: str, doc: str) -> str | None:
+    VARIABLES[name] = doc
+    return os.environ.get(name)
+
+
+def env_str(name: str, default: str, doc: str) -> str:
+    value = _declare(name, doc)
+    return default if value is None else value
+
+
+def env_bool(name: str, default: bool, doc: str) -> bool:
+    value = _declare(name, doc)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, default: int, doc: str, *, minimum: int | None = None) -> int:
+    value = _declare(name, doc)
+    if value is None:
+        return default
+    try:
+        number = int(value.replace("_", ""))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def env_list(name: str, default: list[str], doc: str) -> list[str]:
+    value = _declare(name, doc)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_secret(name: str, doc: str) -> str | None:
+    """A secret from ``NAME`` or from the file that ``NAME_FILE`` points to."""
+    value = _declare(name, doc)
+    file_name = _declare(f"{name}_FILE", f"file holding {name}")
+    if value is not None and file_name is not None:
+        raise ImproperlyConfigured(f"set {name} or {name}_FILE, not both")
+    if file_name is not None:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_name}: {exc}") from None
+    return value

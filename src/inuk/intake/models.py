@@ -1,0 +1,122 @@
+"""A delivery (leverans) and its receipt (kvittens).
+
+The ``Delivery`` row is the receipt: it exists from the moment a file is
+received, tracks the file through processing, and finally carries the counts
+and the messages. The file itself holds personnummer and is therefore kept,
+encrypted, in the identity vault (``inuk.vault.files``), never here.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def for_organisation(self, organisation) -> DeliveryQuerySet:
+        return self.filter(organisation=organisation)
+
+    def claimable(self, stale_before) -> DeliveryQuerySet:
+        """Waiting deliveries, and those whose worker stopped reporting (crashed)."""
+        return self.filter(
+            Q(status=Delivery.Status.RECEIVED)
+            | Q(status=Delivery.Status.PROCESSING, heartbeat_at__lt=stale_before)
+        )
+
+
+class Delivery(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received, waiting")
+        PROCESSING = "processing", _("Processing")
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
+        REFUSED = "refused", _("Refused")
+
+    FINAL = (Status.APPLIED, Status.REJECTED, Status.REFUSED)
+
+    public_id = models.UUIDField(_("receipt id"), default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="deliveries"
+    )
+    received_at = models.DateTimeField(_("received"), db_index=True)
+    submitted_by = models.CharField(_("submitted by"), max_length=200, blank=True)
+    channel = models.CharField(_("channel"), max_length=20, blank=True)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    checksum = models.CharField(_("SHA-256"), max_length=64)
+    size = models.BigIntegerField(_("size in bytes"))
+    format = models.CharField(_("format"), max_length=10, blank=True)
+    strict = models.BooleanField(_("all or nothing"), default=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED
+    )
+    refusal_code = models.CharField(_("reason code"), max_length=40, blank=True)
+    refusal_sv = models.TextField(_("reason (Swedish)"), blank=True)
+    refusal_en = models.TextField(_("reason (English)"), blank=True)
+
+    claimed_by = models.CharField(max_length=100, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    bytes_read = models.BigIntegerField(default=0)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    persons = models.PositiveIntegerField(_("persons"), default=0)
+    transactions = models.PositiveIntegerField(_("transactions"), default=0)
+    accepted = models.PositiveIntegerField(_("accepted"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    already_known = models.PositiveIntegerField(_("already known"), default=0)
+    warnings = models.PositiveIntegerField(_("warnings"), default=0)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            # The same bytes from the same organisation are one delivery, unless
+            # the first was refused whole: then sending it again is a new try.
+            models.UniqueConstraint(
+                fields=["organisation", "checksum"],
+                condition=~Q(status="refused"),
+                name="delivery_once_per_checksum",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL
+
+    @property
+    def progress(self) -> float | None:
+        """Share of the file read, 0..1, while processing."""
+        if self.status == self.Status.PROCESSING and self.size:
+            return min(1.0, self.bytes_read / self.size)
+        return None
+
+
+class Message(models.Model):
+    """An error (a rejected transaction) or a warning on a receipt."""
+
+    class Severity(models.TextChoices):
+        ERROR = "error", _("Error")
+        WARNING = "warning", _("Warning")
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="messages")
+    severity = models.CharField(max_length=7, choices=Severity.choices)
+    code = models.CharField(max_length=40)
+    field = models.CharField(max_length=40, blank=True)
+    line = models.PositiveIntegerField(null=True, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    value = models.CharField(max_length=120, blank=True, help_text="masked where a personnummer")
+    message_sv = models.TextField()
+    message_en = models.TextField()
+
+    class Meta:
+        ordering = ["delivery", "id"]
+        indexes = [models.Index(fields=["delivery", "severity"])]

@@ -1,0 +1,76 @@
+"""The shipped register of the 290 municipalities, and AF."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib import resources
+from typing import NamedTuple
+
+from inuk.organisations.models import AF_ORGNR
+
+AF_NAME = "Arbetsförmedlingen"
+
+
+class MunicipalityRow(NamedTuple):
+    code: str
+    name: str
+    orgnr: str
+    county_code: str
+    county_name: str
+
+
+@cache
+def municipalities() -> tuple[MunicipalityRow, ...]:
+    text = (
+        resources.files("inuk.organisations")
+        .joinpath("data/kommuner.csv")
+        .read_text(encoding="utf-8")
+    )
+    return tuple(
+        MunicipalityRow(r["kommunkod"], r["kommun"], r["organisationsnummer"], r["lanskod"], r["lan"])
+        for r in csv.DictReader(text.splitlines())
+    )
+
+
+@cache
+def municipality_codes() -> frozenset[str]:
+    return frozenset(row.code for row in municipalities())
+
+
+@cache
+def codes_by_orgnr() -> dict[str, frozenset[str]]:
+    """Which kommunkod each municipal organisation number may deliver for (offline check)."""
+    result: dict[str, set[str]] = {}
+    for row in municipalities():
+        result.setdefault(row.orgnr, set()).add(row.code)
+    return {orgnr: frozenset(codes) for orgnr, codes in result.items()}
+
+
+def load(organisation_model, municipality_model) -> int:
+    """Create or update AF and the municipalities; returns how many rows were written.
+
+    Takes the model classes so that migrations can pass their historical models.
+    Names an administrator changed in the admin are left alone.
+    """
+    written = 0
+    _, created = organisation_model.objects.get_or_create(
+        orgnr=AF_ORGNR, defaults={"name": AF_NAME, "kind": "af"}
+    )
+    written += created
+    for row in municipalities():
+        organisation, created = organisation_model.objects.get_or_create(
+            orgnr=row.orgnr, defaults={"name": f"{row.name} kommun", "kind": "kommun"}
+        )
+        written += created
+        _, created = municipality_model.objects.get_or_create(
+            code=row.code,
+            defaults={
+                "name": row.name,
+                "county_code": row.county_code,
+                "county_name": row.county_name,
+                "organisation": organisation,
+            },
+        )
+        written += created
+    return written

@@ -1,0 +1,238 @@
+"""Settings for INUK.
+
+Zero configuration to start: with no environment at all the service runs on
+SQLite files in a per-user data directory, the statistics database and the
+identity vault apart. Production sets ``INUK_DATABASE_URL`` and
+``INUK_VAULT_DATABASE_URL`` to PostgreSQL databases with separate roles.
+All variables are documented in ``docs/operations.md``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+import platformdirs
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from inuk.conf import env_bool, env_int, env_list, env_secret, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+DATA_DIR = Path(
+    env_str(
+        "INUK_DATA_DIR",
+        platformdirs.user_data_dir("inuk", appauthor=False),
+        "directory for the embedded databases, keys and spool files",
+    )
+).expanduser()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_file(name: str, nbytes: int = 50) -> str:
+    """A secret kept in the data directory, created on first use (embedded default only)."""
+    path = DATA_DIR / name
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(nbytes), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
+DEBUG = env_bool("INUK_DEBUG", False, "show tracebacks in pages; never in production")
+
+SECRET_KEY = env_secret("INUK_SECRET_KEY", "Django's secret key") or _secret_file("secret-key")
+
+ALLOWED_HOSTS = env_list(
+    "INUK_ALLOWED_HOSTS",
+    ["localhost", "127.0.0.1", "[::1]"],
+    "comma-separated host names the service answers to",
+)
+CSRF_TRUSTED_ORIGINS = env_list(
+    "INUK_CSRF_TRUSTED_ORIGINS", [], "comma-separated origins (https://host) trusted for forms"
+)
+
+INSTALLED_APPS = [
+    "inuk.web",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "inuk.organisations",
+    "inuk.codes",
+    "inuk.accounts",
+    "inuk.audit",
+    "inuk.vault",
+    "inuk.intake",
+    "inuk.ledger",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "inuk.urls"
+WSGI_APPLICATION = "inuk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "inuk.web.context_processors.service",
+            ],
+        },
+    },
+]
+
+
+def _database(name: str, default_file: str, doc: str) -> dict:
+    url = env_str(name, f"sqlite:///{DATA_DIR / default_file}", doc)
+    try:
+        config = dj_database_url.parse(url, conn_max_age=0)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets pages read while a delivery is written; IMMEDIATE takes the
+        # write lock at BEGIN so two writers queue instead of deadlocking.
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    elif config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"{name}: only sqlite:// and postgres:// are supported")
+    return config
+
+
+DATABASES = {
+    "default": _database(
+        "INUK_DATABASE_URL", "inuk.sqlite3", "statistics database URL (sqlite:/// or postgres://)"
+    ),
+    "vault": _database(
+        "INUK_VAULT_DATABASE_URL",
+        "vault.sqlite3",
+        "identity vault database URL; must not be the statistics database",
+    ),
+}
+DATABASE_ROUTERS = ["inuk.vault.routers.VaultRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "sv"
+LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Europe/Stockholm"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+SECURE_COOKIES = env_bool(
+    "INUK_SECURE_COOKIES", False, "send cookies over HTTPS only (set true behind TLS)"
+)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("INUK_SESSION_SECONDS", 8 * 3600, "session lifetime", minimum=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if SECURE_COOKIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = None
+
+EMAIL_BACKEND = env_str(
+    "INUK_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend",
+    "Django e-mail backend (smtp in production)",
+)
+DEFAULT_FROM_EMAIL = env_str("INUK_EMAIL_FROM", "inuk@localhost", "sender of the service's mail")
+
+# --- INUK's own settings -----------------------------------------------------
+
+INUK_MAX_DELIVERY_BYTES = env_int(
+    "INUK_MAX_DELIVERY_BYTES", 2 * 1024**3, "largest delivery file accepted, in bytes", minimum=1
+)
+INUK_INLINE_MAX_BYTES = env_int(
+    "INUK_INLINE_MAX_BYTES",
+    256 * 1024,
+    "deliveries up to this size are processed at once, larger ones by a worker",
+    minimum=0,
+)
+INUK_VALIDATOR_REQUIRES_LOGIN = env_bool(
+    "INUK_VALIDATOR_REQUIRES_LOGIN", True, "the validator page requires login (demo: false)"
+)
+INUK_VAULT_KEY = env_secret(
+    "INUK_VAULT_KEY", "the identity vault's keyring (JSON); embedded default: a file in the data dir"
+)
+INUK_AUDIT_KEY = env_secret(
+    "INUK_AUDIT_KEY", "key of the audit log's hash chain; embedded default: a file in the data dir"
+) or _secret_file("audit-key")
+INUK_WORKER_STALE_SECONDS = env_int(
+    "INUK_WORKER_STALE_SECONDS",
+    300,
+    "a delivery whose worker has not reported for this long is taken up again",
+    minimum=10,
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "inuk.logging.RedactPersonnummer"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
+    },
+    "root": {"handlers": ["console"], "level": env_str("INUK_LOG_LEVEL", "INFO", "log level")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,20 @@
+"""Settings for the test suite: the service's own, in a throw-away data directory.
+
+``INUK_DATABASE_URL`` / ``INUK_VAULT_DATABASE_URL`` pointing at PostgreSQL run the
+same suite there (``.ci/run`` does both).
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("INUK_DATA_DIR", tempfile.mkdtemp(prefix="inuk-test-"))
+
+from inuk.settings import *  # noqa: E402, F403
+from inuk.settings import DATA_DIR, DATABASES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+for _alias, _config in DATABASES.items():
+    if _config["ENGINE"] == "django.db.backends.sqlite3":
+        # Files, not memory: worker processes started by tests must see the same data.
+        _config["TEST"] = {"NAME": str(DATA_DIR / f"test-{_alias}.sqlite3")}
