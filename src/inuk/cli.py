@@ -1,13 +1,44 @@
-"""The ``inuk`` command."""
+"""The ``inuk`` command.
+
+``inuk validate`` runs offline: no settings, no database, nothing written.
+Every other command is a Django management command (``inuk demo``, ``inuk
+serve``, ``inuk ingest``, ``inuk worker``, ``inuk audit verify``, ``inuk
+migrate``...); the commands that use the databases create or upgrade their
+schema first, so a fresh machine needs no separate set-up step.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 
+#: Commands that must not touch the databases before they run.
+NO_DATABASE = {
+    "validate", "help", "--help", "-h", "version", "--version", "makemigrations",
+    "check", "compilemessages", "makemessages", "shell", "dbshell", "migrate", "submit",
+    "showmigrations", "sqlmigrate",
+}
+
 
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "validate":
+        from inuk.intake.validate_command import run
+
+        sys.exit(run(args[1:]))
+    if args and args[0] == "manage":
+        args = args[1:]
+    if args and args[0] == "demo":
+        # The demo is for trying the service: the validator page is open to all.
+        os.environ.setdefault("INUK_VALIDATOR_REQUIRES_LOGIN", "false")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inuk.settings")
+    import django
+
+    django.setup()
+    if args and args[0] not in NO_DATABASE and not args[0].startswith("-"):
+        from inuk.schema import ensure_schema
+
+        ensure_schema()
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["inuk", *(sys.argv[1:] if argv is None else argv)])
+    execute_from_command_line(["inuk", *args])

@@ -1,9 +1,9 @@
-from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("konto/", include("django.contrib.auth.urls")),
     path("", include("inuk.web.urls")),
 ]

@@ -1,4 +1,8 @@
-"""The shipped register of the 290 municipalities, and AF."""
+"""The shipped register of the 290 municipalities, and AF.
+
+Plain data, readable without a database or Django settings: the offline
+validator uses it to check kommunkod against the delivering organisation.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from functools import cache
 from importlib import resources
 from typing import NamedTuple
 
-from inuk.organisations.models import AF_ORGNR
-
+# Kept here rather than on the models so that the offline validator (``inuk
+# validate``) can read the register without Django being configured.
+AF_ORGNR = "2021002114"
 AF_NAME = "Arbetsförmedlingen"
 
 

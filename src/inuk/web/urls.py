@@ -5,4 +5,5 @@ from inuk.web import views
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("format/", views.format_page, name="format"),
 ]

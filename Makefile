@@ -1,0 +1,42 @@
+# Chores. `make test` runs every test: on SQLite, then on PostgreSQL.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432
+PYTEST_ARGS ?=
+
+.PHONY: test test-sqlite test-postgres lint typecheck migrations-check bench demo messages
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e ".[test]"
+	touch $@
+
+test: test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.installed
+	INUK_DATABASE_URL= INUK_VAULT_DATABASE_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed
+	INUK_DATABASE_URL=$(PG_URL)/inuk INUK_VAULT_DATABASE_URL=$(PG_URL)/inuk_vault \
+		$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+migrations-check: $(VENV)/.installed
+	INUK_DATA_DIR=$$(mktemp -d) $(VENV)/bin/inuk makemigrations --check --dry-run
+
+bench: $(VENV)/.installed
+	$(PY) bench/validate.py
+	$(PY) bench/ingest.py
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/inuk demo
+
+messages:
+	cd src/inuk && ../../$(VENV)/bin/django-admin makemessages -l sv --no-obsolete && ../../$(VENV)/bin/django-admin compilemessages

@@ -1,0 +1,119 @@
+"""``inuk ingest FILE --org ORGNR``: an administrator receives a file by hand, as an upload would."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from inuk.intake import receipts
+from inuk.intake.identifiers import InvalidIdentifier, parse_orgnr
+from inuk.intake.models import Delivery
+from inuk.intake.receive import Submission, dry_run, receive
+from inuk.organisations.models import Organisation
+
+
+class Command(BaseCommand):
+    help = "Ta emot en leveransfil lokalt. / Receive a delivery file locally."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--org", required=True, help="the delivering organisation's number")
+        parser.add_argument("--format", choices=["xml", "csv", "json"])
+        parser.add_argument("--strict", action="store_true", help="all or nothing")
+        parser.add_argument("--dry-run", action="store_true", help="validate and report, store nothing")
+        parser.add_argument("--json", action="store_true", help="print the receipt as JSON")
+
+    def handle(self, *args, **options):
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"Filen finns inte / No such file: {path}")
+        organisation = self._organisation(options["org"])
+        submission = Submission(
+            organisation=organisation,
+            filename=path.name,
+            format=options["format"],
+            strict=options["strict"],
+            submitted_by="inuk ingest",
+            channel="cli",
+        )
+        with open(path, "rb") as stream:
+            if options["dry_run"]:
+                result = dry_run(stream, submission)
+            else:
+                delivery = self._receive(stream, submission, path.stat().st_size)
+                result = receipts.receipt(delivery)
+        if options["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+        else:
+            self._print(result)
+        if result["status"] in ("refused",) or result["refusal"]:
+            sys.exit(2)
+        if result["counts"]["rejected"] or result["status"] == "rejected":
+            sys.exit(1)
+
+    def _organisation(self, value: str) -> Organisation:
+        try:
+            orgnr = parse_orgnr(value.replace("-", ""))
+        except InvalidIdentifier as exc:
+            raise CommandError(f"Ogiltigt organisationsnummer / Invalid organisation number ({exc.code})") from None
+        try:
+            return Organisation.objects.get(orgnr=orgnr)
+        except Organisation.DoesNotExist:
+            raise CommandError(
+                f"Organisationen {orgnr} är inte registrerad / is not registered"
+            ) from None
+
+    def _receive(self, stream, submission: Submission, size: int) -> Delivery:
+        """Receive and process here, with a progress bar on a terminal."""
+        delivery = receive(stream, submission, process_inline=False)
+        if delivery.is_final:
+            return delivery
+        from inuk.intake.processing import process
+
+        if not sys.stderr.isatty():
+            process(delivery.pk, worker="inuk ingest")
+        else:
+            self._process_with_bar(delivery, size)
+        delivery.refresh_from_db()
+        return delivery
+
+    def _process_with_bar(self, delivery: Delivery, size: int) -> None:
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        from inuk.intake.processing import process
+
+        worker = threading.Thread(target=process, args=(delivery.pk, "inuk ingest"))
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+            TimeRemainingColumn(), transient=True,
+        ) as bar:
+            task = bar.add_task("Tar emot / Receiving", total=size)
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.5)
+                done = Delivery.objects.filter(pk=delivery.pk).values_list("bytes_read", flat=True).first()
+                bar.update(task, completed=done or 0)
+
+    def _print(self, result: dict) -> None:
+        counts = result["counts"]
+        self.stdout.write(f"Kvittens / Receipt: {result['id'] or '(provkörning / dry run)'}")
+        self.stdout.write(f"Status: {result['status']}")
+        if result["refusal"]:
+            refusal = result["refusal"]
+            self.stdout.write(f"{refusal['code']}: {refusal['message_sv']} / {refusal['message_en']}")
+        self.stdout.write(
+            "Personer/persons {persons}  transaktioner/transactions {transactions}  "
+            "godtagna/accepted {accepted}  avvisade/rejected {rejected}  "
+            "redan kända/already known {already_known}  varningar/warnings {warnings}".format(**counts)
+        )
+        for kind in ("errors", "warnings"):
+            for message in result[kind][:50]:
+                where = f"rad/line {message['line']} " if message["line"] else ""
+                self.stdout.write(
+                    f"- {where}{message['path']} {message['code']} {message['value']}: "
+                    f"{message['message_sv']} / {message['message_en']}"
+                )

@@ -1,0 +1,115 @@
+"""The receipt (kvittens) as data: the one shape the API, ``inuk ingest --json`` and pages share."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import TextIO
+
+from inuk.intake.errors import RULES, FileRefused
+from inuk.intake.models import Delivery, Message
+
+#: A receipt lists at most this many errors; all of them are in the CSV download.
+RECEIPT_MESSAGES = 1_000
+
+MESSAGE_FIELDS = ["code", "field", "line", "path", "message_sv", "message_en", "value"]
+
+
+def _counts(**counts: int) -> dict:
+    keys = ("persons", "transactions", "accepted", "rejected", "already_known", "warnings")
+    return {key: counts.get(key, 0) for key in keys}
+
+
+def message_dict(message: Message) -> dict:
+    return {name: getattr(message, name) for name in MESSAGE_FIELDS}
+
+
+def receipt(delivery: Delivery, *, limit: int = RECEIPT_MESSAGES) -> dict:
+    messages = delivery.messages.all()
+    errors = messages.filter(severity=Message.Severity.ERROR)
+    warnings = messages.filter(severity=Message.Severity.WARNING)
+    refusal = None
+    if delivery.status == Delivery.Status.REFUSED:
+        refusal = {
+            "code": delivery.refusal_code,
+            "message_sv": delivery.refusal_sv,
+            "message_en": delivery.refusal_en,
+        }
+    error_count = errors.count()
+    warning_count = warnings.count()
+    return {
+        "id": str(delivery.public_id),
+        "status": delivery.status,
+        "organisation": delivery.organisation.orgnr,
+        "received_at": delivery.received_at.isoformat(),
+        "finished_at": delivery.finished_at.isoformat() if delivery.finished_at else None,
+        "checksum": delivery.checksum,
+        "format": delivery.format,
+        "size": delivery.size,
+        "strict": delivery.strict,
+        "progress": delivery.progress,
+        "refusal": refusal,
+        "counts": _counts(
+            persons=delivery.persons,
+            transactions=delivery.transactions,
+            accepted=delivery.accepted,
+            rejected=delivery.rejected,
+            already_known=delivery.already_known,
+            warnings=delivery.warnings,
+        ),
+        "errors": [message_dict(m) for m in errors[:limit]],
+        "warnings": [message_dict(m) for m in warnings[:limit]],
+        "errors_total": error_count,
+        "warnings_total": warning_count,
+    }
+
+
+def dry_run_receipt(organisation, checksum: str, tally, errors: list[dict]) -> dict:
+    shown = [{k: e[k] for k in MESSAGE_FIELDS} for e in errors[:RECEIPT_MESSAGES]]
+    return {
+        "id": None,
+        "status": "dry_run",
+        "organisation": organisation.orgnr,
+        "checksum": checksum,
+        "refusal": None,
+        "counts": _counts(
+            persons=tally.persons,
+            transactions=tally.transactions,
+            accepted=tally.transactions - tally.rejected,
+            rejected=tally.rejected,
+        ),
+        "errors": shown,
+        "warnings": [],
+        "errors_total": len(errors),
+        "warnings_total": 0,
+    }
+
+
+def refused_receipt(organisation, checksum: str, refusal: FileRefused, *, dry_run: bool) -> dict:
+    rule = RULES[refusal.code]
+    return {
+        "id": None,
+        "status": "dry_run" if dry_run else Delivery.Status.REFUSED,
+        "organisation": organisation.orgnr,
+        "checksum": checksum,
+        "refusal": {"code": refusal.code, "message_sv": rule.sv, "message_en": rule.en},
+        "counts": _counts(),
+        "errors": [refusal.as_problem().as_dict()],
+        "warnings": [],
+        "errors_total": 1,
+        "warnings_total": 0,
+    }
+
+
+def _cell(value) -> str:
+    """A cell that a spreadsheet will show as text, never run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def write_messages_csv(messages: Iterable[Message], out: TextIO) -> None:
+    """All errors and warnings of a receipt, as CSV (UTF-8, ';' like the delivery format)."""
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["severity", *MESSAGE_FIELDS])
+    for message in messages:
+        writer.writerow([message.severity, *(_cell(getattr(message, f)) for f in MESSAGE_FIELDS)])

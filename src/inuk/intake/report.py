@@ -1,0 +1,161 @@
+"""The validation report of one file, as ``inuk validate`` and the validator page show it.
+
+Runs offline: no database, only the shipped municipality register and code list
+(or the ones passed in a ``Context``). The report's shape is published::
+
+    {"valid": bool, "format": "xml"|"csv"|"json"|None,
+     "counts": {"persons": int, "transactions": int, "errors": int},
+     "errors": [{"code", "field", "line", "path", "message_sv", "message_en", "value"}],
+     "truncated": bool}
+
+``errors`` lists at most ``max_errors`` entries; ``counts.errors`` counts them all.
+A refused file (unreadable, not the delivery format) is reported with one error,
+its refusal code, and ``refused: true``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+
+from inuk.intake import formats
+from inuk.intake.errors import FileRefused, Problem
+from inuk.intake.validation import Checked, Context, validate
+
+DEFAULT_MAX_ERRORS = 10_000
+PROGRESS_EVERY = 5_000
+
+ProgressCallback = Callable[[int], None]
+
+
+def default_max_bytes() -> int:
+    if settings.configured:
+        return settings.INUK_MAX_DELIVERY_BYTES
+    return 2 * 1024**3
+
+
+class ReportBuilder:
+    """Collects counts and the first errors of a stream of validated items."""
+
+    def __init__(self, max_errors: int = DEFAULT_MAX_ERRORS) -> None:
+        self.max_errors = max_errors
+        self.format: str | None = None
+        self.persons = 0
+        self.transactions = 0
+        self.error_count = 0
+        self.errors: list[dict] = []
+        self.refused: FileRefused | None = None
+        self._last_person: tuple | None = None
+
+    def _add(self, problem: Problem) -> None:
+        if problem.severity != "error":
+            return
+        self.error_count += 1
+        if len(self.errors) < self.max_errors:
+            self.errors.append(problem.as_dict())
+
+    def _see_person(self, location) -> None:
+        if location is None or location.person is None:
+            return
+        key = (location.kommun, location.person)
+        if key != self._last_person:
+            self._last_person = key
+            self.persons += 1
+
+    def add(self, item: Checked | Problem) -> None:
+        if isinstance(item, Checked):
+            self.transactions += 1
+            self._see_person(item.record.location)
+            for problem in item.problems:
+                self._add(problem)
+        else:
+            self._see_person(item.location)
+            self._add(item)
+
+    def refuse(self, refusal: FileRefused) -> None:
+        self.refused = refusal
+        self.errors = [refusal.as_problem().as_dict()]
+        self.error_count = 1
+
+    def as_dict(self) -> dict:
+        report = {
+            "valid": self.refused is None and self.error_count == 0,
+            "format": self.format,
+            "counts": {
+                "persons": self.persons,
+                "transactions": self.transactions,
+                "errors": self.error_count,
+            },
+            "errors": self.errors,
+            "truncated": self.error_count > len(self.errors),
+        }
+        if self.refused is not None:
+            report["refused"] = True
+        return report
+
+
+def _position(stream: BinaryIO) -> int:
+    """How far into the file the reader has come (it reads ahead a little)."""
+    try:
+        return stream.tell()
+    except (OSError, ValueError):
+        return 0
+
+
+def validate_stream(
+    stream: BinaryIO,
+    *,
+    format: str | None = None,
+    max_bytes: int | None = None,
+    context: Context | None = None,
+    max_errors: int = DEFAULT_MAX_ERRORS,
+    progress: ProgressCallback | None = None,
+) -> dict:
+    """Validate a delivery read from ``stream`` and return its report."""
+    builder = ReportBuilder(max_errors)
+    context = context or Context()
+    try:
+        detected, items = formats.open_delivery(
+            stream, format=format, max_bytes=max_bytes or default_max_bytes()
+        )
+        builder.format = detected
+        for index, item in enumerate(validate(items, context)):
+            builder.add(item)
+            if progress is not None and index % PROGRESS_EVERY == 0:
+                progress(_position(stream))
+        if builder.transactions == 0 and builder.error_count == 0:
+            raise FileRefused("FILE_NO_TRANSACTIONS")
+    except FileRefused as refusal:
+        builder.refuse(refusal)
+    return builder.as_dict()
+
+
+def validate_path(
+    path: Path,
+    format: str | None = None,
+    *,
+    max_bytes: int | None = None,
+    context: Context | None = None,
+    max_errors: int = DEFAULT_MAX_ERRORS,
+    progress: ProgressCallback | None = None,
+) -> dict:
+    """Validate the delivery in the file at ``path``; a file over the limit is refused unread."""
+    limit = max_bytes or default_max_bytes()
+    try:
+        formats.check_size(path, limit)
+    except FileRefused as refusal:
+        builder = ReportBuilder(max_errors)
+        builder.refuse(refusal)
+        return builder.as_dict()
+    with open(path, "rb") as stream:
+        return validate_stream(
+            stream,
+            format=format,
+            max_bytes=limit,
+            context=context,
+            max_errors=max_errors,
+            progress=progress,
+        )
