@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Entry',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('id', models.BigIntegerField(editable=False, primary_key=True, serialize=False)),
                 ('at', models.DateTimeField(verbose_name='when (UTC)')),
                 ('event', models.CharField(db_index=True, max_length=50, verbose_name='event')),
                 ('actor', models.CharField(blank=True, max_length=200, verbose_name='who')),
@@ -22,8 +22,8 @@ class Migration(migrations.Migration):
                 ('target', models.CharField(blank=True, max_length=200, verbose_name='what')),
                 ('remote_addr', models.CharField(blank=True, max_length=64, verbose_name='from where')),
                 ('details', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('previous', models.CharField(max_length=64)),
-                ('digest', models.CharField(max_length=64, unique=True)),
+                ('previous', models.CharField(max_length=64, verbose_name='digest of the entry before')),
+                ('digest', models.CharField(max_length=64, unique=True, verbose_name='digest')),
             ],
             options={
                 'verbose_name': 'audit entry',
