@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)
@@ -15,4 +17,15 @@ class NavItem:
 
 
 def nav_items(request: HttpRequest) -> list[NavItem]:
-    return []
+    items: list[NavItem] = []
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        items.append(NavItem("agreements", _("Agreements"), reverse("organisations:agreements")))
+    if user is not None and user.is_authenticated:
+        from inuk.accounts.scoping import managed_organisations
+
+        if managed_organisations(user).exists():
+            items.append(NavItem("users", _("Users"), reverse("accounts:users")))
+            items.append(NavItem("tokens", _("API tokens"), reverse("accounts:tokens")))
+        items.append(NavItem("profile", _("My account"), reverse("accounts:profile")))
+    return items

@@ -31,8 +31,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if settings.INUK_VALIDATOR_REQUIRES_LOGIN and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     report = None
-    form = ValidateForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = ValidateForm(request.POST, request.FILES) if posted else ValidateForm()
+    if posted and form.is_valid():
         uploaded = form.cleaned_data["file"]
         report = validate_stream(
             uploaded.file,
@@ -43,9 +44,9 @@ def home(request: HttpRequest) -> HttpResponse:
         uploaded.close()
         if wants_json(request):
             return JsonResponse(report, json_dumps_params={"ensure_ascii": False})
-    elif request.method == "POST" and wants_json(request):
+    elif posted and wants_json(request):
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-    status = 400 if request.method == "POST" and not form.is_valid() else 200
+    status = 400 if posted and not form.is_valid() else 200
     return render(
         request, "web/home.html", {"nav": "validate", "form": form, "report": report}, status=status
     )

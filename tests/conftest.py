@@ -1,0 +1,74 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+
+# Playwright's sync API runs an event loop in the test's thread; the tests'
+# own database calls stay synchronous, so Django's async guard is lifted here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="sv-SE", accept_downloads=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def axe_violations(page) -> list[dict]:
+    """Accessibility problems axe-core finds on the page (WCAG 2.1 A and AA rules)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    )
+    return results.response["violations"]
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    """The shipped municipalities, AF and code list, in every test that uses the database.
+
+    Migrations load them once; a test with real transactions empties the
+    tables when it ends, so they are put back for the tests after it.
+    """
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
+    )
+    if not uses_db:
+        return
+    if request.node.get_closest_marker("django_db") is not None:
+        request.getfixturevalue("_django_db_helper")
+    elif "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+    else:
+        request.getfixturevalue("db")
+    from inuk.codes import reference as codes
+    from inuk.codes.models import Code
+    from inuk.organisations import reference as organisations
+    from inuk.organisations.models import Municipality, Organisation
+
+    if Municipality.objects.count() < 290:
+        organisations.load(Organisation, Municipality)
+    if not Code.objects.exists():
+        codes.load(Code)

@@ -1,0 +1,167 @@
+"""Receiving a delivery (SPEC §4), through the same path as every channel."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from inuk.intake import receipts
+from inuk.intake.models import Delivery
+from inuk.intake.receive import Submission, dry_run
+from inuk.ledger.models import Intervention, Result, Transaction
+from inuk.vault.models import FileChunk
+from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
+
+pytestmark = pytest.mark.django_db(databases=["default", "vault"])
+
+ANNA = pnr("19990101", "123")
+BO = pnr("20010202", "456")
+
+
+def two_people() -> bytes:
+    return xml(*VASBY, [
+        Person(ANNA, [Tx("SYV", "20240105", "20240301"), Tx("ARB", "20240310", kind="R")]),
+        Person(BO, [Tx("PRA", "20240201")]),
+    ])
+
+
+def test_a_valid_delivery_is_applied_and_counted(vasby, deliver):
+    delivery = deliver(vasby, two_people())
+    assert delivery.status == Delivery.Status.APPLIED
+    assert (delivery.persons, delivery.transactions, delivery.accepted, delivery.rejected) == (2, 3, 3, 0)
+    assert Transaction.objects.count() == 3
+    assert Intervention.objects.filter(removed=False).count() == 2
+    assert Result.objects.count() == 1
+
+
+def test_the_same_bytes_again_return_the_first_receipt_and_change_nothing(vasby, deliver):
+    first = deliver(vasby, two_people())
+    again = deliver(vasby, two_people())
+    assert again.pk == first.pk
+    assert Delivery.objects.count() == 1
+    assert Transaction.objects.count() == 3
+
+
+def test_the_same_history_in_new_bytes_is_already_known(vasby, deliver):
+    deliver(vasby, two_people())
+    second = deliver(vasby, two_people() + b"\n")
+    assert second.status == Delivery.Status.APPLIED
+    assert (second.accepted, second.already_known) == (0, 3)
+    assert Transaction.objects.count() == 3
+
+
+def test_a_transaction_breaking_a_rule_is_rejected_and_the_rest_accepted(vasby, deliver):
+    data = xml(*VASBY, [Person(ANNA, [Tx("SYV"), Tx("NOPE", "20240110")])])
+    delivery = deliver(vasby, data)
+    assert delivery.status == Delivery.Status.APPLIED
+    assert (delivery.accepted, delivery.rejected) == (1, 1)
+    [error] = receipts.receipt(delivery)["errors"]
+    assert error["code"] == "CODE_UNKNOWN"
+    assert error["field"] == "Insatskod"
+    assert error["path"].endswith("/Insats[2]/Insatskod")
+
+
+def test_a_strict_delivery_with_an_error_applies_nothing(vasby, deliver):
+    data = xml(*VASBY, [Person(ANNA, [Tx("SYV"), Tx("NOPE", "20240110")])])
+    delivery = deliver(vasby, data, strict=True)
+    assert delivery.status == Delivery.Status.REJECTED
+    assert delivery.accepted == 0 and delivery.rejected == 1
+    assert Transaction.objects.count() == 0
+
+
+def test_a_dry_run_stores_nothing(vasby):
+    result = dry_run(io.BytesIO(two_people()), Submission(organisation=vasby))
+    assert result["status"] == "dry_run"
+    assert result["counts"]["transactions"] == 3
+    assert Delivery.objects.count() == 0
+    assert Transaction.objects.count() == 0
+    assert FileChunk.objects.count() == 0
+
+
+def test_a_delivery_for_another_municipality_is_refused_whole(vasby, vallentuna, deliver):
+    data = xml(*VASBY, [], blocks=[
+        (VASBY[0], VASBY[1], [Person(ANNA, [Tx()])]),
+        (VASBY[0], VALLENTUNA[1], [Person(BO, [Tx()])]),
+    ])
+    delivery = deliver(vasby, data)
+    assert delivery.status == Delivery.Status.REFUSED
+    assert delivery.refusal_code in ("KOMMUNKOD_NOT_OWN", "KOMMUNKOD_NOT_AUTHORISED")
+    assert Transaction.objects.count() == 0
+
+
+def test_a_file_naming_another_organisation_is_refused(vasby, deliver):
+    data = xml(*VALLENTUNA, [Person(ANNA, [Tx()])])
+    delivery = deliver(vasby, data)
+    assert delivery.status == Delivery.Status.REFUSED
+    assert delivery.refusal_code == "ORG_NOT_SENDER"
+
+
+def test_a_municipality_without_an_agreement_in_force_is_refused(db, deliver):
+    from inuk.organisations.models import Organisation
+
+    solna = Organisation.objects.get(municipality__code="0184")
+    data = xml(solna.orgnr, "0184", [Person(ANNA, [Tx()])])
+    delivery = deliver(solna, data)
+    assert delivery.status == Delivery.Status.REFUSED
+    assert delivery.refusal_code == "AGREEMENT_NOT_IN_FORCE"
+
+
+def test_a_file_that_is_not_well_formed_is_refused_and_only_the_receipt_kept(vasby, deliver):
+    delivery = deliver(vasby, two_people()[:-40])
+    assert delivery.status == Delivery.Status.REFUSED
+    assert delivery.refusal_code in ("FILE_NOT_WELL_FORMED", "FILE_TRUNCATED")
+    assert FileChunk.objects.filter(delivery_id=delivery.pk).count() == 0
+    assert Transaction.objects.count() == 0
+
+
+def test_a_refused_file_may_be_sent_again(vasby, deliver):
+    data = two_people()[:-40]
+    first = deliver(vasby, data)
+    second = deliver(vasby, data)
+    assert first.pk != second.pk
+
+
+def test_an_empty_file_is_refused_on_arrival(vasby, deliver):
+    delivery = deliver(vasby, b"")
+    assert delivery.status == Delivery.Status.REFUSED
+    assert delivery.refusal_code == "FILE_EMPTY"
+
+
+def test_a_removal_of_an_unknown_record_is_accepted_with_a_warning(vasby, deliver):
+    data = xml(*VASBY, [Person(ANNA, [Tx(status="Borttag")])])
+    delivery = deliver(vasby, data)
+    assert delivery.status == Delivery.Status.APPLIED
+    assert delivery.accepted == 1 and delivery.warnings == 1
+    [warning] = receipts.receipt(delivery)["warnings"]
+    assert warning["code"] == "IDENTITY_UNKNOWN"
+    assert warning["line"] is not None
+
+
+def test_a_large_delivery_waits_for_a_worker(vasby, deliver):
+    from inuk.intake.processing import process_pending
+
+    delivery = deliver(vasby, two_people(), process_inline=False)
+    assert delivery.status == Delivery.Status.RECEIVED
+    assert process_pending("test") == 1
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.APPLIED
+
+
+def test_the_receipt_downloads_as_csv(vasby, deliver):
+    data = xml(*VASBY, [Person(ANNA, [Tx("NOPE"), Tx(status="Ändring", start="20230101")])])
+    delivery = deliver(vasby, data)
+    out = io.StringIO()
+    receipts.write_messages_csv(delivery.messages.all(), out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "severity;code;field;line;path;message_sv;message_en;value"
+    assert any(line.startswith("error;CODE_UNKNOWN;Insatskod;") for line in lines)
+    assert any(line.startswith("warning;IDENTITY_UNKNOWN;") for line in lines)
+
+
+def test_a_personnummer_in_an_error_is_masked(vasby, deliver):
+    bad = ANNA[:-1] + str((int(ANNA[-1]) + 1) % 10)
+    delivery = deliver(vasby, xml(*VASBY, [Person(bad, [Tx()])]))
+    [error] = receipts.receipt(delivery)["errors"]
+    assert error["code"] == "PNR_CHECKSUM"
+    assert error["value"] == bad[:8] + "-****"

@@ -1,0 +1,83 @@
+"""The validator page: drop a file, see the same report as ``inuk validate``."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+
+from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+
+ANNA = pnr("19990101", "123")
+BAD = ANNA[:-1] + str((int(ANNA[-1]) + 1) % 10)
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, data: bytes, name: str = "leverans.xml", **extra):
+    return client.post("/", {"file": SimpleUploadedFile(name, data)}, **extra)
+
+
+@pytest.fixture(autouse=True)
+def open_validator(settings):
+    settings.INUK_VALIDATOR_REQUIRES_LOGIN = False
+
+
+def test_the_page_offers_a_file_field_and_links_to_the_format(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'type="file"' in page
+    assert 'href="/format/"' in page
+    assert 'lang="sv"' in page
+
+
+def test_a_valid_file_is_reported_valid(client):
+    response = upload(client, xml(*VASBY, [Person(ANNA, [Tx()])]))
+    assert response.status_code == 200
+    assert response.context["report"]["valid"] is True
+
+
+def test_errors_are_listed_with_masked_personnummer(client):
+    response = upload(client, xml(*VASBY, [Person(BAD, [Tx()])]))
+    page = response.content.decode()
+    assert "PNR_CHECKSUM" in page
+    assert BAD[:8] + "-****" in page
+    assert BAD not in page and BAD[2:] not in page
+
+
+def test_the_report_has_a_json_twin(client):
+    response = upload(client, xml(*VASBY, [Person(BAD, [Tx()])]), HTTP_ACCEPT="application/json")
+    assert response["Content-Type"] == "application/json"
+    report = response.json()
+    assert report["valid"] is False
+    assert report["errors"][0]["code"] == "PNR_CHECKSUM"
+
+
+def test_the_page_speaks_english_when_asked(client):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = upload(client, xml(*VASBY, [Person(BAD, [Tx()])]))
+    page = response.content.decode()
+    assert "identity number&#x27;s check digit is wrong." in page
+
+
+def test_a_post_without_a_file_says_what_is_missing(client):
+    response = client.post("/", {})
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"]
+
+
+def test_nothing_of_the_file_is_logged(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    upload(client, xml(*VASBY, [Person(BAD, [Tx()]), Person(ANNA, [Tx("NOPE")])]))
+    assert BAD not in caplog.text and ANNA not in caplog.text
+    assert ANNA[2:] not in caplog.text
+
+
+def test_it_requires_login_when_configured(client):
+    with override_settings(INUK_VALIDATOR_REQUIRES_LOGIN=True):
+        response = client.get("/")
+    assert response.status_code == 302
+    assert "login" in response["Location"] or "logga-in" in response["Location"]
