@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # One login for the whole service, with its throttle and second factor.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
-    path("konto/", include("django.contrib.auth.urls")),
+    path("konto/", include("inuk.accounts.urls")),
+    path("avtal/", include("inuk.organisations.urls")),
     path("", include("inuk.web.urls")),
 ]

@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
     name = "inuk.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from inuk.accounts import signals
+
+        signals.connect()

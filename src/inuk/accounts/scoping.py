@@ -1,0 +1,244 @@
+"""Who may see and do what, for every view and API endpoint (SPEC §9).
+
+All organisation scoping is decided here and nowhere else. A *principal* is
+whoever makes a request: a logged-in ``User`` (or ``AnonymousUser``) on the
+web, an ``ApiToken`` on the API (from ``inuk.accounts.tokens.authenticate_token``).
+
+Deliveries and receipts
+    ``visible_organisations(principal)`` — a queryset of the organisations
+    whose deliveries the principal may see; filter with it::
+
+        Delivery.objects.filter(organisation__in=visible_organisations(request.user))
+
+    ``may_see_organisation(principal, organisation)`` — the same for one.
+    ``may_deliver_for(principal, organisation)`` — may it send a delivery as
+    that organisation? (Which kommunkod an organisation may deliver records
+    for is the organisations app's rule, checked when the file is read.)
+
+Statistics
+    ``statistics_access(user)`` — None, or which municipalities are the
+    user's own (``own_municipality_codes(organisation)``) and whether figures
+    are shown without disclosure control.
+
+Users and tokens
+    ``managed_organisations(user)`` / ``may_manage_organisation(user, org)``
+    — whose users and tokens the user administers; ``manageable_users(user)``;
+    ``grantable_roles(user, organisation)``; ``may_manage_user(user, target)``.
+
+Views
+    ``@require_role(Role.X, Role.Y)`` — log-in required, then any of the roles
+    (none named: any logged-in user), else 403.
+
+The table the functions implement (own = the principal's own organisation):
+
+===================  ============  ===========  =============  ==============
+role / token scope   deliveries    deliver as   statistics     users, tokens
+===================  ============  ===========  =============  ==============
+reporter             own           own          –              –
+analyst              own           –            own detail,    –
+                                                others
+                                                protected
+user administrator   –             –            –              own org;
+                                                               local roles
+AF administrator     all           –            –              all orgs; all
+                                                               roles
+identity officer     all           –            –              –
+national analyst     –             –            all,           –
+                                                unprotected
+token ``deliver``    –             own          –              –
+token ``read``       own           –            –              –
+===================  ============  ===========  =============  ==============
+
+A user's roles add up. An inactive user, an expired or revoked token, and
+Django's ``is_superuser`` grant nothing here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeAlias
+
+from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
+from django_otp import user_has_device
+
+from inuk.accounts.models import LOCAL_ROLES, ApiToken, Role, TokenScope, User
+from inuk.organisations.models import DeliveryAuthorisation, Municipality, Organisation
+
+Principal: TypeAlias = User | ApiToken | AnonymousUser
+View: TypeAlias = Callable[..., HttpResponseBase]
+
+#: Roles that see the deliveries of every organisation.
+SEE_ALL_DELIVERIES = frozenset({Role.AF_ADMIN, Role.IDENTITY_OFFICER})
+#: Roles that see their own organisation's deliveries.
+SEE_OWN_DELIVERIES = frozenset({Role.REPORTER, Role.ANALYST})
+
+
+def _active_user(principal: Principal) -> User | None:
+    if isinstance(principal, User) and principal.is_active:
+        return principal
+    return None
+
+
+def visible_organisations(principal: Principal) -> QuerySet[Organisation]:
+    """Organisations whose deliveries and receipts ``principal`` may see."""
+    organisations = Organisation.objects.all()
+    if isinstance(principal, ApiToken):
+        if principal.is_active() and principal.has_scope(TokenScope.READ):
+            return organisations.filter(pk=principal.organisation_id)
+        return organisations.none()
+    user = _active_user(principal)
+    if user is None:
+        return organisations.none()
+    if user.has_role(*SEE_ALL_DELIVERIES):
+        return organisations
+    if user.has_role(*SEE_OWN_DELIVERIES):
+        return organisations.filter(pk=user.organisation_id)
+    return organisations.none()
+
+
+def may_see_organisation(principal: Principal, organisation: Organisation) -> bool:
+    return visible_organisations(principal).filter(pk=organisation.pk).exists()
+
+
+def may_deliver_for(principal: Principal, organisation: Organisation) -> bool:
+    """May ``principal`` send a delivery as ``organisation``?"""
+    if isinstance(principal, ApiToken):
+        return (
+            principal.is_active()
+            and principal.has_scope(TokenScope.DELIVER)
+            and principal.organisation_id == organisation.pk
+        )
+    user = _active_user(principal)
+    return bool(user and user.has_role(Role.REPORTER) and user.organisation_id == organisation.pk)
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsAccess:
+    """What a user may see in the statistics tool.
+
+    ``own_codes``: the kommunkod the user follows up as their own, shown in
+    detail. Everything else is shown only as aggregates through disclosure
+    control, unless ``unprotected`` (AF's and national analysts), who see
+    every municipality as is.
+    """
+
+    own_codes: frozenset[str]
+    unprotected: bool
+
+    def sees_detail_for(self, kommunkod: str) -> bool:
+        return self.unprotected or kommunkod in self.own_codes
+
+
+def own_municipality_codes(organisation: Organisation, on: dt.date | None = None) -> frozenset[str]:
+    """The kommunkod an organisation follows up as its own.
+
+    A municipality: its own code. A federation: the municipalities that have
+    authorised it to deliver for them. AF and suppliers: none.
+    """
+    if organisation.kind == Organisation.Kind.MUNICIPALITY:
+        codes = Municipality.objects.filter(organisation=organisation)
+        return frozenset(codes.values_list("code", flat=True))
+    if organisation.kind == Organisation.Kind.FEDERATION:
+        day = on or timezone.localdate()
+        authorised = DeliveryAuthorisation.objects.filter(deliverer=organisation).valid_on(day)
+        return frozenset(authorised.values_list("municipality__code", flat=True))
+    return frozenset()
+
+
+def statistics_access(principal: Principal) -> StatisticsAccess | None:
+    """None if the user may not use the statistics tool at all."""
+    user = _active_user(principal)
+    if user is None:
+        return None
+    if user.has_role(Role.NATIONAL_ANALYST):
+        return StatisticsAccess(own_codes=frozenset(), unprotected=True)
+    if user.has_role(Role.ANALYST):
+        return StatisticsAccess(
+            own_codes=own_municipality_codes(user.organisation), unprotected=False
+        )
+    return None
+
+
+def managed_organisations(principal: Principal) -> QuerySet[Organisation]:
+    """Organisations whose users and API tokens ``principal`` may create, change and remove."""
+    organisations = Organisation.objects.all()
+    user = _active_user(principal)
+    if user is None:
+        return organisations.none()
+    if user.has_role(Role.AF_ADMIN):
+        return organisations
+    if user.has_role(Role.USER_ADMIN):
+        return organisations.filter(pk=user.organisation_id)
+    return organisations.none()
+
+
+def may_manage_organisation(principal: Principal, organisation: Organisation) -> bool:
+    return managed_organisations(principal).filter(pk=organisation.pk).exists()
+
+
+def grantable_roles(principal: Principal, organisation: Organisation) -> list[Role]:
+    """Roles ``principal`` may give users of ``organisation``.
+
+    AF administrators give any role the organisation allows. A user
+    administrator gives only the local roles, so an AF user administrator
+    cannot make anyone an identity officer or administrator.
+    """
+    user = _active_user(principal)
+    if user is None or not may_manage_organisation(user, organisation):
+        return []
+    allowed = Role.allowed_for(organisation)
+    if user.has_role(Role.AF_ADMIN):
+        return allowed
+    return [role for role in allowed if role in LOCAL_ROLES]
+
+
+def may_manage_user(principal: Principal, target: User) -> bool:
+    """May ``principal`` change or remove ``target``?
+
+    Only within a managed organisation, and only a user all of whose roles
+    ``principal`` could have granted: an administrator's account is managed by
+    those above them.
+    """
+    grantable = grantable_roles(principal, target.organisation)
+    return bool(grantable) and target.roles <= set(grantable)
+
+
+def manageable_users(principal: Principal) -> QuerySet[User]:
+    """Users of the organisations ``principal`` manages; check each with ``may_manage_user``."""
+    return User.objects.filter(organisation__in=managed_organisations(principal))
+
+
+def require_role(*roles: Role) -> Callable[[View], View]:
+    """View decorator: log-in required, then any of ``roles`` (none named: any user).
+
+    A user who has enrolled a second factor but whose session was not
+    verified with it (e.g. logged in through Django's admin) is sent back to
+    log in.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            user = request.user
+            if not user.is_authenticated or not user.is_active:
+                return redirect_to_login(request.get_full_path())
+            verified = getattr(user, "is_verified", lambda: False)()
+            if not verified and user_has_device(user):
+                logout(request)
+                return redirect_to_login(request.get_full_path())
+            if roles and not user.has_role(*roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,86 @@
+"""In a real browser: log in, create a token and see it once, revoke it; pages pass axe.
+
+Runs Debian's chromium through Playwright against the live test server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.db import connections
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from inuk.accounts.models import ApiToken
+from tests.cast import PASSWORD, make_cast
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+SCREENSHOT = "/tmp/h7-token.png"
+TOKEN = re.compile(r"inuk_[a-z2-7]{8}_[a-z2-7]{32}")
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    # Playwright's sync API runs an event loop in this thread; the test's own
+    # database calls are still plain synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+    yield browser
+    # Queries made while Playwright ran opened their own connection; close it,
+    # or PostgreSQL refuses to drop the test database at the end.
+    connections.close_all()
+    browser.close()
+    playwright.stop()
+
+
+def assert_accessible(page: Page) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_an_administrator_creates_sees_once_and_revokes_a_token(
+    live_server, browser: Browser
+) -> None:
+    cast = make_cast()
+    page = browser.new_page(locale="sv-SE")  # the service speaks Swedish first
+    page.goto(f"{live_server.url}/konto/logga-in/")
+    assert_accessible(page)
+
+    page.fill("input[name=username]", cast.vasby_admin.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "logga-in" not in page.url
+
+    page.goto(f"{live_server.url}/konto/api-nycklar/")
+    assert_accessible(page)
+    page.click("a[href$='/api-nycklar/ny/']")
+    page.fill("input[name=name]", "Procapita export")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+    raw = page.input_value("#token")
+    assert TOKEN.fullmatch(raw)
+    assert ApiToken.objects.get().public_id == raw.split("_")[1]
+    assert_accessible(page)
+    page.screenshot(path=SCREENSHOT, full_page=True)
+
+    page.goto(f"{live_server.url}/konto/api-nycklar/")
+    assert "Procapita export" in page.content()
+    assert raw not in page.content() and raw.split("_")[2] not in page.content()
+    page.click("a[href*='/aterkalla/']")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert ApiToken.objects.get().revoked_at is not None
+    assert page.locator("a[href*='/aterkalla/']").count() == 0
+    assert_accessible(page)
