@@ -1,0 +1,82 @@
+"""Validator speed and memory against a bare lxml parse of the same file, in one run.
+
+    python bench/validate.py [--persons 200000] [--per-person 5] [--keep DIR]
+
+Generates a synthetic XML delivery (by default 1,000,000 transactions of
+200,000 persons), then measures:
+
+- bare: lxml ``iterparse`` over the file with the same safety options, Python
+  seeing only the Insats, Resultat and Person elements and clearing them: the
+  least any XML reader in Python can do;
+- ``inuk validate FILE --json``, the offline validator, in its own process, as
+  users run it.
+
+Prints both throughputs, their ratio and the validator's peak memory (max RSS).
+Targets: ratio >= 0.5, peak memory < 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import bare_parse, generate
+
+
+def run_validator(path: Path) -> tuple[dict, float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "inuk", "validate", str(path), "--json", "--max-errors", "100"],
+        capture_output=True, text=True, check=False,
+    )
+    elapsed = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if result.returncode not in (0, 1):
+        sys.exit(f"the validator failed: {result.stderr[-2000:]}")
+    return json.loads(result.stdout), elapsed, max(peak_kib, before) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--persons", type=int, default=200_000)
+    parser.add_argument("--per-person", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="write the file here and keep it")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = (args.keep or Path(scratch)) / "bench-delivery.xml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        generate(path, args.persons, args.per_person)
+        size_mb = path.stat().st_size / 1e6
+        print(f"file: {size_mb:.0f} MB generated in {time.perf_counter() - start:.1f} s")
+
+        start = time.perf_counter()
+        transactions = bare_parse(path)
+        bare_seconds = time.perf_counter() - start
+        bare_rate = transactions / bare_seconds
+
+        report, seconds, peak_mb = run_validator(path)
+        counted = report["counts"]["transactions"]
+        rate = counted / seconds
+
+    ratio = rate / bare_rate
+    print(f"transactions:        {transactions:,} ({report['counts']['persons']:,} persons)")
+    print(f"bare lxml iterparse: {bare_rate:>12,.0f} transactions/s ({bare_seconds:.2f} s)")
+    print(f"inuk validate:       {rate:>12,.0f} transactions/s ({seconds:.2f} s, whole command)")
+    print(f"ratio:               {ratio:.2f}  (target >= 0.50)")
+    print(f"validator peak RSS:  {peak_mb:.0f} MB  (target < 200 MB)")
+    print(f"errors found:        {report['counts']['errors']} (a synthetic file is valid: 0)")
+    if counted != transactions:
+        sys.exit("the validator counted a different number of transactions")
+
+
+if __name__ == "__main__":
+    main()
