@@ -9,6 +9,17 @@ import tempfile
 
 os.environ.setdefault("INUK_DATA_DIR", tempfile.mkdtemp(prefix="inuk-test-"))
 
+_ON_POSTGRESQL = any(
+    os.environ.get(name, "").startswith("postgres")
+    for name in ("INUK_DATABASE_URL", "INUK_VAULT_DATABASE_URL")
+)
+if _ON_POSTGRESQL and not ({"INUK_VAULT_KEY", "INUK_VAULT_KEY_FILE"} & os.environ.keys()):
+    # On PostgreSQL the vault needs a keyring of the deployment's (check inuk.E003): the
+    # suite makes one up, in the environment so that worker processes it starts share it.
+    from inuk.vault.keys import generate
+
+    os.environ["INUK_VAULT_KEY"] = generate()
+
 from inuk.settings import *  # noqa: E402, F403
 from inuk.settings import DATA_DIR, DATABASES  # noqa: E402
 

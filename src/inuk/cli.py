@@ -26,6 +26,10 @@ def main(argv: list[str] | None = None) -> None:
         from inuk.intake.validate_command import run
 
         sys.exit(run(args[1:]))
+    if args and args[0] == "submit":  # a client of the service: no settings, no database
+        from inuk.intake.submit_command import run as submit
+
+        sys.exit(submit(args[1:]))
     if args and args[0] == "manage":
         args = args[1:]
     if args and args[0] == "demo":
@@ -35,7 +39,10 @@ def main(argv: list[str] | None = None) -> None:
     import django
 
     django.setup()
-    if args and args[0] not in NO_DATABASE and not args[0].startswith("-"):
+    needs_database = args and args[0] not in NO_DATABASE and not args[0].startswith("-")
+    if args[:2] == ["vault", "new-keyring"]:
+        needs_database = False  # makes a keyring for a deployment that has none yet
+    if needs_database:
         from inuk.schema import ensure_schema
 
         ensure_schema()
