@@ -35,7 +35,9 @@ FIELD_NAMES = {
 LIST_NAMES = {INTERVENTION: ("Insatslista", "Insats"), RESULT: ("Resultatlista", "Resultat")}
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ costs three times as much, and a
+# reader makes one Location per transaction.
+@dataclass(slots=True)
 class Location:
     """Where something stood in a file.
 

@@ -9,7 +9,7 @@ import pytest
 
 from inuk.intake.errors import FileRefused, Problem
 from inuk.intake.formats import FORMATS
-from inuk.intake.formats.writers import Kommun, Person, Transaction, to_bytes
+from inuk.intake.formats.writers import Kommun, Person, Transaction
 from inuk.intake.records import Record
 from inuk.intake.synthetic import personnummer
 
@@ -120,6 +120,3 @@ def expected_values(kommuner: list[Kommun]) -> list[tuple]:
                     )
                 )
     return rows
-
-
-__all__ = ["to_bytes"]

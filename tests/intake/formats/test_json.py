@@ -301,3 +301,12 @@ def test_an_invalid_value_is_refused_without_reading_the_rest_of_the_file():
         list(json_format.read(stream))
     assert caught.value.code == "FILE_INVALID_JSON"
     assert stream.requested < len(data) / 4
+
+
+def test_a_kommun_value_repeated_after_the_personlista_is_reported():
+    text = encode(delivery()).replace(b"]}]}}", b'], "Kommunkod": "0115"}]}}')
+    items = read("json", text)
+    assert records(items)[0].kommunkod == "0114"
+    assert [(p.code, p.path) for p in problems(items)] == [
+        ("ELEMENT_REPEATED", "/Leverans/Kommunlista/0/Kommunkod")
+    ]

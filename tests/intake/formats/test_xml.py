@@ -490,3 +490,13 @@ def test_deep_nesting_is_refused_not_a_crash():
     )
     refused = refusal("xml", data)
     assert refused.code == "FILE_NOT_WELL_FORMED"
+
+
+def test_a_kommun_value_repeated_after_the_personlista_is_reported():
+    kommun = f"{KOMMUN_VALUES}<Personlista>{PERSON}</Personlista>{KOMMUN_VALUES}"
+    items = read("xml", delivery(kommun=kommun))
+    assert records(items)[0].orgnr == "2120000019"
+    assert sorted((p.code, p.path) for p in problems(items)) == [
+        ("ELEMENT_REPEATED", "/Leverans/Kommunlista/Kommun[1]/Kommunkod"),
+        ("ELEMENT_REPEATED", "/Leverans/Kommunlista/Kommun[1]/Organisationsnummer"),
+    ]
