@@ -134,6 +134,7 @@ def test_it_agrees_with_stdnum_on_ordinary_numbers_except_where_spec_is_stricter
 @settings(max_examples=300)
 @given(personnummer_like(days=COORDINATION_DAYS))
 def test_stdnum_rejects_every_samordningsnummer_that_we_accept_and_flag(value):
+    assume(61 <= int(value[6:8]) <= 91)  # a mutation may have moved the day
     assert not stdnum_personnummer.is_valid(value)
     if verdict(value) is None:
         assert parse_personnummer(value, TODAY).coordination

@@ -223,16 +223,17 @@ def test_it_rejects_a_transaktionsdatum_after_the_time_of_receipt():
     assert problem.value == "2025-01-15 13:00:00.000001"
 
 
-def test_it_compares_transaktionsdatum_in_real_time_across_the_end_of_summer_time():
+@pytest.mark.parametrize("zone", [dt.UTC, STOCKHOLM])
+def test_it_compares_transaktionsdatum_in_real_time_across_the_end_of_summer_time(zone):
     # On 27 October 2024 Swedish clocks went from 03:00 back to 02:00. Received
     # at 02:30 the second time (winter time), a transaction at 02:45 the
     # first time (summer time) happened three quarters of an hour earlier.
-    received = dt.datetime(2024, 10, 27, 1, 30, tzinfo=dt.UTC)
+    received = dt.datetime(2024, 10, 27, 1, 30, tzinfo=dt.UTC).astimezone(zone)
     [result] = validate(
         [record(transaktionsdatum="2024-10-27 02:45:00")], Context(received_at=received)
     )
     assert result.ok
-    assert result.transaction_time < received
+    assert result.transaction_time.astimezone(dt.UTC) < received
     [later] = validate(
         [record(transaktionsdatum="2024-10-27 03:00:01")], Context(received_at=received)
     )
@@ -375,6 +376,7 @@ def test_it_rejects_an_invalid_orgnr_at_the_kommun_s_element(orgnr, code):
     ],
 )
 def test_it_rejects_a_kommunkod_that_is_not_one_of_the_290(kommunkod, code):
+    assert check(record(orgnr=AF_ORGNR, kommunkod=kommunkod)).kommunkod is None
     problem = only_problem(record(orgnr=AF_ORGNR, kommunkod=kommunkod))
     assert (problem.code, problem.field, problem.path, problem.value) == (
         code,
@@ -385,6 +387,8 @@ def test_it_rejects_a_kommunkod_that_is_not_one_of_the_290(kommunkod, code):
 
 
 def test_it_rejects_a_municipality_delivering_for_another_municipality():
+    result = check(record(kommunkod=VALLENTUNA))
+    assert (result.orgnr, result.kommunkod) == (VASBY_ORGNR, None)
     problem = only_problem(record(kommunkod=VALLENTUNA))
     assert (problem.code, problem.field, problem.value) == (
         "KOMMUNKOD_NOT_OWN",

@@ -85,7 +85,7 @@ class Record:
     kind: str
     orgnr: str | None
     kommunkod: str | None
-    personnummer: str | None
+    personnummer: str | None = field(repr=False)
     transaktionsdatum: str | None
     status: str | None
     code: str | None
