@@ -240,6 +240,7 @@ class Run:
                 pending, problems = [], []
                 self._heartbeat(stream)
         self._flush(pending, problems)
+        self._heartbeat(stream)  # all read: what follows is the apply
         if self.tally.transactions == 0 and self.tally.errors == 0:
             raise FileRefused("FILE_NO_TRANSACTIONS")
 

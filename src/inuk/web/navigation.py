@@ -20,6 +20,12 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
     items: list[NavItem] = []
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
+        from inuk.accounts.scoping import may_deliver_for, visible_organisations
+
+        if may_deliver_for(user, user.organisation):
+            items.append(NavItem("upload", _("Send a delivery"), reverse("intake:upload")))
+        if visible_organisations(user).exists():
+            items.append(NavItem("deliveries", _("Deliveries"), reverse("intake:deliveries")))
         items.append(NavItem("agreements", _("Agreements"), reverse("organisations:agreements")))
     if user is not None and user.is_authenticated:
         from inuk.accounts.scoping import managed_organisations

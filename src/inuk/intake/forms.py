@@ -1,0 +1,71 @@
+"""The upload page's form: a delivery file and how to send it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from inuk.intake.models import Delivery
+
+FORMAT_CHOICES = [
+    ("", _("Detect from the content")),
+    ("xml", "XML"),
+    ("csv", "CSV"),
+    ("json", "JSON"),
+]
+
+
+class DeliveryForm(forms.Form):
+    file = forms.FileField(
+        label=_("Delivery file"),
+        help_text=_("XML, CSV or JSON in the delivery format."),
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=FORMAT_CHOICES, required=False)
+    dry_run = forms.BooleanField(
+        label=_("Dry run: validate without storing"),
+        help_text=_("The file is checked as a delivery would be, and nothing of it is kept."),
+        required=False,
+    )
+    strict = forms.BooleanField(
+        label=_("All or nothing"),
+        help_text=_(
+            "If any transaction has an error, none of the file's transactions is accepted."
+        ),
+        required=False,
+    )
+
+
+class DeliveryFilterForm(forms.Form):
+    """The filters of the deliveries list; a value that is not offered counts as no filter."""
+
+    month = forms.ChoiceField(label=_("Month"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    org = forms.ChoiceField(label=_("Organisation"), required=False)
+
+    def __init__(self, data, *, months: list[tuple[str, str]], organisations=None) -> None:
+        super().__init__(data)
+        self._choice("month").choices = [("", _("all months")), *months]
+        self._choice("status").choices = [("", _("all statuses")), *Delivery.Status.choices]
+        if organisations is None:
+            del self.fields["org"]
+        else:
+            self._choice("org").choices = [
+                ("", _("all organisations")),
+                *((o.orgnr, f"{o.name} ({o.orgnr})") for o in organisations),
+            ]
+
+    def _choice(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
+
+    def chosen(self, name: str) -> str:
+        """The valid value of one filter, or "" where none (or a bad one) was chosen."""
+        if name not in self.fields:
+            return ""
+        field = self.fields[name]
+        value = self.data.get(name, "")
+        try:
+            return field.clean(value)
+        except forms.ValidationError:
+            return ""

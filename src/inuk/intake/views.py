@@ -1,0 +1,274 @@
+"""The delivery pages under /leveranser/: upload, the deliveries list, the receipt.
+
+Every query starts from ``inuk.accounts.scoping.visible_organisations``, so a
+user sees only the deliveries scoping lets them see; a receipt outside them
+is answered 404, as if it did not exist. What a receipt page shows is
+``inuk.intake.receipts.receipt(delivery)``, the same data the API returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from inuk.accounts.client import client_address
+from inuk.accounts.models import Role, User
+from inuk.accounts.scoping import may_deliver_for, require_role, visible_organisations
+from inuk.audit.log import Event
+from inuk.audit.log import record as audit
+from inuk.intake.forms import DeliveryFilterForm, DeliveryForm
+from inuk.intake.models import Delivery, Message
+from inuk.intake.receipts import receipt, write_messages_csv
+from inuk.intake.receive import Submission, dry_run, receive
+from inuk.organisations.models import Organisation
+
+#: Deliveries per page of the list.
+PAGE_SIZE = 50
+#: Messages per database round trip while the CSV download streams.
+CSV_BATCH = 2_000
+
+
+def _user(request: HttpRequest) -> User:
+    """The logged-in user behind a request that ``require_role`` let through."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _visible_deliveries(request: HttpRequest) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(
+        organisation__in=visible_organisations(request.user)
+    ).select_related("organisation")
+
+
+def _visible_delivery(request: HttpRequest, public_id: UUID) -> Delivery:
+    return get_object_or_404(_visible_deliveries(request), public_id=public_id)
+
+
+def _percent(delivery: Delivery) -> int | None:
+    progress = delivery.progress
+    return None if progress is None else int(progress * 100)
+
+
+def live_labels() -> dict:
+    """The words the pages' script shows and announces, in the page's language."""
+    return {
+        "status": {value: str(label) for value, label in Delivery.Status.choices},
+        "final": [str(status) for status in Delivery.FINAL],
+        "waiting": _("The file is waiting to be processed."),
+        "processing": _("Processing: {percent} percent of the file read."),
+        "finished": _("Processing is finished: {status}."),
+        "row_status": _("{name}: {status}."),
+        "unnamed": _("Delivery"),
+    }
+
+
+# --- uploading -----------------------------------------------------------------
+
+
+@require_role(Role.REPORTER)
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    """Send a delivery as the user's own organisation, or try it out first (dry run)."""
+    user = _user(request)
+    organisation = user.organisation
+    if not may_deliver_for(user, organisation):
+        raise PermissionDenied
+    posted = request.method == "POST"
+    form = DeliveryForm(request.POST, request.FILES) if posted else DeliveryForm()
+    report = None
+    if posted and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        submission = Submission(
+            organisation=organisation,
+            filename=uploaded.name or "",
+            format=form.cleaned_data["format"] or None,
+            strict=form.cleaned_data["strict"],
+            submitted_by=user.email,
+            channel="web",
+            remote_addr=client_address(request),
+        )
+        try:
+            uploaded.seek(0)
+            if form.cleaned_data["dry_run"]:
+                report = dry_run(uploaded.file, submission)
+            else:
+                started = timezone.now()
+                delivery = receive(uploaded.file, submission)
+                if delivery.received_at < started:
+                    messages.info(
+                        request,
+                        _(
+                            "This file was delivered before. This is its receipt; "
+                            "nothing was changed."
+                        ),
+                    )
+                return redirect("intake:receipt", public_id=delivery.public_id)
+        finally:
+            uploaded.close()
+    context = {
+        "nav": "upload",
+        "form": form,
+        "organisation": organisation,
+        "report": report,
+        "strict": posted and form.is_valid() and form.cleaned_data["strict"],
+    }
+    status = 400 if posted and not form.is_valid() else 200
+    return render(request, "intake/upload.html", context, status=status)
+
+
+# --- the list --------------------------------------------------------------------
+
+
+def _month_range(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """The start of a month ("2025-03") and of the next, in the service's time zone."""
+    year, number = (int(part) for part in month.split("-"))
+    zone = timezone.get_current_timezone()
+    start = dt.datetime(year, number, 1, tzinfo=zone)
+    following = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+    return start, following
+
+
+@require_role()
+@require_GET
+def delivery_list(request: HttpRequest) -> HttpResponse:
+    """An organisation's deliveries, newest first; AF's overview of everyone's."""
+    user = _user(request)
+    organisations = visible_organisations(user)
+    if not organisations.exists():
+        raise PermissionDenied
+    deliveries = _visible_deliveries(request)
+    overview = organisations.count() > 1
+    months = [
+        (f"{month:%Y-%m}", date_format(month, "YEAR_MONTH_FORMAT"))
+        for month in deliveries.datetimes("received_at", "month", order="DESC")
+    ]
+    senders: QuerySet[Organisation] | None = None
+    if overview:
+        senders = organisations.filter(deliveries__isnull=False).distinct().order_by("name")
+    filters = DeliveryFilterForm(request.GET, months=months, organisations=senders)
+    if month := filters.chosen("month"):
+        start, end = _month_range(month)
+        deliveries = deliveries.filter(received_at__gte=start, received_at__lt=end)
+    if status := filters.chosen("status"):
+        deliveries = deliveries.filter(status=status)
+    if orgnr := filters.chosen("org"):
+        deliveries = deliveries.filter(organisation__orgnr=orgnr)
+    page = Paginator(deliveries.order_by("-received_at", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [(delivery, _percent(delivery)) for delivery in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "nav": "deliveries",
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "filtered": bool(month or status or orgnr),
+        "overview": overview,
+        "organisation": user.organisation,
+        "may_deliver": may_deliver_for(user, user.organisation),
+        "query": query.urlencode(),
+        "labels": live_labels(),
+    }
+    return render(request, "intake/delivery_list.html", context)
+
+
+# --- one receipt ---------------------------------------------------------------
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+@require_role()
+@require_GET
+@never_cache
+def receipt_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The receipt (kvittens): what became of a delivery, live while it is processed."""
+    delivery = _visible_delivery(request, public_id)
+    data = receipt(delivery)
+    status = Delivery.Status(data["status"])
+    progress = data["progress"]
+    percent = None if progress is None else int(progress * 100)
+    labels = live_labels()
+    context = {
+        "nav": "deliveries",
+        "delivery": delivery,
+        "receipt": data,
+        "status": status,
+        "final": delivery.is_final,
+        "percent": percent,
+        "progress_text": (
+            labels["waiting"] if percent is None else labels["processing"].format(percent=percent)
+        ),
+        "received_at": _moment(data["received_at"]),
+        "finished_at": _moment(data["finished_at"]),
+        "labels": labels,
+    }
+    return render(request, "intake/receipt.html", context)
+
+
+@require_role()
+@require_GET
+@never_cache
+def receipt_status(request: HttpRequest, public_id: UUID) -> JsonResponse:
+    """The receipt without its message lists: what the receipt page polls while it waits."""
+    delivery = _visible_delivery(request, public_id)
+    data = receipt(delivery, limit=0)
+    del data["errors"], data["warnings"]
+    return JsonResponse(data)
+
+
+def _csv_text(messages: Iterable[Message]) -> str:
+    out = io.StringIO()
+    write_messages_csv(messages, out)
+    return out.getvalue()
+
+
+def csv_chunks(messages: QuerySet[Message], batch: int = CSV_BATCH) -> Iterator[str]:
+    """The receipt's messages as CSV, a batch at a time, so that memory stays flat.
+
+    Begins with a byte order mark: spreadsheet programs then read the file as
+    UTF-8, and the Swedish messages keep their å, ä and ö.
+    """
+    header = _csv_text([])
+    yield "\ufeff" + header
+    rows = messages.iterator(chunk_size=batch)
+    while chunk := list(islice(rows, batch)):
+        yield _csv_text(chunk)[len(header) :]
+
+
+@require_role()
+@require_GET
+def messages_csv(request: HttpRequest, public_id: UUID) -> StreamingHttpResponse:
+    """Every error and warning of a receipt, as CSV; an export, so it is audited."""
+    delivery = _visible_delivery(request, public_id)
+    # Not delivery.messages: the related manager would attach the delivery to every row.
+    messages = Message.objects.filter(delivery_id=delivery.pk).order_by("id")
+    audit(
+        Event.EXPORT,
+        actor=_user(request).email,
+        organisation=delivery.organisation.orgnr,
+        target=str(delivery.public_id),
+        remote_addr=client_address(request),
+        details={"export": "receipt_messages", "rows": messages.count()},
+    )
+    response = StreamingHttpResponse(csv_chunks(messages), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="kvittens-{delivery.public_id}.csv"'
+    return response
