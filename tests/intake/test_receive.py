@@ -165,3 +165,9 @@ def test_a_personnummer_in_an_error_is_masked(vasby, deliver):
     [error] = receipts.receipt(delivery)["errors"]
     assert error["code"] == "PNR_CHECKSUM"
     assert error["value"] == bad[:8] + "-****"
+
+
+def test_the_receipt_names_the_format_found_in_the_file(vasby, deliver):
+    delivery = deliver(vasby, two_people())
+    assert delivery.format == "xml"
+    assert receipts.receipt(delivery)["format"] == "xml"

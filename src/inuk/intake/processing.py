@@ -129,15 +129,20 @@ def service_context(received_at: dt.datetime) -> Context:
 
 def checked_items(
     stream: BinaryIO, sender: Organisation, received_at: dt.datetime, format: str | None
-) -> Iterator[Checked | Problem]:
-    _, items = formats.open_delivery(
+) -> tuple[str, Iterator[Checked | Problem]]:
+    """The file's format, and its validated items, each Kommun block authorised."""
+    detected, items = formats.open_delivery(
         stream, format=format or None, max_bytes=settings.INUK_MAX_DELIVERY_BYTES
     )
     authoriser = Authoriser(sender, timezone.localdate(received_at))
-    for item in validate(items, service_context(received_at)):
-        if isinstance(item, Checked):
-            authoriser.check(item)
-        yield item
+
+    def checked() -> Iterator[Checked | Problem]:
+        for item in validate(items, service_context(received_at)):
+            if isinstance(item, Checked):
+                authoriser.check(item)
+            yield item
+
+    return detected, checked()
 
 
 def check_delivery(stream: BinaryIO, submission, received_at: dt.datetime, checksum: str) -> dict:
@@ -147,7 +152,8 @@ def check_delivery(stream: BinaryIO, submission, received_at: dt.datetime, check
     tally = Tally()
     errors: list[dict] = []
     try:
-        for item in checked_items(stream, submission.organisation, received_at, submission.format):
+        _, items = checked_items(stream, submission.organisation, received_at, submission.format)
+        for item in items:
             problems = _count(tally, item)
             errors.extend(message_row(p) for p in problems if p.severity == "error")
         if tally.transactions == 0 and tally.errors == 0:
@@ -227,9 +233,12 @@ class Run:
         delivery = self.delivery
         pending: list[Checked] = []
         problems: list[dict] = []
-        items = checked_items(
+        detected, items = checked_items(
             stream, delivery.organisation, delivery.received_at, delivery.format
         )
+        if detected != delivery.format:
+            delivery.format = detected
+            Delivery.objects.filter(pk=delivery.pk).update(format=detected)
         for item in items:
             for problem in _count(self.tally, item):
                 problems.append(message_row(problem))
