@@ -95,11 +95,13 @@ def test_a_failure_at_any_row_of_the_apply_leaves_nothing(fail_at, vasby, delive
     Delivery.objects.filter(pk=delivery.pk).delete()
 
 
-def _wait_for(condition, timeout: float = 60.0) -> None:
+def _wait_for(condition, worker, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
+        if worker.poll() is not None:
+            raise AssertionError(f"the worker ended early: {worker.stderr.read()[-3000:]}")
         time.sleep(0.02)
     raise AssertionError("timed out waiting")
 
@@ -118,7 +120,7 @@ def test_a_worker_killed_midway_leaves_nothing_applied(phase, vasby, deliver):
             return 0 < row["bytes_read"] < row["size"]
         return row["bytes_read"] >= row["size"]
 
-    _wait_for(progressed)
+    _wait_for(progressed, worker)
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=30)
 

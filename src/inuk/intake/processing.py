@@ -129,8 +129,9 @@ def service_context(received_at: dt.datetime) -> Context:
 
 def checked_items(
     stream: BinaryIO, sender: Organisation, received_at: dt.datetime, format: str | None
-) -> tuple[str, Iterator[Checked | Problem]]:
-    """The file's format, and its validated items, each Kommun block authorised."""
+) -> tuple[str, formats.Reading, Iterator[Checked | Problem]]:
+    """The file's format, its reading (``bytes_read``), and its validated items,
+    each Kommun block authorised."""
     detected, items = formats.open_delivery(
         stream, format=format or None, max_bytes=settings.INUK_MAX_DELIVERY_BYTES
     )
@@ -142,7 +143,7 @@ def checked_items(
                 authoriser.check(item)
             yield item
 
-    return detected, checked()
+    return detected, items, checked()
 
 
 def check_delivery(stream: BinaryIO, submission, received_at: dt.datetime, checksum: str) -> dict:
@@ -152,7 +153,9 @@ def check_delivery(stream: BinaryIO, submission, received_at: dt.datetime, check
     tally = Tally()
     errors: list[dict] = []
     try:
-        _, items = checked_items(stream, submission.organisation, received_at, submission.format)
+        _, _, items = checked_items(
+            stream, submission.organisation, received_at, submission.format
+        )
         for item in items:
             problems = _count(tally, item)
             errors.extend(message_row(p) for p in problems if p.severity == "error")
@@ -233,7 +236,7 @@ class Run:
         delivery = self.delivery
         pending: list[Checked] = []
         problems: list[dict] = []
-        detected, items = checked_items(
+        detected, reading, items = checked_items(
             stream, delivery.organisation, delivery.received_at, delivery.format
         )
         if detected != delivery.format:
@@ -247,9 +250,9 @@ class Run:
             if len(pending) >= BATCH or len(problems) >= BATCH:
                 self._flush(pending, problems)
                 pending, problems = [], []
-                self._heartbeat(stream)
+                self._heartbeat(reading.bytes_read)
         self._flush(pending, problems)
-        self._heartbeat(stream)  # all read: what follows is the apply
+        self._heartbeat(reading.bytes_read)  # all read: what follows is the apply
         if self.tally.transactions == 0 and self.tally.errors == 0:
             raise FileRefused("FILE_NO_TRANSACTIONS")
 
@@ -291,11 +294,7 @@ class Run:
         self.rows.write(rows)
         self.tally.accepted_rows += len(rows)
 
-    def _heartbeat(self, stream: BinaryIO) -> None:
-        try:
-            done = stream.tell()
-        except (OSError, ValueError):
-            done = 0
+    def _heartbeat(self, done: int) -> None:
         Delivery.objects.filter(pk=self.delivery.pk).update(
             heartbeat_at=timezone.now(), bytes_read=done
         )

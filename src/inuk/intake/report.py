@@ -97,14 +97,6 @@ class ReportBuilder:
         return report
 
 
-def _position(stream: BinaryIO) -> int:
-    """How far into the file the reader has come (it reads ahead a little)."""
-    try:
-        return stream.tell()
-    except (OSError, ValueError):
-        return 0
-
-
 def validate_stream(
     stream: BinaryIO,
     *,
@@ -125,7 +117,7 @@ def validate_stream(
         for index, item in enumerate(validate(items, context)):
             builder.add(item)
             if progress is not None and index % PROGRESS_EVERY == 0:
-                progress(_position(stream))
+                progress(items.bytes_read)
         if builder.transactions == 0 and builder.error_count == 0:
             raise FileRefused("FILE_NO_TRANSACTIONS")
     except FileRefused as refusal:
