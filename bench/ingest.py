@@ -52,8 +52,11 @@ def run(env: dict, *args: str) -> tuple[subprocess.CompletedProcess, float, floa
     """Run ``inuk ARGS``; returns the result, seconds and the peak RSS seen."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "inuk", *args], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "inuk", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     peak = 0.0
     while process.poll() is None:
@@ -70,7 +73,9 @@ def fresh_environment(backend: str, pg_url: str, scratch: Path) -> dict:
     env["INUK_DATA_DIR"] = str(scratch / backend)
     if backend == "postgresql":
         for name in ("inuk_bench", "inuk_bench_vault"):
-            subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+            subprocess.run(
+                ["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", name], check=True
+            )
             subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
         env["INUK_DATABASE_URL"] = f"{pg_url}/inuk_bench"
         env["INUK_VAULT_DATABASE_URL"] = f"{pg_url}/inuk_bench_vault"
@@ -91,14 +96,16 @@ def ingest(env: dict, path: Path) -> tuple[dict, float, float]:
 
 
 def orm_rate(env: dict, path: Path, sample: int) -> float:
-    result, _, _ = run(env, "shell", "-c", ORM_PATH.format(path=str(path), sample=sample, orgnr=ORGNR))
+    result, _, _ = run(
+        env, "shell", "-c", ORM_PATH.format(path=str(path), sample=sample, orgnr=ORGNR)
+    )
     if result.returncode != 0:
         sys.exit(f"the ORM path failed: {result.stderr[-3000:]}")
     return float(result.stdout.strip().splitlines()[-1])
 
 
 # What a typical Django app would write: every transaction through the ORM, one at a time.
-ORM_PATH = '''
+ORM_PATH = """
 import time
 from django.db import transaction
 from inuk.intake import formats
@@ -110,7 +117,8 @@ from inuk.vault.pseudonymize import pseudonymize
 from django.utils import timezone
 import secrets
 org = Organisation.objects.get(orgnr="{orgnr}")
-delivery = Delivery.objects.create(organisation=org, received_at=timezone.now(), checksum="orm", size=0)
+delivery = Delivery.objects.create(
+    organisation=org, received_at=timezone.now(), checksum="orm", size=0)
 done = 0
 start = time.perf_counter()
 with open("{path}", "rb") as stream, transaction.atomic():
@@ -130,7 +138,8 @@ with open("{path}", "rb") as stream, transaction.atomic():
         tx.save()
         model = Intervention if item.record.kind == "I" else Result
         values = dict(system=item.system, removed=item.status == "B", transaction=tx,
-            transaction_time=item.transaction_time, delivery_order=delivery.pk, position=item.position)
+            transaction_time=item.transaction_time, delivery_order=delivery.pk,
+            position=item.position)
         if model is Intervention:
             values["end"] = item.end
         model.objects.update_or_create(organisation=org, kommunkod=item.kommunkod, person=person,
@@ -140,11 +149,13 @@ with open("{path}", "rb") as stream, transaction.atomic():
             break
     transaction.set_rollback(True)
 print(done / (time.perf_counter() - start))
-'''
+"""
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--persons", type=int, default=200_000)
     parser.add_argument("--per-person", type=int, default=5)
     parser.add_argument("--backends", default="postgresql,sqlite")
@@ -157,8 +168,10 @@ def main() -> None:
         first, second = scratch / "first.xml", scratch / "changed.xml"
         start = time.perf_counter()
         generate(first, args.persons, args.per_person, changed_to=second)
-        print(f"files: {first.stat().st_size / 1e6:.0f} MB and {second.stat().st_size / 1e6:.0f} MB, "
-              f"generated in {time.perf_counter() - start:.1f} s")
+        print(
+            f"files: {first.stat().st_size / 1e6:.0f} MB and {second.stat().st_size / 1e6:.0f} MB, "
+            f"generated in {time.perf_counter() - start:.1f} s"
+        )
         start = time.perf_counter()
         transactions = bare_parse(first)
         bare_rate = transactions / (time.perf_counter() - start)
@@ -167,20 +180,37 @@ def main() -> None:
 
         for backend in args.backends.split(","):
             env = fresh_environment(backend, args.pg_url, scratch)
-            run(env, "agreement", "add", "--org", ORGNR,
-                "--signed-af", "2020-01-01", "--signed-municipality", "2020-01-01")
+            run(
+                env,
+                "agreement",
+                "add",
+                "--org",
+                ORGNR,
+                "--signed-af",
+                "2020-01-01",
+                "--signed-municipality",
+                "2020-01-01",
+            )
             receipt, seconds, peak = ingest(env, first)
             rate = receipt["counts"]["accepted"] / seconds
             again, seconds_again, peak_again = ingest(env, second)
             orm = orm_rate(env, first, args.orm_sample)
             print(f"\n{backend}")
-            print(f"  first delivery:   {rate:>10,.0f} transactions/s ({seconds:.1f} s), "
-                  f"accepted {receipt['counts']['accepted']:,}, peak RSS {peak:.0f} MB")
-            print(f"  changed history:  {transactions / seconds_again:>10,.0f} transactions/s "
-                  f"({seconds_again:.1f} s), accepted {again['counts']['accepted']:,}, "
-                  f"already known {again['counts']['already_known']:,}, peak RSS {peak_again:.0f} MB")
-            print(f"  per-record ORM:   {orm:>10,.0f} transactions/s (sample of {args.orm_sample:,})")
-            print(f"  ratio to bare parse:     {rate / bare_rate:.2f}  (target >= 0.30 on PostgreSQL)")
+            print(
+                f"  first delivery:   {rate:>10,.0f} transactions/s ({seconds:.1f} s), "
+                f"accepted {receipt['counts']['accepted']:,}, peak RSS {peak:.0f} MB"
+            )
+            print(
+                f"  changed history:  {transactions / seconds_again:>10,.0f} transactions/s "
+                f"({seconds_again:.1f} s), accepted {again['counts']['accepted']:,}, "
+                f"already known {again['counts']['already_known']:,}, peak RSS {peak_again:.0f} MB"
+            )
+            print(
+                f"  per-record ORM:   {orm:>10,.0f} transactions/s (sample of {args.orm_sample:,})"
+            )
+            print(
+                f"  ratio to bare parse:     {rate / bare_rate:.2f}  (target >= 0.30 on PostgreSQL)"
+            )
             print(f"  ratio to the ORM path:   {rate / orm:.0f}x  (target >= 50x)")
             print(f"  re-delivery vs first:    {seconds_again / seconds:.2f}  (target <= 1.0)")
 

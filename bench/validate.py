@@ -34,7 +34,9 @@ def run_validator(path: Path) -> tuple[dict, float, float]:
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "inuk", "validate", str(path), "--json", "--max-errors", "100"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -44,7 +46,9 @@ def run_validator(path: Path) -> tuple[dict, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--persons", type=int, default=200_000)
     parser.add_argument("--per-person", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="write the file here and keep it")

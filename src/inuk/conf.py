@@ -28,7 +28,7 @@ def _declare(name: str, doc: str) -> str | None:
 def env_str(name: str, default: str, doc: str) -> str:
     """A text value; unset or empty means the default."""
     value = _declare(name, doc)
-    return default if not value else value
+    return value if value else default
 
 
 def env_bool(name: str, default: bool, doc: str) -> bool:

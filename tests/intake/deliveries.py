@@ -40,8 +40,12 @@ def xml(orgnr: str, kommunkod: str, persons: list[Person], *, blocks=None) -> by
     blocks = blocks or [(orgnr, kommunkod, persons)]
     out = ['<?xml version="1.0" encoding="UTF-8"?>', "<Leverans>", "<Kommunlista>"]
     for block_orgnr, block_kommunkod, block_persons in blocks:
-        out += ["<Kommun>", f"<Organisationsnummer>{block_orgnr}</Organisationsnummer>",
-                f"<Kommunkod>{block_kommunkod}</Kommunkod>", "<Personlista>"]
+        out += [
+            "<Kommun>",
+            f"<Organisationsnummer>{block_orgnr}</Organisationsnummer>",
+            f"<Kommunkod>{block_kommunkod}</Kommunkod>",
+            "<Personlista>",
+        ]
         for person in block_persons:
             out += ["<Person>", f"<Personnummer>{escape(person.personnummer)}</Personnummer>"]
             for kind, list_name, item, code_name, start_name in (
@@ -53,9 +57,13 @@ def xml(orgnr: str, kommunkod: str, persons: list[Person], *, blocks=None) -> by
                     continue
                 out.append(f"<{list_name}>")
                 for t in txs:
-                    out += [f"<{item}>", f"<Transaktionsdatum>{t.at}</Transaktionsdatum>",
-                            f"<Status>{t.status}</Status>", f"<{code_name}>{t.code}</{code_name}>",
-                            f"<{start_name}>{t.start}</{start_name}>"]
+                    out += [
+                        f"<{item}>",
+                        f"<Transaktionsdatum>{t.at}</Transaktionsdatum>",
+                        f"<Status>{t.status}</Status>",
+                        f"<{code_name}>{t.code}</{code_name}>",
+                        f"<{start_name}>{t.start}</{start_name}>",
+                    ]
                     if t.end is not None:
                         out.append(f"<SlutdatumInsats>{t.end}</SlutdatumInsats>")
                     out += [f"<System>{escape(t.system)}</System>", f"</{item}>"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from inuk.intake.models import Delivery
-from inuk.ledger.models import Intervention, Person as LedgerPerson
+from inuk.ledger.models import Intervention
+from inuk.ledger.models import Person as LedgerPerson
 from inuk.vault.pseudonymize import find
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
 from tests.intake.workers import start_worker
@@ -17,7 +18,9 @@ SHARED = [pnr(f"19{90 + i % 10}0{1 + i % 9}1{i % 10}", f"{200 + i}") for i in ra
 
 @pytest.mark.slow
 def test_two_workers_give_one_pseudonym_per_person(vasby, vallentuna, deliver):
-    first = deliver(vasby, xml(*VASBY, [Person(n, [Tx("SYV")]) for n in SHARED]), process_inline=False)
+    first = deliver(
+        vasby, xml(*VASBY, [Person(n, [Tx("SYV")]) for n in SHARED]), process_inline=False
+    )
     second = deliver(
         vallentuna, xml(*VALLENTUNA, [Person(n, [Tx("KAR")]) for n in SHARED]), process_inline=False
     )

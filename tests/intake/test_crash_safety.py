@@ -9,12 +9,14 @@ import time
 
 import pytest
 from django.db.models import F
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from inuk.intake import processing
 from inuk.intake.models import Delivery, Message
 from inuk.intake.processing import process_pending
-from inuk.ledger.models import Intervention, Person as LedgerPerson, Result, Transaction
+from inuk.ledger.models import Intervention, Result, Transaction
+from inuk.ledger.models import Person as LedgerPerson
 from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
 from tests.intake.workers import start_worker
 
@@ -25,11 +27,16 @@ def people(count: int) -> bytes:
     persons = []
     for i in range(count):
         birth = (dt.date(1990, 1, 1) + dt.timedelta(days=i % 7000)).strftime("%Y%m%d")
-        persons.append(Person(pnr(birth, str(100 + i // 7000)), [
-            Tx("SYV", "20240105", "20240301", at=f"2024-01-05 10:00:{i % 60:02d}"),
-            Tx("KAR", "20240302", status="Registrering", at="2024-03-02 09:00:00"),
-            Tx("STU", "20240401", kind="R", at="2024-04-01 08:00:00"),
-        ]))
+        persons.append(
+            Person(
+                pnr(birth, str(100 + i // 7000)),
+                [
+                    Tx("SYV", "20240105", "20240301", at=f"2024-01-05 10:00:{i % 60:02d}"),
+                    Tx("KAR", "20240302", status="Registrering", at="2024-03-02 09:00:00"),
+                    Tx("STU", "20240401", kind="R", at="2024-04-01 08:00:00"),
+                ],
+            )
+        )
     return xml(*VASBY, persons)
 
 

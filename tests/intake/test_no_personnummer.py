@@ -15,7 +15,11 @@ from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
 
-VALID = [pnr("19990101", "123"), pnr("20010202", "456"), pnr("19980161", "789")]  # last: samordningsnummer
+VALID = [
+    pnr("19990101", "123"),
+    pnr("20010202", "456"),
+    pnr("19980161", "789"),
+]  # last: samordningsnummer
 BROKEN = VALID[0][:-1] + str((int(VALID[0][-1]) + 3) % 10)
 
 

@@ -20,16 +20,24 @@ BO = pnr("20010202", "456")
 
 
 def two_people() -> bytes:
-    return xml(*VASBY, [
-        Person(ANNA, [Tx("SYV", "20240105", "20240301"), Tx("ARB", "20240310", kind="R")]),
-        Person(BO, [Tx("PRA", "20240201")]),
-    ])
+    return xml(
+        *VASBY,
+        [
+            Person(ANNA, [Tx("SYV", "20240105", "20240301"), Tx("ARB", "20240310", kind="R")]),
+            Person(BO, [Tx("PRA", "20240201")]),
+        ],
+    )
 
 
 def test_a_valid_delivery_is_applied_and_counted(vasby, deliver):
     delivery = deliver(vasby, two_people())
     assert delivery.status == Delivery.Status.APPLIED
-    assert (delivery.persons, delivery.transactions, delivery.accepted, delivery.rejected) == (2, 3, 3, 0)
+    assert (delivery.persons, delivery.transactions, delivery.accepted, delivery.rejected) == (
+        2,
+        3,
+        3,
+        0,
+    )
     assert Transaction.objects.count() == 3
     assert Intervention.objects.filter(removed=False).count() == 2
     assert Result.objects.count() == 1
@@ -80,10 +88,14 @@ def test_a_dry_run_stores_nothing(vasby):
 
 
 def test_a_delivery_for_another_municipality_is_refused_whole(vasby, vallentuna, deliver):
-    data = xml(*VASBY, [], blocks=[
-        (VASBY[0], VASBY[1], [Person(ANNA, [Tx()])]),
-        (VASBY[0], VALLENTUNA[1], [Person(BO, [Tx()])]),
-    ])
+    data = xml(
+        *VASBY,
+        [],
+        blocks=[
+            (VASBY[0], VASBY[1], [Person(ANNA, [Tx()])]),
+            (VASBY[0], VALLENTUNA[1], [Person(BO, [Tx()])]),
+        ],
+    )
     delivery = deliver(vasby, data)
     assert delivery.status == Delivery.Status.REFUSED
     assert delivery.refusal_code in ("KOMMUNKOD_NOT_OWN", "KOMMUNKOD_NOT_AUTHORISED")

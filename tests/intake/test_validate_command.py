@@ -21,7 +21,11 @@ def validate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env["INUK_DATA_DIR"] = "/proc/inuk-must-not-be-created"
     return subprocess.run(
         [sys.executable, "-m", "inuk", "validate", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -16,8 +16,15 @@ def test_the_format_page_lists_every_error_code(client: Client):
 
 @pytest.mark.parametrize(
     "name",
-    ["leverans.xsd", "leverans.schema.json", "csv.md", "README.md",
-     "examples/valid.xml", "examples/valid.csv", "examples/valid.json"],
+    [
+        "leverans.xsd",
+        "leverans.schema.json",
+        "csv.md",
+        "README.md",
+        "examples/valid.xml",
+        "examples/valid.csv",
+        "examples/valid.json",
+    ],
 )
 def test_the_published_format_files_are_served(client: Client, name):
     response = client.get(f"/static/web/format/{name}")

@@ -47,8 +47,7 @@ class CodeList:
     @cache
     def shipped(cls) -> CodeList:
         return cls(
-            (row["kind"], row["code"], row["valid_from"], row["valid_to"])
-            for row in shipped_rows()
+            (row["kind"], row["code"], row["valid_from"], row["valid_to"]) for row in shipped_rows()
         )
 
     @classmethod

@@ -32,7 +32,9 @@ class Code(models.Model):
         verbose_name = _("code")
         verbose_name_plural = _("codes")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "code", "valid_from"], name="code_unique_start"),
+            models.UniqueConstraint(
+                fields=["kind", "code", "valid_from"], name="code_unique_start"
+            ),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
                 name="code_valid_period",

@@ -31,9 +31,7 @@ RULES: dict[str, Rule] = {
         "Filen är varken XML, CSV eller JSON enligt leveransformatet.",
         "The file is neither XML, CSV nor JSON in the delivery format.",
     ),
-    "FILE_ENCODING": Rule(
-        "Filen är inte kodad i UTF-8.", "The file is not encoded in UTF-8."
-    ),
+    "FILE_ENCODING": Rule("Filen är inte kodad i UTF-8.", "The file is not encoded in UTF-8."),
     "FILE_NOT_WELL_FORMED": Rule(
         "Filen går inte att läsa som XML: den är inte välformad.",
         "The file cannot be read as XML: it is not well-formed.",
@@ -85,11 +83,10 @@ RULES: dict[str, Rule] = {
         "The organisation may not deliver for this municipality.",
     ),
     # Structure.
-    "ELEMENT_MISSING": Rule(
-        "Ett obligatoriskt element saknas.", "A required element is missing."
-    ),
+    "ELEMENT_MISSING": Rule("Ett obligatoriskt element saknas.", "A required element is missing."),
     "ELEMENT_UNKNOWN": Rule(
-        "Elementet ingår inte i leveransformatet.", "The element is not part of the delivery format."
+        "Elementet ingår inte i leveransformatet.",
+        "The element is not part of the delivery format.",
     ),
     "ELEMENT_REPEATED": Rule(
         "Elementet får bara förekomma en gång här.", "The element may occur only once here."
@@ -202,9 +199,7 @@ RULES: dict[str, Rule] = {
         "Slutdatum ligger före startdatum.", "The end date is before the start date."
     ),
     # System.
-    "SYSTEM_LENGTH": Rule(
-        "System ska vara 1–100 tecken.", "System must be 1–100 characters."
-    ),
+    "SYSTEM_LENGTH": Rule("System ska vara 1–100 tecken.", "System must be 1–100 characters."),
     # Warnings: the transaction is accepted.
     "IDENTITY_UNKNOWN": Rule(
         "Ändring eller borttag av en post som aldrig registrerats.",

@@ -120,3 +120,6 @@ class Message(models.Model):
     class Meta:
         ordering = ["delivery", "id"]
         indexes = [models.Index(fields=["delivery", "severity"])]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.code} {self.path}"

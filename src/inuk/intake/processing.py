@@ -53,7 +53,7 @@ class Spool:
     """Batches of plain Python data in a private temporary file, read back in order."""
 
     def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile(dir=settings.DATA_DIR)
+        self.file = tempfile.TemporaryFile(dir=settings.DATA_DIR)  # noqa: SIM115 (closed by close())
         self.count = 0
 
     def write(self, batch: list) -> None:
@@ -153,9 +153,7 @@ def check_delivery(stream: BinaryIO, submission, received_at: dt.datetime, check
     tally = Tally()
     errors: list[dict] = []
     try:
-        _, _, items = checked_items(
-            stream, submission.organisation, received_at, submission.format
-        )
+        _, _, items = checked_items(stream, submission.organisation, received_at, submission.format)
         for item in items:
             problems = _count(tally, item)
             errors.extend(message_row(p) for p in problems if p.severity == "error")
@@ -317,8 +315,11 @@ class Run:
                 actor=delivery.submitted_by,
                 organisation=delivery.organisation.orgnr,
                 target=str(delivery.public_id),
-                details={"accepted": outcome.accepted, "rejected": self.tally.rejected,
-                         "already_known": outcome.already_known},
+                details={
+                    "accepted": outcome.accepted,
+                    "rejected": self.tally.rejected,
+                    "already_known": outcome.already_known,
+                },
             )
 
     def reject(self) -> None:
@@ -368,8 +369,14 @@ class Run:
         line, path = self.places.get(position, (None, ""))
         rule = RULES["IDENTITY_UNKNOWN"]
         return {
-            "severity": "warning", "code": "IDENTITY_UNKNOWN", "field": "Status", "line": line,
-            "path": path, "value": "", "message_sv": rule.sv, "message_en": rule.en,
+            "severity": "warning",
+            "code": "IDENTITY_UNKNOWN",
+            "field": "Status",
+            "line": line,
+            "path": path,
+            "value": "",
+            "message_sv": rule.sv,
+            "message_en": rule.en,
         }
 
     def _save_messages(self, rows: Iterable[dict]) -> None:
@@ -451,4 +458,3 @@ def process_pending(worker: str, *, limit: int | None = None) -> int:
         if process(delivery_id, worker):
             done += 1
     return done
-

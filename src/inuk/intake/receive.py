@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,7 +69,9 @@ def spooled(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[BinaryIO, str, i
         yield spool, digest.hexdigest(), size
 
 
-def receive(stream: BinaryIO, submission: Submission, *, process_inline: bool | None = None) -> Delivery:
+def receive(
+    stream: BinaryIO, submission: Submission, *, process_inline: bool | None = None
+) -> Delivery:
     """Take a delivery in; returns its receipt (a ``Delivery``), possibly an earlier one.
 
     A file that is empty or too large is refused here, and only its receipt is
@@ -90,9 +91,11 @@ def receive(stream: BinaryIO, submission: Submission, *, process_inline: bool | 
                 return earlier
             delivery = _store(spool, submission, received_at, checksum, size)
             if delivery is None:  # the same bytes arrived at the same moment
-                return Delivery.objects.filter(
-                    organisation=organisation, checksum=checksum
-                ).exclude(status=Delivery.Status.REFUSED).get()
+                return (
+                    Delivery.objects.filter(organisation=organisation, checksum=checksum)
+                    .exclude(status=Delivery.Status.REFUSED)
+                    .get()
+                )
     except FileRefused as refusal:
         return _refused_on_arrival(submission, received_at, refusal)
     inline = size <= settings.INUK_INLINE_MAX_BYTES if process_inline is None else process_inline
@@ -127,8 +130,12 @@ def _store(
                 organisation=submission.organisation.orgnr,
                 target=str(delivery.public_id),
                 remote_addr=submission.remote_addr,
-                details={"checksum": checksum, "size": size, "channel": submission.channel,
-                         "strict": submission.strict},
+                details={
+                    "checksum": checksum,
+                    "size": size,
+                    "channel": submission.channel,
+                    "strict": submission.strict,
+                },
             )
     except IntegrityError:
         return None
@@ -173,7 +180,7 @@ def dry_run(stream: BinaryIO, submission: Submission) -> dict:
 
     received_at = timezone.now()
     try:
-        with spooled(stream, settings.INUK_MAX_DELIVERY_BYTES) as (spool, checksum, size):
+        with spooled(stream, settings.INUK_MAX_DELIVERY_BYTES) as (spool, checksum, _size):
             return check_delivery(spool, submission, received_at, checksum)
     except FileRefused as refusal:
         from inuk.intake.receipts import refused_receipt

@@ -69,10 +69,8 @@ class Location:
             parts.append(list_name)
             if self.item is not None:
                 parts += [f"{item_name}[{self.item + 1}]" if xml else "", str(self.item)]
-        if xml:
-            parts = [p for p in parts if p and not p.isdigit()]
-        else:
-            parts = [p for p in parts if p]
+        # XML names items by position (Kommun[1]); a JSON pointer by index (/0).
+        parts = [p for p in parts if p and not (xml and p.isdigit())]
         if element:
             parts.append(element)
         return "/" + "/".join(parts)
@@ -100,8 +98,11 @@ class Record:
     def field_name(self, attribute: str) -> str:
         """The annex's element name for one of this record's attributes."""
         if attribute in ("orgnr", "kommunkod", "personnummer"):
-            return {"orgnr": "Organisationsnummer", "kommunkod": "Kommunkod",
-                    "personnummer": "Personnummer"}[attribute]
+            return {
+                "orgnr": "Organisationsnummer",
+                "kommunkod": "Kommunkod",
+                "personnummer": "Personnummer",
+            }[attribute]
         return FIELD_NAMES[self.kind][attribute]
 
     def path(self, attribute: str) -> str:

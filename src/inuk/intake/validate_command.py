@@ -22,13 +22,21 @@ def parser() -> argparse.ArgumentParser:
         description="Validera en leveransfil utan server. / Validate a delivery file offline.",
     )
     p.add_argument("file", type=Path, help="leveransfilen / the delivery file")
-    p.add_argument("--format", choices=["xml", "csv", "json"], help="annars avgörs formatet av innehållet")
-    p.add_argument("--json", action="store_true", help="skriv rapporten som JSON / print the report as JSON")
     p.add_argument(
-        "--max-errors", type=int, default=reports.DEFAULT_MAX_ERRORS,
-        help="högst så många fel listas (alla räknas) / list at most this many errors (all are counted)",
+        "--format", choices=["xml", "csv", "json"], help="annars avgörs formatet av innehållet"
     )
-    p.add_argument("--max-bytes", type=int, default=None, help="största filstorlek / largest file size")
+    p.add_argument(
+        "--json", action="store_true", help="skriv rapporten som JSON / print the report as JSON"
+    )
+    p.add_argument(
+        "--max-errors",
+        type=int,
+        default=reports.DEFAULT_MAX_ERRORS,
+        help="högst så många fel listas (alla räknas) / list at most this many (all are counted)",
+    )
+    p.add_argument(
+        "--max-bytes", type=int, default=None, help="största filstorlek / largest file size"
+    )
     return p
 
 
@@ -60,8 +68,11 @@ def _validate(args: argparse.Namespace) -> dict:
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-        TimeRemainingColumn(), transient=True,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
     ) as bar:
         task = bar.add_task("Validerar / Validating", total=size)
         return reports.validate_path(

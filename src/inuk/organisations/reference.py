@@ -33,7 +33,9 @@ def municipalities() -> tuple[MunicipalityRow, ...]:
         .read_text(encoding="utf-8")
     )
     return tuple(
-        MunicipalityRow(r["kommunkod"], r["kommun"], r["organisationsnummer"], r["lanskod"], r["lan"])
+        MunicipalityRow(
+            r["kommunkod"], r["kommun"], r["organisationsnummer"], r["lanskod"], r["lan"]
+        )
         for r in csv.DictReader(text.splitlines())
     )
 

@@ -48,7 +48,10 @@ def _users() -> list[str]:
     for email, orgnr, roles in DEMO_USERS:
         if not User.objects.filter(email=email).exists():
             User.objects.create_user(
-                email, DEMO_PASSWORD, organisation=Organisation.objects.get(orgnr=orgnr), roles=roles
+                email,
+                DEMO_PASSWORD,
+                organisation=Organisation.objects.get(orgnr=orgnr),
+                roles=roles,
             )
         lines.append(f"  {email} / {DEMO_PASSWORD}")
     return lines

@@ -10,6 +10,11 @@ class ValidateForm(forms.Form):
     )
     format = forms.ChoiceField(
         label=_("Format"),
-        choices=[("", _("Detect from the content")), ("xml", "XML"), ("csv", "CSV"), ("json", "JSON")],
+        choices=[
+            ("", _("Detect from the content")),
+            ("xml", "XML"),
+            ("csv", "CSV"),
+            ("json", "JSON"),
+        ],
         required=False,
     )

@@ -4,31 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigIntegerField(editable=False, primary_key=True, serialize=False)),
-                ('at', models.DateTimeField(verbose_name='when (UTC)')),
-                ('event', models.CharField(db_index=True, max_length=50, verbose_name='event')),
-                ('actor', models.CharField(blank=True, max_length=200, verbose_name='who')),
-                ('organisation', models.CharField(blank=True, max_length=10, verbose_name='organisation number')),
-                ('target', models.CharField(blank=True, max_length=200, verbose_name='what')),
-                ('remote_addr', models.CharField(blank=True, max_length=64, verbose_name='from where')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('previous', models.CharField(max_length=64, verbose_name='digest of the entry before')),
-                ('digest', models.CharField(max_length=64, unique=True, verbose_name='digest')),
+                ("id", models.BigIntegerField(editable=False, primary_key=True, serialize=False)),
+                ("at", models.DateTimeField(verbose_name="when (UTC)")),
+                ("event", models.CharField(db_index=True, max_length=50, verbose_name="event")),
+                ("actor", models.CharField(blank=True, max_length=200, verbose_name="who")),
+                (
+                    "organisation",
+                    models.CharField(blank=True, max_length=10, verbose_name="organisation number"),
+                ),
+                ("target", models.CharField(blank=True, max_length=200, verbose_name="what")),
+                (
+                    "remote_addr",
+                    models.CharField(blank=True, max_length=64, verbose_name="from where"),
+                ),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                (
+                    "previous",
+                    models.CharField(max_length=64, verbose_name="digest of the entry before"),
+                ),
+                ("digest", models.CharField(max_length=64, unique=True, verbose_name="digest")),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['id'],
+                "verbose_name": "audit entry",
+                "verbose_name_plural": "audit entries",
+                "ordering": ["id"],
             },
         ),
     ]

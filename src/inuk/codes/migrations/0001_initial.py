@@ -4,30 +4,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Code',
+            name="Code",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('insats', 'Intervention (Insatskod)'), ('resultat', 'Result (Resultatkod)')], max_length=10, verbose_name='kind')),
-                ('code', models.CharField(max_length=10, verbose_name='code')),
-                ('name_sv', models.CharField(max_length=200, verbose_name='name (Swedish)')),
-                ('name_en', models.CharField(blank=True, max_length=200, verbose_name='name (English)')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_to', models.DateField(blank=True, help_text='Records that started before this date may still use the code.', null=True, verbose_name='retired on')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("insats", "Intervention (Insatskod)"),
+                            ("resultat", "Result (Resultatkod)"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("code", models.CharField(max_length=10, verbose_name="code")),
+                ("name_sv", models.CharField(max_length=200, verbose_name="name (Swedish)")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=200, verbose_name="name (English)"),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                (
+                    "valid_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="Records that started before this date may still use the code.",
+                        null=True,
+                        verbose_name="retired on",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'code',
-                'verbose_name_plural': 'codes',
-                'ordering': ['kind', 'code', 'valid_from'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'code', 'valid_from'), name='code_unique_start'), models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gt', models.F('valid_from')), _connector='OR'), name='code_valid_period')],
+                "verbose_name": "code",
+                "verbose_name_plural": "codes",
+                "ordering": ["kind", "code", "valid_from"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "code", "valid_from"), name="code_unique_start"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("valid_to__isnull", True),
+                            ("valid_to__gt", models.F("valid_from")),
+                            _connector="OR",
+                        ),
+                        name="code_valid_period",
+                    ),
+                ],
             },
         ),
     ]

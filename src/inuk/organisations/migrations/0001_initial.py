@@ -5,128 +5,329 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Agreement',
+            name="Agreement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('af_case_number', models.CharField(blank=True, max_length=50, verbose_name="AF's case number (dnr)")),
-                ('municipality_case_number', models.CharField(blank=True, max_length=50, verbose_name="municipality's case number (dnr)")),
-                ('signed_by_af', models.DateField(blank=True, null=True, verbose_name='signed by AF')),
-                ('signed_by_municipality', models.DateField(blank=True, null=True, verbose_name='signed by the municipality')),
-                ('notice_given_on', models.DateField(blank=True, null=True, verbose_name='written notice given on')),
-                ('notice_given_by', models.CharField(blank=True, choices=[('af', 'Arbetsförmedlingen'), ('kommun', 'Municipality')], max_length=10, verbose_name='notice given by')),
-                ('agreed_last_day', models.DateField(blank=True, help_text='Instead of three calendar months after the notice, if the parties agreed so.', null=True, verbose_name='last day agreed by the parties')),
-                ('ended_by_decision_on', models.DateField(blank=True, help_text='The day a decision by a higher authority ended the agreement.', null=True, verbose_name='ended at once by a decision on')),
-                ('decision_reference', models.CharField(blank=True, max_length=200, verbose_name='reference to the decision')),
-                ('last_day', models.DateField(blank=True, editable=False, null=True, verbose_name='last day in force')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='registered')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "af_case_number",
+                    models.CharField(
+                        blank=True, max_length=50, verbose_name="AF's case number (dnr)"
+                    ),
+                ),
+                (
+                    "municipality_case_number",
+                    models.CharField(
+                        blank=True, max_length=50, verbose_name="municipality's case number (dnr)"
+                    ),
+                ),
+                (
+                    "signed_by_af",
+                    models.DateField(blank=True, null=True, verbose_name="signed by AF"),
+                ),
+                (
+                    "signed_by_municipality",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="signed by the municipality"
+                    ),
+                ),
+                (
+                    "notice_given_on",
+                    models.DateField(blank=True, null=True, verbose_name="written notice given on"),
+                ),
+                (
+                    "notice_given_by",
+                    models.CharField(
+                        blank=True,
+                        choices=[("af", "Arbetsförmedlingen"), ("kommun", "Municipality")],
+                        max_length=10,
+                        verbose_name="notice given by",
+                    ),
+                ),
+                (
+                    "agreed_last_day",
+                    models.DateField(
+                        blank=True,
+                        help_text="Instead of three calendar months after the notice, if the parties agreed so.",
+                        null=True,
+                        verbose_name="last day agreed by the parties",
+                    ),
+                ),
+                (
+                    "ended_by_decision_on",
+                    models.DateField(
+                        blank=True,
+                        help_text="The day a decision by a higher authority ended the agreement.",
+                        null=True,
+                        verbose_name="ended at once by a decision on",
+                    ),
+                ),
+                (
+                    "decision_reference",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="reference to the decision"
+                    ),
+                ),
+                (
+                    "last_day",
+                    models.DateField(
+                        blank=True, editable=False, null=True, verbose_name="last day in force"
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="registered")),
             ],
             options={
-                'verbose_name': 'agreement',
-                'verbose_name_plural': 'agreements',
-                'ordering': ['municipality', '-id'],
+                "verbose_name": "agreement",
+                "verbose_name_plural": "agreements",
+                "ordering": ["municipality", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Municipality',
+            name="Municipality",
             fields=[
-                ('code', models.CharField(max_length=4, primary_key=True, serialize=False, verbose_name='municipality code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('county_code', models.CharField(max_length=2, verbose_name='county code')),
-                ('county_name', models.CharField(max_length=100, verbose_name='county')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=4,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="municipality code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("county_code", models.CharField(max_length=2, verbose_name="county code")),
+                ("county_name", models.CharField(max_length=100, verbose_name="county")),
             ],
             options={
-                'verbose_name': 'municipality',
-                'verbose_name_plural': 'municipalities',
-                'ordering': ['code'],
+                "verbose_name": "municipality",
+                "verbose_name_plural": "municipalities",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('orgnr', models.CharField(help_text='Ten digits; the 16-prefixed twelve-digit form is stored without 16.', max_length=10, unique=True, verbose_name='organisation number')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('kommun', 'Municipality'), ('af', 'Arbetsförmedlingen'), ('leverantor', 'Supplier'), ('forbund', 'Municipal federation')], max_length=12, verbose_name='kind')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "orgnr",
+                    models.CharField(
+                        help_text="Ten digits; the 16-prefixed twelve-digit form is stored without 16.",
+                        max_length=10,
+                        unique=True,
+                        verbose_name="organisation number",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("kommun", "Municipality"),
+                            ("af", "Arbetsförmedlingen"),
+                            ("leverantor", "Supplier"),
+                            ("forbund", "Municipal federation"),
+                        ],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organisation',
-                'verbose_name_plural': 'organisations',
-                'ordering': ['name'],
+                "verbose_name": "organisation",
+                "verbose_name_plural": "organisations",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ContactPerson',
+            name="ContactPerson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('party', models.CharField(choices=[('af', 'Arbetsförmedlingen'), ('kommun', 'Municipality')], max_length=10, verbose_name='party')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('role', models.CharField(blank=True, help_text='For example: product owner, Informationssamverkan.', max_length=200, verbose_name='role')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('phone', models.CharField(blank=True, max_length=50, verbose_name='phone')),
-                ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='organisations.agreement', verbose_name='agreement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "party",
+                    models.CharField(
+                        choices=[("af", "Arbetsförmedlingen"), ("kommun", "Municipality")],
+                        max_length=10,
+                        verbose_name="party",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example: product owner, Informationssamverkan.",
+                        max_length=200,
+                        verbose_name="role",
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("phone", models.CharField(blank=True, max_length=50, verbose_name="phone")),
+                (
+                    "agreement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="organisations.agreement",
+                        verbose_name="agreement",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'contact person',
-                'verbose_name_plural': 'contact persons',
-                'ordering': ['agreement', 'party', 'name'],
+                "verbose_name": "contact person",
+                "verbose_name_plural": "contact persons",
+                "ordering": ["agreement", "party", "name"],
             },
         ),
         migrations.AddField(
-            model_name='agreement',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agreements', to='organisations.municipality', verbose_name='municipality'),
+            model_name="agreement",
+            name="municipality",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="agreements",
+                to="organisations.municipality",
+                verbose_name="municipality",
+            ),
         ),
         migrations.AddField(
-            model_name='municipality',
-            name='organisation',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='municipality', to='organisations.organisation', verbose_name='organisation'),
+            model_name="municipality",
+            name="organisation",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="municipality",
+                to="organisations.organisation",
+                verbose_name="organisation",
+            ),
         ),
         migrations.CreateModel(
-            name='DeliveryAuthorisation',
+            name="DeliveryAuthorisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='valid until and including')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliverers', to='organisations.municipality', verbose_name='municipality')),
-                ('deliverer', models.ForeignKey(limit_choices_to={'kind__in': ('leverantor', 'forbund')}, on_delete=django.db.models.deletion.PROTECT, related_name='authorisations', to='organisations.organisation', verbose_name='supplier or federation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                (
+                    "valid_until",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="valid until and including"
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deliverers",
+                        to="organisations.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "deliverer",
+                    models.ForeignKey(
+                        limit_choices_to={"kind__in": ("leverantor", "forbund")},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="authorisations",
+                        to="organisations.organisation",
+                        verbose_name="supplier or federation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'delivery authorisation',
-                'verbose_name_plural': 'delivery authorisations',
-                'ordering': ['municipality', 'deliverer__name', 'valid_from'],
+                "verbose_name": "delivery authorisation",
+                "verbose_name_plural": "delivery authorisations",
+                "ordering": ["municipality", "deliverer__name", "valid_from"],
             },
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.UniqueConstraint(condition=models.Q(('signed_by_af__isnull', True), ('signed_by_municipality__isnull', True), _connector='OR'), fields=('municipality',), name='one_agreement_awaiting_signature_per_municipality', violation_error_message='The municipality already has an agreement awaiting signature.'),
+            model_name="agreement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("signed_by_af__isnull", True),
+                    ("signed_by_municipality__isnull", True),
+                    _connector="OR",
+                ),
+                fields=("municipality",),
+                name="one_agreement_awaiting_signature_per_municipality",
+                violation_error_message="The municipality already has an agreement awaiting signature.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('agreed_last_day__isnull', True), ('notice_given_on__isnull', False), _connector='OR'), name='agreed_last_day_needs_notice', violation_error_message='An agreed last day needs a written notice.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("agreed_last_day__isnull", True),
+                    ("notice_given_on__isnull", False),
+                    _connector="OR",
+                ),
+                name="agreed_last_day_needs_notice",
+                violation_error_message="An agreed last day needs a written notice.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(('notice_given_by', ''), ('notice_given_on__isnull', False), _connector='OR'), name='notice_party_needs_notice', violation_error_message="Who gave notice needs the notice's date."),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("notice_given_by", ""), ("notice_given_on__isnull", False), _connector="OR"
+                ),
+                name="notice_party_needs_notice",
+                violation_error_message="Who gave notice needs the notice's date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agreement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('ended_by_decision_on__isnull', True), ('decision_reference', '')), models.Q(('ended_by_decision_on__isnull', False), models.Q(('decision_reference', ''), _negated=True)), _connector='OR'), name='decision_has_date_and_reference', violation_error_message='A decision needs both its date and a reference.'),
+            model_name="agreement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("ended_by_decision_on__isnull", True), ("decision_reference", "")),
+                    models.Q(
+                        ("ended_by_decision_on__isnull", False),
+                        models.Q(("decision_reference", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="decision_has_date_and_reference",
+                violation_error_message="A decision needs both its date and a reference.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deliveryauthorisation',
-            constraint=models.UniqueConstraint(fields=('deliverer', 'municipality', 'valid_from'), name='one_authorisation_per_start'),
+            model_name="deliveryauthorisation",
+            constraint=models.UniqueConstraint(
+                fields=("deliverer", "municipality", "valid_from"),
+                name="one_authorisation_per_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deliveryauthorisation',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('valid_until__gte', models.F('valid_from')), _connector='OR'), name='authorisation_ends_after_start', violation_error_message='The last day is before the first.'),
+            model_name="deliveryauthorisation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_until__isnull", True),
+                    ("valid_until__gte", models.F("valid_from")),
+                    _connector="OR",
+                ),
+                name="authorisation_ends_after_start",
+                violation_error_message="The last day is before the first.",
+            ),
         ),
     ]

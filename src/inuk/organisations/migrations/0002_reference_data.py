@@ -4,8 +4,10 @@ from django.db import migrations
 def load(apps, schema_editor):
     from inuk.organisations import reference
 
-    reference.load(apps.get_model("organisations", "Organisation"),
-                   apps.get_model("organisations", "Municipality"))
+    reference.load(
+        apps.get_model("organisations", "Organisation"),
+        apps.get_model("organisations", "Municipality"),
+    )
 
 
 class Migration(migrations.Migration):

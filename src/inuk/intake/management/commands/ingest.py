@@ -1,4 +1,4 @@
-"""``inuk ingest FILE --org ORGNR``: an administrator receives a file by hand, as an upload would."""
+"""``inuk ingest FILE --org ORGNR``: an administrator receives a file, as an upload would."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--org", required=True, help="the delivering organisation's number")
         parser.add_argument("--format", choices=["xml", "csv", "json"])
         parser.add_argument("--strict", action="store_true", help="all or nothing")
-        parser.add_argument("--dry-run", action="store_true", help="validate and report, store nothing")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="validate and report, store nothing"
+        )
         parser.add_argument("--json", action="store_true", help="print the receipt as JSON")
 
     def handle(self, *args, **options):
@@ -59,7 +61,9 @@ class Command(BaseCommand):
         try:
             orgnr = parse_orgnr(value.replace("-", ""))
         except InvalidIdentifier as exc:
-            raise CommandError(f"Ogiltigt organisationsnummer / Invalid organisation number ({exc.code})") from None
+            raise CommandError(
+                f"Ogiltigt organisationsnummer / Invalid organisation number ({exc.code})"
+            ) from None
         try:
             return Organisation.objects.get(orgnr=orgnr)
         except Organisation.DoesNotExist:
@@ -88,14 +92,21 @@ class Command(BaseCommand):
 
         worker = threading.Thread(target=process, args=(delivery.pk, "inuk ingest"))
         with Progress(
-            "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-            TimeRemainingColumn(), transient=True,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            transient=True,
         ) as bar:
             task = bar.add_task("Tar emot / Receiving", total=size)
             worker.start()
             while worker.is_alive():
                 worker.join(0.5)
-                done = Delivery.objects.filter(pk=delivery.pk).values_list("bytes_read", flat=True).first()
+                done = (
+                    Delivery.objects.filter(pk=delivery.pk)
+                    .values_list("bytes_read", flat=True)
+                    .first()
+                )
                 bar.update(task, completed=done or 0)
 
     def _print(self, result: dict) -> None:
@@ -104,11 +115,15 @@ class Command(BaseCommand):
         self.stdout.write(f"Status: {result['status']}")
         if result["refusal"]:
             refusal = result["refusal"]
-            self.stdout.write(f"{refusal['code']}: {refusal['message_sv']} / {refusal['message_en']}")
+            self.stdout.write(
+                f"{refusal['code']}: {refusal['message_sv']} / {refusal['message_en']}"
+            )
         self.stdout.write(
             "Personer/persons {persons}  transaktioner/transactions {transactions}  "
             "godtagna/accepted {accepted}  avvisade/rejected {rejected}  "
-            "redan kända/already known {already_known}  varningar/warnings {warnings}".format(**counts)
+            "redan kända/already known {already_known}  varningar/warnings {warnings}".format(
+                **counts
+            )
         )
         for kind in ("errors", "warnings"):
             for message in result[kind][:50]:

@@ -19,8 +19,12 @@ class Command(BaseCommand):
     help = "Bearbeta mottagna leveranser. / Process received deliveries."
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="process what is waiting, then stop")
-        parser.add_argument("--sleep", type=float, default=2.0, help="seconds between looks when idle")
+        parser.add_argument(
+            "--once", action="store_true", help="process what is waiting, then stop"
+        )
+        parser.add_argument(
+            "--sleep", type=float, default=2.0, help="seconds between looks when idle"
+        )
 
     def handle(self, *args, **options):
         name = worker_name()

@@ -23,4 +23,6 @@ class Command(BaseCommand):
             for line in load_demo_data():
                 self.stdout.write(line)
         if not options["no_serve"]:
-            serve(options["host"], options["port"], threads=8, worker=True, announce=self.stdout.write)
+            serve(
+                options["host"], options["port"], threads=8, worker=True, announce=self.stdout.write
+            )

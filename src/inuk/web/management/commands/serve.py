@@ -50,12 +50,16 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
         parser.add_argument(
-            "--no-worker", action="store_true",
+            "--no-worker",
+            action="store_true",
             help="process no deliveries in this process (run `inuk worker` instead)",
         )
 
     def handle(self, *args, **options):
         serve(
-            options["host"], options["port"], threads=options["threads"],
-            worker=not options["no_worker"], announce=self.stdout.write,
+            options["host"],
+            options["port"],
+            threads=options["threads"],
+            worker=not options["no_worker"],
+            announce=self.stdout.write,
         )
