@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "ninja",  # the API docs page's Swagger UI from the package's static files, not a CDN
     "inuk.organisations",
     "inuk.codes",
     "inuk.accounts",
@@ -215,7 +216,8 @@ INUK_VALIDATOR_REQUIRES_LOGIN = env_bool(
     "INUK_VALIDATOR_REQUIRES_LOGIN", True, "the validator page requires login (demo: false)"
 )
 INUK_VAULT_KEY = env_secret(
-    "INUK_VAULT_KEY", "the identity vault's keyring (JSON); embedded default: a file in the data dir"
+    "INUK_VAULT_KEY",
+    "the identity vault's keyring (JSON); embedded default: a file in the data dir",
 )
 INUK_AUDIT_KEY = env_secret(
     "INUK_AUDIT_KEY", "key of the audit log's hash chain; embedded default: a file in the data dir"
@@ -225,6 +227,13 @@ INUK_WORKER_STALE_SECONDS = env_int(
     300,
     "a delivery whose worker has not reported for this long is taken up again",
     minimum=10,
+)
+
+INUK_API_RATE_PER_MINUTE = env_int(
+    "INUK_API_RATE_PER_MINUTE",
+    60,
+    "API requests allowed per token (or logged-in user) and minute",
+    minimum=1,
 )
 
 LOGGING = {

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from inuk.api.api import api
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # One login for the whole service, with its throttle and second factor.
@@ -9,5 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("konto/", include("inuk.accounts.urls")),
     path("avtal/", include("inuk.organisations.urls")),
+    path("leveranser/", include("inuk.intake.urls")),
+    path("api/v1/", api.urls),
     path("", include("inuk.web.urls")),
 ]

@@ -1,0 +1,328 @@
+"""Deliveries and their receipts: ``/api/v1/deliveries``.
+
+``POST`` takes a file in through ``inuk.intake.receive`` like every other
+channel; its answer is always the receipt (``inuk.intake.receipts``), and the
+HTTP status says what happened:
+
+- 201 Created: received and already processed (small files are processed at
+  once); ``status`` is final: applied, rejected (strict) or refused.
+- 202 Accepted: received and waiting for a worker; fetch ``url`` until
+  ``status`` is final.
+- 200 OK with ``repeat: true`` and the header ``Inuk-Repeat: true``: the same
+  bytes were received from the organisation before; this is that first
+  receipt, and nothing changed.
+- 200 OK for a dry run (``?dry_run=true``): the receipt with ``id`` null.
+
+Which receipts a caller sees is ``inuk.accounts.scoping``'s answer
+(``visible_organisations``), and in addition a token with the ``deliver``
+permission sees the receipts of the deliveries it sent itself, so that the
+sending system can follow what it sent. Another organisation's receipt id
+answers 404, never 403, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import io
+import uuid
+from collections.abc import Iterator
+from itertools import islice
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+
+from inuk.accounts.client import client_address
+from inuk.accounts.models import ApiToken
+from inuk.accounts.scoping import may_deliver_for, visible_organisations
+from inuk.api.auth import Principal, actor, principal
+from inuk.api.errors import ApiError
+from inuk.api.schemas import (
+    DeliveryPage,
+    DeliveryStatus,
+    ErrorBody,
+    Receipt,
+    SubmittedReceipt,
+)
+from inuk.api.uploads import MULTIPART, RAW_TYPES, upload_from
+from inuk.audit.log import Event
+from inuk.audit.log import record as audit
+from inuk.intake.models import Delivery
+from inuk.intake.receipts import receipt, write_messages_csv
+from inuk.intake.receive import Submission, dry_run, receive
+
+router = Router(tags=["deliveries"])
+
+CSV_BATCH = 2_000
+REPEAT_HEADER = "Inuk-Repeat"
+
+
+def visible_deliveries(caller: Principal) -> QuerySet[Delivery]:
+    """Deliveries whose receipts ``caller`` may read."""
+    visible = Q(organisation__in=visible_organisations(caller))
+    if isinstance(caller, ApiToken) and may_deliver_for(caller, caller.organisation):
+        # What the token sent itself: its receipt was in the answer to the POST already.
+        visible |= Q(
+            organisation=caller.organisation_id,
+            submitted_by__startswith=f"token:{caller.public_id} ",
+        )
+    return Delivery.objects.filter(visible).select_related("organisation")
+
+
+def _delivery(request: HttpRequest, id: str) -> Delivery:
+    try:
+        public_id = uuid.UUID(id)
+    except ValueError:
+        raise ApiError("DELIVERY_NOT_FOUND") from None
+    found = visible_deliveries(principal(request)).filter(public_id=public_id).first()
+    if found is None:
+        raise ApiError("DELIVERY_NOT_FOUND")
+    return found
+
+
+def _links(request: HttpRequest, delivery: Delivery) -> dict[str, str]:
+    url = reverse("api-1:delivery", kwargs={"id": str(delivery.public_id)})
+    csv_url = reverse("api-1:delivery-errors", kwargs={"id": str(delivery.public_id)})
+    return {
+        "url": request.build_absolute_uri(url),
+        "errors_csv": request.build_absolute_uri(csv_url),
+    }
+
+
+def _receipt(request: HttpRequest, delivery: Delivery) -> dict:
+    return {**receipt(delivery), **_links(request, delivery)}
+
+
+# --- POST /deliveries -------------------------------------------------------------------
+
+_FILE_SCHEMA = {"type": "string", "format": "binary"}
+_BODY = {
+    "required": True,
+    "description": "The delivery file (XML, CSV or JSON, SPEC §2), as the raw body or as "
+    "multipart/form-data in the field `file`.",
+    "content": {
+        **{media: {"schema": _FILE_SCHEMA} for media in RAW_TYPES if media},
+        MULTIPART: {
+            "schema": {"type": "object", "properties": {"file": _FILE_SCHEMA}, "required": ["file"]}
+        },
+    },
+}
+
+
+@router.post(
+    "/deliveries",
+    response={
+        200: SubmittedReceipt,
+        201: SubmittedReceipt,
+        202: SubmittedReceipt,
+        400: ErrorBody,
+        401: ErrorBody,
+        403: ErrorBody,
+        411: ErrorBody,
+        413: ErrorBody,
+        415: ErrorBody,
+        429: ErrorBody,
+    },
+    url_name="deliveries-create",
+    summary="Send a delivery / Skicka en leverans",
+    openapi_extra={"requestBody": _BODY},
+)
+def create_delivery(
+    request: HttpRequest,
+    response: HttpResponse,
+    dry_run_: bool = Query(
+        False, alias="dry_run", description="validate, authorisation included; store nothing"
+    ),
+    strict: bool = Query(False, description="all or nothing"),
+    filename: str = Query("", max_length=255, description="the file's name, shown on receipts"),
+    format: str | None = Query(
+        None, pattern="^(xml|csv|json)$", description="read the file as this format"
+    ),
+):
+    """Send a delivery file; the answer is its receipt.
+
+    201: received and processed at once (small files); 202: received, to be
+    processed by a worker, fetch `url` until the status is final; 200 with
+    `repeat: true` and header `Inuk-Repeat: true`: the same bytes were received
+    before and this is the first receipt; 200 for a dry run (no id).
+    The content type names the format (`application/xml`, `text/csv`,
+    `application/json`); with `application/octet-stream` or as multipart it is
+    told from the content; `?format=` overrides both.
+    """
+    caller = principal(request)
+    organisation = caller.organisation
+    if not may_deliver_for(caller, organisation):
+        raise ApiError("NOT_ALLOWED_TO_DELIVER")
+    upload = upload_from(request)
+    submission = Submission(
+        organisation=organisation,
+        filename=filename or upload.filename,
+        format=format or upload.format,
+        strict=strict,
+        submitted_by=actor(caller),
+        channel="api",
+        remote_addr=client_address(request),
+    )
+    if dry_run_:
+        return Status(200, {**dry_run(upload.stream, submission), "repeat": False})
+    started = timezone.now()
+    delivery = receive(upload.stream, submission)
+    answer = {**_receipt(request, delivery), "repeat": False}
+    if delivery.received_at < started:
+        answer["repeat"] = True
+        status = 200
+    else:
+        status = 201 if delivery.is_final else 202
+    response["Location"] = answer["url"]
+    if answer["repeat"]:
+        response[REPEAT_HEADER] = "true"
+    return Status(status, answer)
+
+
+# --- GET /deliveries --------------------------------------------------------------------
+
+
+class DeliveryFilters(Schema):
+    month: str | None = Field(
+        None,
+        pattern=r"^20\d\d-(0[1-9]|1[0-2])$",
+        description="received in this month (Swedish time), e.g. 2026-11",
+    )
+    status: DeliveryStatus | None = None
+    organisation: str | None = Field(
+        None, pattern=r"^\d{10}$", description="the delivering organisation's number"
+    )
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(50, ge=1, le=500)
+
+
+def _month(text: str) -> tuple[dt.datetime, dt.datetime]:
+    year, month = (int(part) for part in text.split("-"))
+    first = dt.datetime(year, month, 1)
+    after = first + dt.timedelta(days=calendar.monthrange(year, month)[1])
+    zone = timezone.get_default_timezone()
+    return timezone.make_aware(first, zone), timezone.make_aware(after, zone)
+
+
+def _summary(request: HttpRequest, delivery: Delivery) -> dict:
+    return {
+        "id": str(delivery.public_id),
+        "status": delivery.status,
+        "organisation": delivery.organisation.orgnr,
+        "filename": delivery.filename,
+        "channel": delivery.channel,
+        "received_at": delivery.received_at.isoformat(),
+        "finished_at": delivery.finished_at.isoformat() if delivery.finished_at else None,
+        "checksum": delivery.checksum,
+        "format": delivery.format,
+        "size": delivery.size,
+        "strict": delivery.strict,
+        "refusal_code": delivery.refusal_code or None,
+        "counts": {
+            "persons": delivery.persons,
+            "transactions": delivery.transactions,
+            "accepted": delivery.accepted,
+            "rejected": delivery.rejected,
+            "already_known": delivery.already_known,
+            "warnings": delivery.warnings,
+        },
+        "url": _links(request, delivery)["url"],
+    }
+
+
+@router.get(
+    "/deliveries",
+    response={200: DeliveryPage, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody},
+    url_name="deliveries",
+    summary="List deliveries / Lista leveranser",
+)
+def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]):
+    """The deliveries the caller may see, newest first: its own organisation's (AF's
+    administrators and identity officers: all), filtered by the month received,
+    status and organisation."""
+    caller = principal(request)
+    deliveries = visible_deliveries(caller)
+    if not visible_organisations(caller).exists() and not (
+        isinstance(caller, ApiToken) and may_deliver_for(caller, caller.organisation)
+    ):
+        raise ApiError("NOT_ALLOWED")
+    if filters.month:
+        start, end = _month(filters.month)
+        deliveries = deliveries.filter(received_at__gte=start, received_at__lt=end)
+    if filters.status:
+        deliveries = deliveries.filter(status=filters.status)
+    if filters.organisation:
+        deliveries = deliveries.filter(organisation__orgnr=filters.organisation)
+    offset = (filters.page - 1) * filters.page_size
+    page = deliveries.order_by("-received_at", "-id")[offset : offset + filters.page_size]
+    return {
+        "items": [_summary(request, delivery) for delivery in page],
+        "count": deliveries.count(),
+        "page": filters.page,
+        "page_size": filters.page_size,
+    }
+
+
+# --- GET /deliveries/{id} ---------------------------------------------------------------
+
+
+@router.get(
+    "/deliveries/{id}",
+    response={200: Receipt, 401: ErrorBody, 404: ErrorBody, 429: ErrorBody},
+    url_name="delivery",
+    summary="A receipt / En kvittens",
+)
+def get_delivery(request: HttpRequest, id: str):
+    """The receipt of one delivery; 404 if there is none the caller may see."""
+    return _receipt(request, _delivery(request, id))
+
+
+# --- GET /deliveries/{id}/errors.csv ----------------------------------------------------
+
+
+def _csv_chunks(delivery: Delivery) -> Iterator[str]:
+    """All messages as CSV, a batch at a time, with a BOM so spreadsheets read UTF-8."""
+    messages = delivery.messages.order_by("id").iterator(chunk_size=CSV_BATCH)
+    header = io.StringIO()
+    write_messages_csv([], header)
+    header_text = header.getvalue()
+    yield "\ufeff" + header_text
+    while batch := list(islice(messages, CSV_BATCH)):
+        out = io.StringIO()
+        write_messages_csv(batch, out)
+        yield out.getvalue()[len(header_text) :]
+
+
+@router.get(
+    "/deliveries/{id}/errors.csv",
+    response={401: ErrorBody, 404: ErrorBody, 429: ErrorBody},
+    url_name="delivery-errors",
+    summary="All errors as CSV / Alla fel som CSV",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "Every error and warning of the receipt; UTF-8 with BOM, ';'.",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def delivery_errors_csv(request: HttpRequest, id: str):
+    """Every error and warning of a receipt as CSV (`severity;code;field;line;path;...`)."""
+    caller = principal(request)
+    delivery = _delivery(request, id)
+    audit(
+        Event.EXPORT,
+        actor=actor(caller),
+        organisation=delivery.organisation.orgnr,
+        target=str(delivery.public_id),
+        remote_addr=client_address(request),
+        details={"export": "receipt_messages", "rows": delivery.messages.count()},
+    )
+    response = StreamingHttpResponse(_csv_chunks(delivery), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="kvittens-{delivery.public_id}.csv"'
+    return response

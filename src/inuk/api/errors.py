@@ -1,0 +1,200 @@
+"""Every error the API answers with: a stable code, an HTTP status, messages in Swedish and English.
+
+The body is always ``{"error": {"code", "message_sv", "message_en"}}`` (with
+``details`` for a malformed request), whatever went wrong, so that a client
+needs one way to read failures. Codes are published in the OpenAPI
+description and never renamed; the delivery format's own codes
+(``FILE_EMPTY``, ``FILE_TOO_LARGE``) keep their meaning and messages here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from inuk.intake.errors import RULES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorKind:
+    status: int
+    sv: str
+    en: str
+
+
+ERRORS: dict[str, ErrorKind] = {
+    "AUTHENTICATION_REQUIRED": ErrorKind(
+        401,
+        "Inloggning krävs: skicka en API-nyckel som Authorization: Bearer <nyckel>.",
+        "Authentication required: send an API token as Authorization: Bearer <token>.",
+    ),
+    "TOKEN_INVALID": ErrorKind(
+        401,
+        "API-nyckeln är okänd, har gått ut eller har återkallats.",
+        "The API token is unknown, has expired or has been revoked.",
+    ),
+    "NOT_ALLOWED_TO_DELIVER": ErrorKind(
+        403,
+        "Bara en API-nyckel med behörigheten Leverera filer, eller en inrapportör, "
+        "får skicka leveranser för organisationen.",
+        "Only an API token with the permission Deliver files, or a reporter, "
+        "may send deliveries for the organisation.",
+    ),
+    "NOT_ALLOWED": ErrorKind(
+        403,
+        "Du har inte behörighet till detta.",
+        "You are not allowed to do this.",
+    ),
+    "CSRF_FAILED": ErrorKind(
+        403,
+        "CSRF-kontrollen misslyckades: skicka sidans CSRF-token i huvudet X-CSRFToken.",
+        "The CSRF check failed: send the page's CSRF token in the X-CSRFToken header.",
+    ),
+    "NOT_FOUND": ErrorKind(404, "Finns inte.", "Not found."),
+    "DELIVERY_NOT_FOUND": ErrorKind(
+        404,
+        "Det finns ingen sådan leverans som du får se.",
+        "There is no such delivery that you may see.",
+    ),
+    "LENGTH_REQUIRED": ErrorKind(
+        411,
+        "Ange filens storlek i huvudet Content-Length.",
+        "Give the file's size in the Content-Length header.",
+    ),
+    "FILE_TOO_LARGE": ErrorKind(413, RULES["FILE_TOO_LARGE"].sv, RULES["FILE_TOO_LARGE"].en),
+    "FILE_EMPTY": ErrorKind(400, RULES["FILE_EMPTY"].sv, RULES["FILE_EMPTY"].en),
+    "FILE_FIELD_MISSING": ErrorKind(
+        400,
+        "Skicka filen i formulärfältet file.",
+        "Send the file in the form field file.",
+    ),
+    "UNSUPPORTED_MEDIA_TYPE": ErrorKind(
+        415,
+        "Skicka filen med Content-Type application/xml, text/csv, application/json eller "
+        "application/octet-stream, eller som multipart/form-data i fältet file.",
+        "Send the file with Content-Type application/xml, text/csv, application/json or "
+        "application/octet-stream, or as multipart/form-data in the field file.",
+    ),
+    "INVALID_REQUEST": ErrorKind(
+        400,
+        "Begäran har ogiltiga parametrar; se details.",
+        "The request has invalid parameters; see details.",
+    ),
+    "RATE_LIMITED": ErrorKind(
+        429,
+        "För många anrop. Vänta det antal sekunder som Retry-After anger.",
+        "Too many requests. Wait the number of seconds Retry-After gives.",
+    ),
+    "INTERNAL_ERROR": ErrorKind(
+        500,
+        "Ett oväntat fel inträffade i tjänsten. Försök igen senare.",
+        "An unexpected error occurred in the service. Try again later.",
+    ),
+}
+
+
+class ApiError(Exception):
+    """Raised anywhere in the API to answer with one of ``ERRORS``."""
+
+    def __init__(
+        self,
+        code: str,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.code = code
+        self.kind = ERRORS[code]
+        self.details = details
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {
+            "code": self.code,
+            "message_sv": self.kind.sv,
+            "message_en": self.kind.en,
+        }
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
+
+
+def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Which parameter was wrong and why, without echoing the value (it could be anything)."""
+    return [
+        {"where": ".".join(str(part) for part in error.get("loc", ())), "message": error["msg"]}
+        for error in errors
+    ]
+
+
+def install(api: NinjaAPI) -> None:
+    """Answer every failure in ``api`` with the error body above."""
+
+    def respond(request: HttpRequest, error: ApiError) -> HttpResponse:
+        response = api.create_response(request, error.body(), status=error.kind.status)
+        for name, value in error.headers.items():
+            response[name] = value
+        return response
+
+    @api.exception_handler(ApiError)
+    def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+        return respond(request, exc)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return respond(
+            request,
+            ApiError(
+                "AUTHENTICATION_REQUIRED", headers={"WWW-Authenticate": 'Bearer realm="inuk"'}
+            ),
+        )
+
+    @api.exception_handler(ValidationError)
+    def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        return respond(
+            request, ApiError("INVALID_REQUEST", details=_validation_details(exc.errors))
+        )
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        # ninja's own: the session cookie's CSRF check (403) and throttling (429).
+        code = {403: "CSRF_FAILED", 429: "RATE_LIMITED", 404: "NOT_FOUND"}.get(exc.status_code)
+        if code is None:
+            return respond(request, ApiError("INVALID_REQUEST", details=[]))
+        return respond(request, ApiError(code))
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return respond(request, ApiError("NOT_FOUND"))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return respond(request, ApiError("FILE_TOO_LARGE"))
+
+    def bad_multipart(request: HttpRequest) -> HttpResponse:
+        details = [{"where": "body", "message": "not readable as multipart/form-data"}]
+        return respond(request, ApiError("INVALID_REQUEST", details=details))
+
+    @api.exception_handler(MultiPartParserError)
+    def unreadable_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return bad_multipart(request)
+
+    @api.exception_handler(TooManyFieldsSent)
+    def too_many_fields(request: HttpRequest, exc: TooManyFieldsSent) -> HttpResponse:
+        return bad_multipart(request)
+
+    @api.exception_handler(Exception)
+    def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Names code, never data; log lines pass the personnummer filter besides.
+        log.exception("API request %s %s failed", request.method, request.path)
+        return respond(request, ApiError("INTERNAL_ERROR"))

@@ -1,0 +1,138 @@
+"""The shapes the API answers with, as its OpenAPI description publishes them.
+
+A receipt is built by ``inuk.intake.receipts.receipt()`` (the one shape the
+pages and ``inuk ingest --json`` share); these schemas only describe it, and
+add the links a client follows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from ninja import Field, Schema
+
+ReceiptStatus = Literal["received", "processing", "applied", "rejected", "refused", "dry_run"]
+DeliveryStatus = Literal["received", "processing", "applied", "rejected", "refused"]
+
+
+class ErrorDetail(Schema):
+    code: str = Field(description="stable error code, e.g. TOKEN_INVALID")
+    message_sv: str
+    message_en: str
+    details: list[dict] | None = Field(
+        None, description="for INVALID_REQUEST: which parameter was wrong (`where`) and why"
+    )
+
+
+class ErrorBody(Schema):
+    error: ErrorDetail
+
+
+class Counts(Schema):
+    persons: int
+    transactions: int
+    accepted: int
+    rejected: int
+    already_known: int
+    warnings: int
+
+
+class Problem(Schema):
+    """One error or warning: where, which field, a stable code, messages; values masked."""
+
+    code: str
+    field: str
+    line: int | None
+    path: str
+    message_sv: str
+    message_en: str
+    value: str
+
+
+class Refusal(Schema):
+    code: str
+    message_sv: str
+    message_en: str
+
+
+class Receipt(Schema):
+    """The receipt (kvittens) of a delivery, or of a dry run (``id`` null, ``status`` dry_run)."""
+
+    id: str | None = Field(description="the receipt id (a UUID); null for a dry run")
+    status: ReceiptStatus = Field(
+        description="received and processing: not final yet; applied, rejected (strict, "
+        "with errors) and refused (the whole file): final"
+    )
+    organisation: str = Field(description="the delivering organisation's number")
+    received_at: str | None = Field(None, description="ISO 8601")
+    finished_at: str | None = Field(None, description="ISO 8601; null until final")
+    checksum: str = Field(description="SHA-256 of the file, hex")
+    format: str | None = None
+    size: int | None = None
+    strict: bool | None = None
+    progress: float | None = Field(None, description="share of the file read, while processing")
+    refusal: Refusal | None
+    counts: Counts
+    errors: list[Problem] = Field(description="the first 1000 errors; all are in errors_csv")
+    warnings: list[Problem]
+    errors_total: int
+    warnings_total: int
+    url: str | None = Field(None, description="where to fetch this receipt again")
+    errors_csv: str | None = Field(None, description="all errors and warnings as CSV")
+
+
+class SubmittedReceipt(Receipt):
+    repeat: bool = Field(
+        False,
+        description="true: the same bytes were delivered before; this is the first receipt",
+    )
+
+
+class DeliverySummary(Schema):
+    id: str
+    status: DeliveryStatus
+    organisation: str
+    filename: str
+    channel: str
+    received_at: str
+    finished_at: str | None
+    checksum: str
+    format: str
+    size: int
+    strict: bool
+    refusal_code: str | None
+    counts: Counts
+    url: str
+
+
+class DeliveryPage(Schema):
+    items: list[DeliverySummary]
+    count: int = Field(description="deliveries matching the filters, on all pages")
+    page: int
+    page_size: int
+
+
+class OrganisationOut(Schema):
+    orgnr: str
+    name: str
+    kind: Literal["kommun", "af"]
+    kommunkod: str | None
+    kommun: str | None
+    county_code: str | None
+    county: str | None
+    agreement_in_force: bool | None = Field(
+        description="today; null for Arbetsförmedlingen, which needs no agreement"
+    )
+
+
+class CodeOut(Schema):
+    kind: Literal["insats", "resultat"]
+    code: str
+    name_sv: str
+    name_en: str
+    description: str
+    valid_from: dt.date
+    valid_to: dt.date | None = Field(
+        description="retired on this day; records that started before it may still use the code"
+    )

@@ -1,0 +1,233 @@
+"""``inuk submit``: the machine-transfer client, end to end against a running service.
+
+It runs as its own process, as a municipality's scheduler would run it, with
+no settings, no database and no data directory of the service.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from inuk.intake.models import Delivery
+from inuk.intake.processing import process_pending
+from inuk.intake.submit_command import deliveries_url
+from tests.cast import Cast
+from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+
+pytestmark = [
+    pytest.mark.slow,  # a process per run of the command: about two seconds each
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
+]
+
+ANNA = pnr("19990101", "123")
+
+
+def submit(*args: str, token: str | None, cwd: Path, timeout: float = 120):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INUK_", "DJANGO_"))}
+    env["INUK_DATA_DIR"] = "/proc/inuk-must-not-be-created"
+    if token is not None:
+        env["INUK_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "inuk", "submit", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def write(tmp_path):
+    def write(name: str, data: bytes) -> Path:
+        path = tmp_path / name
+        path.write_bytes(data)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def vasby_token(cast: Cast, agreements, token_for) -> str:
+    return token_for(cast.vasby, "deliver")
+
+
+@pytest.fixture
+def worker():
+    """A delivery worker in the background, as ``inuk serve`` runs one."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        try:
+            while not stop.wait(0.2):
+                process_pending("test-worker")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=30)
+
+
+def test_an_applied_delivery_exits_0(live_server, vasby_token, write, tmp_path):
+    path = write("januari.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV", "20240105")])]))
+    result = submit(str(path), "--url", live_server.url, "--wait", token=vasby_token, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "tillämpad / applied" in result.stdout
+    assert "godtagna/accepted 1" in result.stdout
+    delivery = Delivery.objects.get()
+    assert (delivery.filename, delivery.channel) == ("januari.xml", "api")
+
+
+def test_rejected_transactions_exit_1_and_are_listed(live_server, vasby_token, write, tmp_path):
+    data = xml(*VASBY, [Person(ANNA, [Tx("SYV"), Tx("NOPE", "20240110")])])
+    result = submit(
+        str(write("f.xml", data)), "--url", live_server.url, token=vasby_token, cwd=tmp_path
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "avvisade/rejected 1" in result.stdout
+    assert "CODE_UNKNOWN" in result.stdout
+    assert "/errors.csv" in result.stdout
+    assert ANNA not in result.stdout + result.stderr
+
+
+def test_a_strict_delivery_with_an_error_exits_1_rejected(
+    live_server, vasby_token, write, tmp_path
+):
+    data = xml(*VASBY, [Person(ANNA, [Tx("SYV"), Tx("NOPE", "20240110")])])
+    path = write("f.xml", data)
+    result = submit(
+        str(path), "--url", live_server.url, "--strict", token=vasby_token, cwd=tmp_path
+    )
+    assert result.returncode == 1
+    assert Delivery.objects.get().status == Delivery.Status.REJECTED
+
+
+def test_a_file_that_cannot_be_read_is_not_sent_and_exits_2(
+    live_server, vasby_token, write, tmp_path
+):
+    path = write("trasig.xml", b"<Leverans><Kommunlista>")
+    result = submit(str(path), "--url", live_server.url, token=vasby_token, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "The file cannot be received and is not sent" in result.stderr
+    assert "FILE_TRUNCATED" in result.stderr
+    assert not Delivery.objects.exists()
+
+
+def test_a_file_the_service_refuses_exits_2(
+    live_server, cast, agreements, token_for, write, tmp_path
+):
+    # Vallentuna's token sending a file in Upplands Väsby's name.
+    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    token = token_for(cast.vallentuna, "deliver")
+    result = submit(str(path), "--url", live_server.url, "--json", token=token, cwd=tmp_path)
+    assert result.returncode == 2
+    receipt = json.loads(result.stdout)
+    assert receipt["status"] == "refused"
+    assert receipt["refusal"]["code"] == "ORG_NOT_SENDER"
+
+
+def test_a_bad_token_exits_2_with_the_services_reason(live_server, agreements, write, tmp_path):
+    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    result = submit(
+        str(path), "--url", live_server.url, token="inuk_aaaaaaaa_" + "b" * 32, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "401 TOKEN_INVALID" in result.stderr
+    assert "inuk_aaaaaaaa_" not in result.stderr + result.stdout
+
+
+def test_no_token_exits_2_and_says_where_to_give_it(live_server, write, tmp_path):
+    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    result = submit(str(path), "--url", live_server.url, token=None, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "INUK_TOKEN" in result.stderr
+
+
+def test_a_service_that_cannot_be_reached_exits_2(vasby_token, write, tmp_path):
+    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    result = submit(str(path), "--url", "http://127.0.0.1:9", token=vasby_token, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Could not reach the service" in result.stderr
+
+
+def test_a_dry_run_stores_nothing_and_exits_0(live_server, vasby_token, write, tmp_path):
+    path = write(
+        "f.csv",
+        (
+            "organisationsnummer;kommunkod;personnummer;post;transaktionsdatum;status;kod;"
+            f"startdatum;slutdatum;system\n{VASBY[0]};{VASBY[1]};{ANNA};insats;"
+            "2024-01-05 10:00:00;Registrering;SYV;20240105;;SystemX\n"
+        ).encode(),
+    )
+    result = submit(
+        str(path), "--url", live_server.url, "--dry-run", token=vasby_token, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "provkörning" in result.stdout
+    assert not Delivery.objects.exists()
+
+
+def test_with_wait_it_follows_a_background_delivery_until_applied(
+    live_server, vasby_token, write, tmp_path, settings, worker
+):
+    settings.INUK_INLINE_MAX_BYTES = 0  # everything goes to the worker
+    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    result = submit(
+        str(path),
+        "--url",
+        live_server.url + "/api/v1",
+        "--wait",
+        "--json",
+        token=vasby_token,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    receipt = json.loads(result.stdout)
+    assert receipt["status"] == "applied"
+    assert receipt["counts"]["accepted"] == 1
+
+
+def test_without_wait_a_background_delivery_exits_3_and_names_the_receipt(
+    live_server, vasby_token, write, tmp_path, settings
+):
+    settings.INUK_INLINE_MAX_BYTES = 0
+    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    result = submit(str(path), "--url", live_server.url, token=vasby_token, cwd=tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    delivery = Delivery.objects.get()
+    assert f"/api/v1/deliveries/{delivery.public_id}" in result.stdout
+
+
+def test_the_same_file_again_is_a_repeat_with_the_first_outcome(
+    live_server, vasby_token, write, tmp_path
+):
+    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    first = submit(str(path), "--url", live_server.url, token=vasby_token, cwd=tmp_path)
+    again = submit(str(path), "--url", live_server.url, token=vasby_token, cwd=tmp_path)
+    assert (first.returncode, again.returncode) == (0, 0)
+    assert "The same file was received before" in again.stderr
+    assert Delivery.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://inuk.example.se", "https://inuk.example.se/api/v1/deliveries"),
+        ("https://inuk.example.se/", "https://inuk.example.se/api/v1/deliveries"),
+        ("https://x.se/inuk/api/v1/", "https://x.se/inuk/api/v1/deliveries"),
+        ("https://x.se/api/v1/deliveries", "https://x.se/api/v1/deliveries"),
+    ],
+)
+def test_the_service_address_may_be_given_with_or_without_the_api_path(given, expected):
+    assert deliveries_url(given) == expected
