@@ -192,7 +192,9 @@ if SECURE_COOKIES:
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-FILE_UPLOAD_TEMP_DIR = None
+# Uploads too large for memory are spooled in the data directory, not the system's /tmp.
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True)
 
 EMAIL_BACKEND = env_str(
     "INUK_EMAIL_BACKEND",

@@ -39,7 +39,17 @@ def serve(host: str, port: int, *, threads: int, worker: bool, announce=print) -
         run_worker_thread()
     shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1") else host  # noqa: S104
     announce(f"INUK körs på / runs at http://{shown_host}:{port}/  (Ctrl+C avslutar / stops)")
-    waitress_serve(application, host=host, port=port, threads=threads, ident="INUK")
+    from django.conf import settings
+
+    waitress_serve(
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="INUK",
+        # The largest delivery, and a little for the multipart envelope around it.
+        max_request_body_size=settings.INUK_MAX_DELIVERY_BYTES + 1024 * 1024,
+    )
 
 
 class Command(BaseCommand):
