@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: test test-sqlite test-postgres lint typecheck migrations-check bench demo messages
 
