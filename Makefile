@@ -34,6 +34,7 @@ migrations-check: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/validate.py
 	$(PY) bench/ingest.py
+	$(PY) bench/ledger_apply.py
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/inuk demo
