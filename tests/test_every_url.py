@@ -1,0 +1,214 @@
+"""Every page and endpoint, tried as every member of the cast and as the other municipality.
+
+The table below classifies each URL of the service; a URL that is not in it
+fails the first test, so nothing new goes unchecked. The other tests give
+Upplands Väsby a delivery, a user and a token, and then ask every URL, as
+every user of Vallentuna and with Vallentuna's token, for anything of them:
+another municipality's receipt id, user or token must never show, nor may
+another municipality's delivery be accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from inuk.accounts.tokens import issue_token
+from inuk.intake.receive import Submission, receive
+from inuk.organisations.models import Agreement, Municipality
+from tests.cast import make_cast
+from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
+
+pytestmark = pytest.mark.django_db(databases=["default", "vault"])
+
+#: How each named URL is reached: without arguments; with a receipt id; with a
+#: user's or a token's id; with a kommunkod; or open to everyone by design.
+NO_ARGUMENTS = {
+    "accounts:profile",
+    "accounts:users",
+    "accounts:user_add",
+    "accounts:tokens",
+    "accounts:token_add",
+    "accounts:second_factor_enrol",
+    "accounts:second_factor_remove",
+    "organisations:agreements",
+    "intake:deliveries",
+    "intake:upload",
+    "api-1:deliveries",
+    "api-1:deliveries-create",
+    "api-1:organisations",
+    "api-1:codes",
+    "password_change",
+    "password_change_done",
+    "web:home",
+}
+RECEIPT = {
+    "intake:receipt",
+    "intake:status",
+    "intake:messages_csv",
+    "api-1:delivery",
+    "api-1:delivery-errors",
+}
+USER = {"accounts:user_edit", "accounts:user_send_link", "accounts:user_remove"}
+TOKEN = {"accounts:token_revoke"}
+MUNICIPALITY = {"organisations:agreement"}
+OPEN = {
+    "set_language",
+    "login",
+    "login_code",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "web:format",
+    "api-1:openapi-json",
+    "api-1:openapi-view",
+    "api-1:api-root",
+}
+CLASSIFIED = NO_ARGUMENTS | RECEIPT | USER | TOKEN | MUNICIPALITY | OPEN
+
+
+def url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or ""
+                walk(
+                    pattern.url_patterns, f"{namespace}:{inner}".strip(":") if inner else namespace
+                )
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns, "")
+    return {name for name in names if not name.startswith("admin:")}
+
+
+def test_every_url_of_the_service_is_in_the_access_table():
+    assert url_names() - CLASSIFIED == set()
+    assert CLASSIFIED - url_names() == set()
+
+
+@pytest.fixture
+def world(db):
+    """The cast, both municipalities under agreement, and Väsby's own things to protect."""
+    cast = make_cast()
+    for code in (VASBY[1], VALLENTUNA[1]):
+        Agreement.objects.create(
+            municipality=Municipality.objects.get(code=code),
+            signed_by_af=dt.date(2020, 1, 1),
+            signed_by_municipality=dt.date(2020, 1, 1),
+        )
+    data = xml(*VASBY, [Person(pnr("19990101", "123"), [Tx("SYV"), Tx("NOPE")])])
+    delivery = receive(
+        io.BytesIO(data), Submission(organisation=cast.vasby, submitted_by="vasby", channel="api")
+    )
+    token, raw = issue_token(cast.vasby, "Väsbys export", ["deliver", "read"])
+    _, other_raw = issue_token(cast.vallentuna, "Vallentunas export", ["deliver", "read"])
+    return {
+        "cast": cast,
+        "delivery": delivery,
+        "token": token,
+        "token_raw": raw,
+        "other_token_raw": other_raw,
+        "secrets": [str(delivery.public_id), cast.vasby_reporter.email, "Väsbys export"],
+    }
+
+
+def vallentuna_users(cast) -> dict:
+    return {name: user for name, user in cast.users().items() if name.startswith("vallentuna")}
+
+
+def url_for(name: str, world) -> str:
+    cast = world["cast"]
+    if name in RECEIPT:
+        key = "id" if name.startswith("api-1:") else "public_id"
+        return reverse(name, kwargs={key: world["delivery"].public_id})
+    if name in USER:
+        return reverse(name, kwargs={"pk": cast.vasby_reporter.pk})
+    if name in TOKEN:
+        return reverse(name, kwargs={"pk": world["token"].pk})
+    if name in MUNICIPALITY:
+        return reverse(name, kwargs={"kommunkod": VASBY[1]})
+    return reverse(name)
+
+
+def leaked(response, world) -> list[str]:
+    if response.streaming:
+        body = b"".join(response.streaming_content).decode("utf-8", "replace")
+    else:
+        body = response.content.decode("utf-8", "replace")
+    return [secret for secret in world["secrets"] if secret in body]
+
+
+@pytest.mark.parametrize("name", sorted(NO_ARGUMENTS - {"api-1:deliveries-create"}))
+def test_no_page_shows_another_municipalitys_things(name, world, client: Client):
+    for user in vallentuna_users(world["cast"]).values():
+        client.force_login(user)
+        response = client.get(url_for(name, world))
+        assert leaked(response, world) == [], (name, user.email)
+    response = Client().get(
+        url_for(name, world), HTTP_AUTHORIZATION=f"Bearer {world['other_token_raw']}"
+    )
+    assert leaked(response, world) == [], name
+
+
+@pytest.mark.parametrize("name", sorted(RECEIPT | USER | TOKEN | MUNICIPALITY))
+def test_another_municipalitys_records_are_not_found(name, world, client: Client):
+    url = url_for(name, world)
+    for user in vallentuna_users(world["cast"]).values():
+        client.force_login(user)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (403, 404, 405), (name, method, user.email)
+            assert leaked(response, world) == []
+    if name.startswith("api-1:"):
+        response = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {world['other_token_raw']}")
+        assert response.status_code == 404
+    # Nothing was changed by the tries: Väsby's user and token are still there and active.
+    world["cast"].vasby_reporter.refresh_from_db()
+    assert world["cast"].vasby_reporter.is_active
+    world["token"].refresh_from_db()
+    assert world["token"].is_active()
+
+
+@pytest.mark.parametrize("name", sorted(RECEIPT))
+def test_the_own_municipality_does_see_its_receipt(name, world, client: Client):
+    client.force_login(world["cast"].vasby_reporter)
+    response = client.get(url_for(name, world))
+    assert response.status_code == 200
+
+
+def test_a_token_cannot_deliver_for_another_municipality(world):
+    data = xml(*VASBY, [Person(pnr("20010202", "456"), [Tx("KAR")])])
+    response = Client().post(
+        "/api/v1/deliveries",
+        data=data,
+        content_type="application/xml",
+        HTTP_AUTHORIZATION=f"Bearer {world['other_token_raw']}",
+    )
+    body = response.json()
+    assert response.status_code in (201, 403)
+    if response.status_code == 201:
+        assert body["status"] == "refused"
+        assert body["organisation"] == VALLENTUNA[0]
+        assert body["refusal"]["code"] == "ORG_NOT_SENDER"
+
+
+def test_the_check_for_leaks_would_see_one(world, client: Client):
+    """The other tests look for these strings; here the owner finds them where they belong."""
+    client.force_login(world["cast"].vasby_reporter)
+    assert str(world["delivery"].public_id) in leaked(
+        client.get(reverse("intake:deliveries")), world
+    )
+    client.force_login(world["cast"].vasby_admin)
+    assert world["cast"].vasby_reporter.email in leaked(
+        client.get(reverse("accounts:users")), world
+    )
+    assert "Väsbys export" in leaked(client.get(reverse("accounts:tokens")), world)
