@@ -14,9 +14,22 @@ import sys
 
 #: Commands that must not touch the databases before they run.
 NO_DATABASE = {
-    "validate", "help", "--help", "-h", "version", "--version", "makemigrations",
-    "check", "compilemessages", "makemessages", "shell", "dbshell", "migrate", "submit",
-    "showmigrations", "sqlmigrate",
+    "validate",
+    "help",
+    "--help",
+    "-h",
+    "version",
+    "--version",
+    "makemigrations",
+    "check",
+    "compilemessages",
+    "makemessages",
+    "shell",
+    "dbshell",
+    "migrate",
+    "submit",
+    "showmigrations",
+    "sqlmigrate",
 }
 
 

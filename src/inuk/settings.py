@@ -110,7 +110,7 @@ TEMPLATES = [
 def _database(name: str, default_file: str, doc: str) -> dict:
     url = env_str(name, f"sqlite:///{DATA_DIR / default_file}", doc)
     try:
-        config = dj_database_url.parse(url, conn_max_age=0)
+        config: dict = dict(dj_database_url.parse(url, conn_max_age=0))
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}: {exc}") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":

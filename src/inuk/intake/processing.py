@@ -23,7 +23,7 @@ import pickle
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -178,6 +178,24 @@ def _count(tally: Tally, item: Checked | Problem) -> list[Problem]:
     return problems
 
 
+def ledger_row(checked: Checked, organisation_id: int, pseudonym: str) -> LedgerRow:
+    """An accepted transaction as the ledger keeps it: without its personnummer."""
+    # Validation has set every value of an accepted record; the casts say so to the type checker.
+    return LedgerRow(
+        checked.position,
+        checked.record.kind,
+        organisation_id,
+        cast(str, checked.kommunkod),
+        pseudonym,
+        cast(str, checked.code),
+        cast(dt.date, checked.start),
+        checked.end,
+        cast(str, checked.system),
+        cast(dt.datetime, checked.transaction_time),
+        cast(str, checked.status),
+    )
+
+
 # --- claiming -------------------------------------------------------------------
 
 
@@ -270,21 +288,7 @@ class Run:
                 persons[pseudonym] = PersonRow(
                     pseudonym, person.birth_year, person.sex, person.coordination
                 )
-            rows.append(
-                LedgerRow(
-                    checked.position,
-                    checked.record.kind,
-                    organisation_id,
-                    checked.kommunkod,
-                    pseudonym,
-                    checked.code,
-                    checked.start,
-                    checked.end,
-                    checked.system,
-                    checked.transaction_time,
-                    checked.status,
-                )
-            )
+            rows.append(ledger_row(checked, organisation_id, pseudonym))
             if checked.status != "R":
                 location = checked.record.location
                 self.places[checked.position] = (location.line, location.path())
