@@ -65,19 +65,10 @@ def _validate(args: argparse.Namespace) -> dict:
     kwargs = {"format": args.format, "max_bytes": args.max_bytes, "max_errors": args.max_errors}
     if not sys.stderr.isatty() or size < 20 * 1024 * 1024:
         return reports.validate_path(args.file, **kwargs)
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+    from inuk.progress import byte_progress
 
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("Validerar / Validating", total=size)
-        return reports.validate_path(
-            args.file, progress=lambda done: bar.update(task, completed=done), **kwargs
-        )
+    with byte_progress("Validerar / Validating", size) as update:
+        return reports.validate_path(args.file, progress=update, **kwargs)
 
 
 def _print_summary(report: dict) -> None:

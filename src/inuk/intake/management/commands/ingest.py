@@ -86,19 +86,11 @@ class Command(BaseCommand):
         return delivery
 
     def _process_with_bar(self, delivery: Delivery, size: int) -> None:
-        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
         from inuk.intake.processing import process
+        from inuk.progress import byte_progress
 
         worker = threading.Thread(target=process, args=(delivery.pk, "inuk ingest"))
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-        ) as bar:
-            task = bar.add_task("Tar emot / Receiving", total=size)
+        with byte_progress("Tar emot / Receiving", size) as update:
             worker.start()
             while worker.is_alive():
                 worker.join(0.5)
@@ -107,7 +99,7 @@ class Command(BaseCommand):
                     .values_list("bytes_read", flat=True)
                     .first()
                 )
-                bar.update(task, completed=done or 0)
+                update(done or 0)
 
     def _print(self, result: dict) -> None:
         counts = result["counts"]
