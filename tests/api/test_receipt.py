@@ -58,7 +58,7 @@ def read_csv(response) -> list[list[str]]:
 def test_the_csv_has_every_message_streamed_beyond_the_receipts_limit(
     cast, vasby_reader, monkeypatch
 ):
-    monkeypatch.setattr("inuk.api.deliveries.CSV_BATCH", 3)
+    monkeypatch.setattr("inuk.intake.receipts.CSV_BATCH", 3)
     delivery = deliver(cast.vasby, bad=7)
     response = vasby_reader.get(f"/deliveries/{delivery.public_id}/errors.csv")
     assert response.status_code == 200

@@ -24,10 +24,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import io
 import uuid
-from collections.abc import Iterator
-from itertools import islice
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -52,12 +49,11 @@ from inuk.api.uploads import MULTIPART, RAW_TYPES, upload_from
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
 from inuk.intake.models import Delivery
-from inuk.intake.receipts import receipt, write_messages_csv
+from inuk.intake.receipts import messages_csv, receipt
 from inuk.intake.receive import Submission, dry_run, receive
 
 router = Router(tags=["deliveries"])
 
-CSV_BATCH = 2_000
 REPEAT_HEADER = "Inuk-Repeat"
 
 
@@ -284,19 +280,6 @@ def get_delivery(request: HttpRequest, id: str):
 # --- GET /deliveries/{id}/errors.csv ----------------------------------------------------
 
 
-def _csv_chunks(delivery: Delivery) -> Iterator[str]:
-    """All messages as CSV, a batch at a time, with a BOM so spreadsheets read UTF-8."""
-    messages = delivery.messages.order_by("id").iterator(chunk_size=CSV_BATCH)
-    header = io.StringIO()
-    write_messages_csv([], header)
-    header_text = header.getvalue()
-    yield "\ufeff" + header_text
-    while batch := list(islice(messages, CSV_BATCH)):
-        out = io.StringIO()
-        write_messages_csv(batch, out)
-        yield out.getvalue()[len(header_text) :]
-
-
 @router.get(
     "/deliveries/{id}/errors.csv",
     response={401: ErrorBody, 404: ErrorBody, 429: ErrorBody},
@@ -323,6 +306,6 @@ def delivery_errors_csv(request: HttpRequest, id: str):
         remote_addr=client_address(request),
         details={"export": "receipt_messages", "rows": delivery.messages.count()},
     )
-    response = StreamingHttpResponse(_csv_chunks(delivery), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(messages_csv(delivery), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="kvittens-{delivery.public_id}.csv"'
     return response

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import TextIO
 
 from inuk.intake.errors import RULES, FileRefused
@@ -107,9 +109,41 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+CSV_HEADER = ["severity", *MESSAGE_FIELDS]
+CSV_BATCH = 2_000
+
+
+def _csv_row(message: Message) -> list[str]:
+    return [message.severity, *(_cell(getattr(message, f)) for f in MESSAGE_FIELDS)]
+
+
 def write_messages_csv(messages: Iterable[Message], out: TextIO) -> None:
     """All errors and warnings of a receipt, as CSV (UTF-8, ';' like the delivery format)."""
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["severity", *MESSAGE_FIELDS])
-    for message in messages:
-        writer.writerow([message.severity, *(_cell(getattr(message, f)) for f in MESSAGE_FIELDS)])
+    writer.writerow(CSV_HEADER)
+    writer.writerows(_csv_row(message) for message in messages)
+
+
+def messages_csv(delivery: Delivery, batch: int | None = None) -> Iterator[str]:
+    """A receipt's messages as CSV text, a batch at a time, so that memory stays flat.
+
+    Begins with a byte order mark: spreadsheet programs then read the file as
+    UTF-8, and the Swedish messages keep their å, ä and ö.
+    """
+    # Not delivery.messages: the related manager would attach the delivery to every row.
+    batch = batch or CSV_BATCH
+    rows = Message.objects.filter(delivery_id=delivery.pk).order_by("id").iterator(batch)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+
+    def taken() -> str:
+        text = out.getvalue()
+        out.seek(0)
+        out.truncate()
+        return text
+
+    writer.writerow(CSV_HEADER)
+    yield "\ufeff" + taken()
+    while chunk := list(islice(rows, batch)):
+        writer.writerows(_csv_row(message) for message in chunk)
+        yield taken()

@@ -9,9 +9,6 @@ is answered 404, as if it did not exist. What a receipt page shows is
 from __future__ import annotations
 
 import datetime as dt
-import io
-from collections.abc import Iterable, Iterator
-from itertools import islice
 from uuid import UUID
 
 from django.contrib import messages
@@ -31,16 +28,15 @@ from inuk.accounts.models import Role, User
 from inuk.accounts.scoping import may_deliver_for, require_role, visible_organisations
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
+from inuk.intake import receipts
 from inuk.intake.forms import DeliveryFilterForm, DeliveryForm
-from inuk.intake.models import Delivery, Message
-from inuk.intake.receipts import receipt, write_messages_csv
+from inuk.intake.models import Delivery
+from inuk.intake.receipts import receipt
 from inuk.intake.receive import Submission, dry_run, receive
 from inuk.organisations.models import Organisation
 
 #: Deliveries per page of the list.
 PAGE_SIZE = 50
-#: Messages per database round trip while the CSV download streams.
-CSV_BATCH = 2_000
 
 
 def _user(request: HttpRequest) -> User:
@@ -235,40 +231,21 @@ def receipt_status(request: HttpRequest, public_id: UUID) -> JsonResponse:
     return JsonResponse(data)
 
 
-def _csv_text(messages: Iterable[Message]) -> str:
-    out = io.StringIO()
-    write_messages_csv(messages, out)
-    return out.getvalue()
-
-
-def csv_chunks(messages: QuerySet[Message], batch: int = CSV_BATCH) -> Iterator[str]:
-    """The receipt's messages as CSV, a batch at a time, so that memory stays flat.
-
-    Begins with a byte order mark: spreadsheet programs then read the file as
-    UTF-8, and the Swedish messages keep their å, ä and ö.
-    """
-    header = _csv_text([])
-    yield "\ufeff" + header
-    rows = messages.iterator(chunk_size=batch)
-    while chunk := list(islice(rows, batch)):
-        yield _csv_text(chunk)[len(header) :]
-
-
 @require_role()
 @require_GET
 def messages_csv(request: HttpRequest, public_id: UUID) -> StreamingHttpResponse:
     """Every error and warning of a receipt, as CSV; an export, so it is audited."""
     delivery = _visible_delivery(request, public_id)
-    # Not delivery.messages: the related manager would attach the delivery to every row.
-    messages = Message.objects.filter(delivery_id=delivery.pk).order_by("id")
     audit(
         Event.EXPORT,
         actor=_user(request).email,
         organisation=delivery.organisation.orgnr,
         target=str(delivery.public_id),
         remote_addr=client_address(request),
-        details={"export": "receipt_messages", "rows": messages.count()},
+        details={"export": "receipt_messages", "rows": delivery.messages.count()},
     )
-    response = StreamingHttpResponse(csv_chunks(messages), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        receipts.messages_csv(delivery), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="kvittens-{delivery.public_id}.csv"'
     return response
