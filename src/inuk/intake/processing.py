@@ -36,6 +36,7 @@ from inuk.codes.codelist import CodeList
 from inuk.intake import formats
 from inuk.intake.errors import RULES, FileRefused, Problem
 from inuk.intake.models import Delivery, Message
+from inuk.intake.report import Tally
 from inuk.intake.validation import Checked, Context, validate
 from inuk.ledger.bulk import LedgerRow, PersonRow, apply_delivery
 from inuk.organisations.authorisation import refusal as authorisation_refusal
@@ -72,24 +73,6 @@ class Spool:
 
     def close(self) -> None:
         self.file.close()
-
-
-@dataclass
-class Tally:
-    persons: int = 0
-    transactions: int = 0
-    rejected: int = 0
-    errors: int = 0
-    accepted_rows: int = 0
-    _last_person: tuple | None = None
-
-    def see_person(self, location) -> None:
-        if location is None or location.person is None:
-            return
-        key = (location.kommun, location.person)
-        if key != self._last_person:
-            self._last_person = key
-            self.persons += 1
 
 
 def message_row(problem: Problem) -> dict:
@@ -155,27 +138,13 @@ def check_delivery(stream: BinaryIO, submission, received_at: dt.datetime, check
     try:
         _, _, items = checked_items(stream, submission.organisation, received_at, submission.format)
         for item in items:
-            problems = _count(tally, item)
+            problems = tally.count(item)
             errors.extend(message_row(p) for p in problems if p.severity == "error")
         if tally.transactions == 0 and tally.errors == 0:
             raise FileRefused("FILE_NO_TRANSACTIONS")
     except FileRefused as refusal:
         return refused_receipt(submission.organisation, checksum, refusal, dry_run=True)
     return dry_run_receipt(submission.organisation, checksum, tally, errors)
-
-
-def _count(tally: Tally, item: Checked | Problem) -> list[Problem]:
-    if isinstance(item, Checked):
-        tally.transactions += 1
-        tally.see_person(item.record.location)
-        problems = item.problems
-        if not item.ok:
-            tally.rejected += 1
-    else:
-        tally.see_person(item.location)
-        problems = [item]
-    tally.errors += sum(1 for p in problems if p.severity == "error")
-    return problems
 
 
 def ledger_row(checked: Checked, organisation_id: int, pseudonym: str) -> LedgerRow:
@@ -259,7 +228,7 @@ class Run:
             delivery.format = detected
             Delivery.objects.filter(pk=delivery.pk).update(format=detected)
         for item in items:
-            for problem in _count(self.tally, item):
+            for problem in self.tally.count(item):
                 problems.append(message_row(problem))
             if isinstance(item, Checked) and item.ok:
                 pending.append(item)
@@ -294,7 +263,6 @@ class Run:
                 self.places[checked.position] = (location.line, location.path())
         self.persons.write(list(persons.values()))
         self.rows.write(rows)
-        self.tally.accepted_rows += len(rows)
 
     def _heartbeat(self, done: int) -> None:
         Delivery.objects.filter(pk=self.delivery.pk).update(

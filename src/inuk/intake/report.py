@@ -16,6 +16,7 @@ its refusal code, and ``refused: true``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,25 +38,19 @@ def default_max_bytes() -> int:
     return 2 * 1024**3
 
 
-class ReportBuilder:
-    """Collects counts and the first errors of a stream of validated items."""
+@dataclass
+class Tally:
+    """What a stream of validated items counts: persons, transactions, rejected, errors.
 
-    def __init__(self, max_errors: int = DEFAULT_MAX_ERRORS) -> None:
-        self.max_errors = max_errors
-        self.format: str | None = None
-        self.persons = 0
-        self.transactions = 0
-        self.error_count = 0
-        self.errors: list[dict] = []
-        self.refused: FileRefused | None = None
-        self._last_person: tuple | None = None
+    Persons are Person blocks (in CSV, runs of rows of one person), counted as
+    the reader's location moves on, so that no personnummer is remembered.
+    """
 
-    def _add(self, problem: Problem) -> None:
-        if problem.severity != "error":
-            return
-        self.error_count += 1
-        if len(self.errors) < self.max_errors:
-            self.errors.append(problem.as_dict())
+    persons: int = 0
+    transactions: int = 0
+    rejected: int = 0
+    errors: int = 0
+    _last_person: tuple | None = None
 
     def _see_person(self, location) -> None:
         if location is None or location.person is None:
@@ -65,32 +60,53 @@ class ReportBuilder:
             self._last_person = key
             self.persons += 1
 
-    def add(self, item: Checked | Problem) -> None:
+    def count(self, item: Checked | Problem) -> list[Problem]:
+        """Count ``item``; returns its problems (errors and warnings)."""
         if isinstance(item, Checked):
             self.transactions += 1
             self._see_person(item.record.location)
-            for problem in item.problems:
-                self._add(problem)
+            problems = item.problems
+            if not item.ok:
+                self.rejected += 1
         else:
             self._see_person(item.location)
-            self._add(item)
+            problems = [item]
+        self.errors += sum(1 for p in problems if p.severity == "error")
+        return problems
+
+
+class ReportBuilder:
+    """Collects counts and the first errors of a stream of validated items."""
+
+    def __init__(self, max_errors: int = DEFAULT_MAX_ERRORS) -> None:
+        self.max_errors = max_errors
+        self.format: str | None = None
+        self.tally = Tally()
+        self.errors: list[dict] = []
+        self.refused: FileRefused | None = None
+
+    def add(self, item: Checked | Problem) -> None:
+        for problem in self.tally.count(item):
+            if problem.severity == "error" and len(self.errors) < self.max_errors:
+                self.errors.append(problem.as_dict())
 
     def refuse(self, refusal: FileRefused) -> None:
         self.refused = refusal
         self.errors = [refusal.as_problem().as_dict()]
-        self.error_count = 1
 
     def as_dict(self) -> dict:
+        tally = self.tally
+        error_count = 1 if self.refused is not None else tally.errors
         report = {
-            "valid": self.refused is None and self.error_count == 0,
+            "valid": error_count == 0,
             "format": self.format,
             "counts": {
-                "persons": self.persons,
-                "transactions": self.transactions,
-                "errors": self.error_count,
+                "persons": tally.persons,
+                "transactions": tally.transactions,
+                "errors": error_count,
             },
             "errors": self.errors,
-            "truncated": self.error_count > len(self.errors),
+            "truncated": error_count > len(self.errors),
         }
         if self.refused is not None:
             report["refused"] = True
@@ -118,7 +134,7 @@ def validate_stream(
             builder.add(item)
             if progress is not None and index % PROGRESS_EVERY == 0:
                 progress(items.bytes_read)
-        if builder.transactions == 0 and builder.error_count == 0:
+        if builder.tally.transactions == 0 and builder.tally.errors == 0:
             raise FileRefused("FILE_NO_TRANSACTIONS")
     except FileRefused as refusal:
         builder.refuse(refusal)
