@@ -280,5 +280,9 @@ class FileRefused(Exception):
         self.line = line
         super().__init__(f"{code}: {RULES[code].en} {self.detail}".strip())
 
+    def __reduce__(self):
+        # Pickled as what it was made of, so that another process can raise it again.
+        return FileRefused, (self.code, self.detail, self.line)
+
     def as_problem(self) -> Problem:
         return Problem(self.code, "", Location("file", self.line), self.detail, explicit_path="")

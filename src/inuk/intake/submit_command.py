@@ -165,7 +165,9 @@ def _say(text: str) -> None:
 
 def _check_locally(args: argparse.Namespace) -> str | None:
     """Validate offline; a file that cannot be read as a delivery is not sent (Failure)."""
-    report = reports.validate_path(args.file, format=args.format, max_errors=SHOWN_ERRORS)
+    report = reports.validate_path(
+        args.file, format=args.format, max_errors=SHOWN_ERRORS, jobs=reports.default_jobs()
+    )
     if report.get("refused"):
         error = report["errors"][0]
         raise Failure(

@@ -37,7 +37,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-bytes", type=int, default=None, help="största filstorlek / largest file size"
     )
+    p.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=reports.default_jobs(),
+        help="processer för en stor XML-fil / processes for a large XML file "
+        f"(standard/default {reports.default_jobs()})",
+    )
     return p
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if not 1 <= jobs <= 64:
+        raise argparse.ArgumentTypeError("ett heltal 1–64 / a whole number 1–64")
+    return jobs
 
 
 def run(argv: list[str]) -> int:
@@ -62,7 +79,12 @@ def run(argv: list[str]) -> int:
 
 def _validate(args: argparse.Namespace) -> dict:
     size = args.file.stat().st_size
-    kwargs = {"format": args.format, "max_bytes": args.max_bytes, "max_errors": args.max_errors}
+    kwargs = {
+        "format": args.format,
+        "max_bytes": args.max_bytes,
+        "max_errors": args.max_errors,
+        "jobs": args.jobs,
+    }
     if not sys.stderr.isatty() or size < 20 * 1024 * 1024:
         return reports.validate_path(args.file, **kwargs)
     from inuk.progress import byte_progress

@@ -97,7 +97,11 @@ class Reading:
 
 
 def open_delivery(
-    stream: BinaryIO, *, format: str | None = None, max_bytes: int | None
+    stream: BinaryIO,
+    *,
+    format: str | None = None,
+    max_bytes: int | None,
+    shard: xml.Shard | None = None,
 ) -> tuple[str, Reading]:
     """Start reading a delivery: returns its format and its records and problems.
 
@@ -105,6 +109,8 @@ def open_delivery(
     ``max_bytes`` read refuses the file (``FILE_TOO_LARGE``) at that point. A
     ``CountingStream`` passed in is used as it is (with its own limit), so the
     caller can watch ``bytes_read``; ``Reading.bytes_read`` gives the same.
+    With ``shard`` only that shard of the persons is read (XML only: see
+    ``inuk.intake.formats.xml``).
     """
     counting = stream if isinstance(stream, CountingStream) else CountingStream(stream, max_bytes)
     head = read_head(cast(BinaryIO, counting), HEAD_SIZE)
@@ -114,8 +120,12 @@ def open_delivery(
         raise ValueError(f"unknown delivery format {format!r}")
     elif not head:
         raise FileRefused("FILE_EMPTY")
-    reader = FORMATS[format](cast(BinaryIO, ReplayStream(head, cast(BinaryIO, counting))))
-    return format, Reading(reader, counting)
+    replay = cast(BinaryIO, ReplayStream(head, cast(BinaryIO, counting)))
+    if shard is not None:
+        if format != "xml":
+            raise ValueError(f"only XML is read in shards, not {format}")
+        return format, Reading(xml.read(replay, shard), counting)
+    return format, Reading(FORMATS[format](replay), counting)
 
 
 def check_size(path: str | os.PathLike[str], max_bytes: int) -> int:

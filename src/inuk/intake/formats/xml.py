@@ -12,6 +12,15 @@ was given a file that stops in the middle.
 Speed second: Python sees one event per ``Person`` (and per ``Kommun``), not
 one per element, and walks the person's few children itself. A person is
 cleared and unlinked once read, so memory stays flat whatever the file's size.
+
+A large file can be read by several processes at once, each reading one
+``Shard``: a stretch of the file's bytes. Each item read belongs to one parser
+event (a Person or a Kommun ending, or the end of the file), and an event
+belongs to the shard in whose stretch the parser stood when it came, so the
+shards' items one after the other are the items of the whole file in order. A
+shard parses the file from its start, skipping what comes before its stretch
+(parsing is the smaller part of the work, turning elements into records the
+larger), and stops at the stretch's end.
 """
 
 from __future__ import annotations
@@ -32,8 +41,11 @@ from .streams import CHUNK_SIZE
 ROOT = "Leverans"
 
 #: The parser's options: nothing outside the file is ever read, no entity is
-#: expanded, and libxml2's limits on depth and text length stay on.
+#: expanded, and libxml2's limits on depth and text length stay on. The
+#: whitespace between elements is not kept (it is never read, and a tree
+#: without it is built faster); a value of only whitespace still is.
 PARSER_OPTIONS = {
+    "remove_blank_text": True,
     "resolve_entities": False,
     "no_network": True,
     "load_dtd": False,
@@ -88,27 +100,77 @@ _INTERVENTION_ONGOING = [name for name in _INTERVENTION_ENDED if name != "Slutda
 _RESULT_ORDER = [FIELD_NAMES[RESULT][a] for a in FIELD_NAMES[RESULT]]
 _KOMMUN_VALUES = {"Organisationsnummer": "orgnr", "Kommunkod": "kommunkod"}
 _TAG = attrgetter("tag")
-_TEXT = attrgetter("text")
 
 
-def read(stream: BinaryIO) -> Iterator[Record | Problem]:
-    """The records and problems of an XML delivery, in file order.
+class Unshardable(Exception):
+    """The file cannot be read in shards: a Kommun's values stand after its Personlista.
 
-    Raises ``FileRefused`` when the file cannot be read as a delivery at all.
+    Its records must then wait for those values, across persons of every
+    shard; such a file is read whole, by one process.
+    """
+
+
+class Shard:
+    """The stretch of a file's bytes, from ``start`` (exclusive) to ``end``
+    (inclusive, ``None`` for the end of the file), whose items one reader reads.
+
+    The parser is fed ``chunk_size`` bytes at a time, and an event belongs to
+    the stretch holding the count of bytes fed when it came: every shard of a
+    file must use the same ``chunk_size`` for the stretches to meet exactly.
+    """
+
+    def __init__(self, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE):
+        if start < 0 or (end is not None and end < start) or chunk_size < 1:
+            raise ValueError(f"a shard of bytes {start} to {end}, fed {chunk_size} at a time")
+        self.start = start
+        self.end = end
+        self.chunk_size = chunk_size
+        #: Bytes fed to the parser so far.
+        self.fed = 0
+
+    @property
+    def owns_event(self) -> bool:
+        """Whether the event the parser has just given belongs to this shard."""
+        return self.start < self.fed and not self.past
+
+    @property
+    def past(self) -> bool:
+        """Whether the parser has gone beyond this shard's stretch."""
+        return self.end is not None and self.fed > self.end
+
+    @property
+    def last(self) -> bool:
+        return self.end is None
+
+
+def read(stream: BinaryIO, shard: Shard | None = None) -> Iterator[Record | Problem]:
+    """The records and problems of an XML delivery, in file order; with
+    ``shard``, only those of that stretch of the file.
+
+    Raises ``FileRefused`` when the file cannot be read as a delivery at all
+    (in a shard: for a fault before the stretch's end), and ``Unshardable``
+    when a shard is asked of a file that cannot be read in shards.
     """
     head = _check_prolog(stream)
     etree.clear_error_log()  # this thread's log: from here on, this file's errors
     parser = etree.XMLPullParser(events=("end",), tag=("Person", "Kommun"), **PARSER_OPTIONS)
-    walker = _Walker()
+    walker = _Walker(shard)
+    chunk_size = shard.chunk_size if shard is not None else CHUNK_SIZE
     chunk = head
     while chunk:
         try:
             parser.feed(chunk)
         except etree.XMLSyntaxError as error:
             raise _refusal(error, ended=False) from None
+        if shard is not None:
+            shard.fed += len(chunk)
+            if shard.past:
+                return  # the rest is other shards'
         for _, element in parser.read_events():
             yield from walker.element(element)
-        chunk = stream.read(CHUNK_SIZE)
+        chunk = stream.read(chunk_size)
+    if shard is not None and not shard.last:
+        return  # the end of the file is the last shard's
     try:
         root = parser.close()
     except etree.XMLSyntaxError as error:
@@ -259,6 +321,16 @@ def _record(fields, kind: str, orgnr, kommunkod, personnummer, location: Locatio
     return record
 
 
+def _count_items(person) -> int:
+    """How many transactions ``_Walker._read_person`` would read of ``person``."""
+    count = 0
+    for child in person:
+        kind = _LIST_KINDS.get(child.tag)
+        if kind is not None:
+            count += sum(1 for _ in child.iterchildren(_ITEM_NAMES[kind]))
+    return count
+
+
 def _name(tag: object) -> str:
     """An element's name fit for a report."""
     return shown_name(str(tag))
@@ -315,12 +387,13 @@ class _Kommun:
 class _Walker:
     """Turns the parser's Person and Kommun events into records and problems."""
 
-    def __init__(self) -> None:
+    def __init__(self, shard: Shard | None = None) -> None:
         self.kommun: _Kommun | None = None
         self.kommuner = 0
         self.records = 0
         #: A Personlista found in the wrong place: its persons are skipped.
         self.misplaced = None
+        self.shard = shard
 
     def element(self, element) -> list[Record | Problem]:
         if element.tag == "Person":
@@ -361,6 +434,13 @@ class _Walker:
                 )
             del personlista[0]
             first = personlista[0]
+        if self.shard is not None and not self.shard.owns_event:
+            # Another shard's: what stood before it is reported there too.
+            kommun.persons += 1
+            if not self.records:  # only whether there are any matters (FILE_NO_TRANSACTIONS)
+                self.records += _count_items(person)
+            person.clear()
+            return []
         self._read_person(person, kommun, out)
         person.clear()
         pending = kommun.pending
@@ -439,10 +519,12 @@ class _Walker:
                     common = ongoing or tags == _INTERVENTION_ENDED
                 else:
                     ongoing = common = tags == _RESULT_ORDER
-                if common:
-                    texts = list(map(_TEXT, fields))
-                    if None not in texts and not any(map(len, fields)):
-                        t: list[Any] = list(map(str.strip, texts))
+                if common and not any(map(len, fields)):
+                    try:
+                        t: list[Any] = [field.text.strip() for field in fields]
+                    except AttributeError:  # an empty element: its text is None
+                        pass
+                    else:
                         if ongoing:
                             t.insert(4, None)  # no SlutdatumInsats (a Resultat never has one)
                         if t[4] != "":  # t: the six values, in Record's order
@@ -484,6 +566,8 @@ class _Walker:
             before.append(child)
         kommun.read_values(before)
         if "Organisationsnummer" not in kommun.seen or "Kommunkod" not in kommun.seen:
+            if self.shard is not None:
+                raise Unshardable
             kommun.pending = []
         return kommun
 
@@ -556,7 +640,8 @@ class _Walker:
                 out.append(self._unknown_in_kommunlista(first))
             del kommunlista[0]
             first = kommunlista[0]
-        return out
+        # Never pending in a shard, so all of it belongs to this event.
+        return out if self.shard is None or self.shard.owns_event else []
 
     def _unknown_in_personlista(self, kommun: _Kommun, personlista, out: list) -> None:
         for child in personlista:
@@ -592,6 +677,11 @@ class _Walker:
         if root is None or root.tag != ROOT:
             # The prolog check saw the name Leverans, so this is a namespace.
             raise FileRefused("FILE_WRONG_ROOT", "the root element must have no namespace")
+        if self.records == 0:
+            raise FileRefused("FILE_NO_TRANSACTIONS")
+        yield from self._file_problems(root)
+
+    def _file_problems(self, root) -> Iterator[Problem]:
         lists = 0
         for child in root:
             if child.tag == "Kommunlista":
@@ -609,5 +699,3 @@ class _Walker:
             yield Problem("ELEMENT_REPEATED", "Kommunlista", Location("xml", root.sourceline))
         elif self.kommuner == 0:
             yield Problem("LIST_EMPTY", "Kommunlista", Location("xml", root.sourceline))
-        if self.records == 0:
-            raise FileRefused("FILE_NO_TRANSACTIONS")
