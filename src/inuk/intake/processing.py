@@ -23,7 +23,7 @@ import pickle
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import transaction
@@ -36,9 +36,10 @@ from inuk.codes.codelist import CodeList
 from inuk.intake import formats
 from inuk.intake.errors import RULES, FileRefused, Problem
 from inuk.intake.models import Delivery, Message
+from inuk.intake.records import Location
 from inuk.intake.report import Tally
 from inuk.intake.validation import Checked, Context, validate
-from inuk.ledger.bulk import LedgerRow, PersonRow, apply_delivery
+from inuk.ledger.bulk import apply_delivery
 from inuk.organisations.authorisation import refusal as authorisation_refusal
 from inuk.organisations.models import Organisation
 from inuk.vault import files as vault_files
@@ -147,21 +148,22 @@ def check_delivery(stream: BinaryIO, submission, received_at: dt.datetime, check
     return dry_run_receipt(submission.organisation, checksum, tally, errors)
 
 
-def ledger_row(checked: Checked, organisation_id: int, pseudonym: str) -> LedgerRow:
-    """An accepted transaction as the ledger keeps it: without its personnummer."""
-    # Validation has set every value of an accepted record; the casts say so to the type checker.
-    return LedgerRow(
+def ledger_row(checked: Checked, organisation_id: int, pseudonym: str) -> tuple:
+    """An accepted transaction as the ledger keeps it, without its personnummer:
+    the values of a ``LedgerRow``, in its order, as a plain tuple."""
+    # Validation has set every value of an accepted record.
+    return (
         checked.position,
         checked.record.kind,
         organisation_id,
-        cast(str, checked.kommunkod),
+        checked.kommunkod,
         pseudonym,
-        cast(str, checked.code),
-        cast(dt.date, checked.start),
+        checked.code,
+        checked.start,
         checked.end,
-        cast(str, checked.system),
-        cast(dt.datetime, checked.transaction_time),
-        cast(str, checked.status),
+        checked.system,
+        checked.transaction_time,
+        checked.status,
     )
 
 
@@ -215,7 +217,7 @@ class Run:
     rows: Spool = field(default_factory=Spool)
     messages: Spool = field(default_factory=Spool)
     #: Where each Ändring/Borttag stood, for a warning if its identity is unknown.
-    places: dict[int, tuple[int | None, str]] = field(default_factory=dict)
+    places: dict[int, Location] = field(default_factory=dict)
 
     def read(self, stream: BinaryIO) -> None:
         delivery = self.delivery
@@ -246,7 +248,7 @@ class Run:
         if not pending:
             return
         pseudonyms = pseudonymize({c.person.canonical for c in pending if c.person})
-        persons: dict[str, PersonRow] = {}
+        persons: dict[str, tuple] = {}  # the values of a PersonRow
         rows = []
         organisation_id = self.delivery.organisation_id
         for checked in pending:
@@ -254,13 +256,15 @@ class Run:
             assert person is not None  # an accepted record has a valid personnummer
             pseudonym = pseudonyms[person.canonical]
             if pseudonym not in persons:
-                persons[pseudonym] = PersonRow(
-                    pseudonym, person.birth_year, person.sex, person.coordination
+                persons[pseudonym] = (
+                    pseudonym,
+                    person.birth_year,
+                    person.sex,
+                    person.coordination,
                 )
             rows.append(ledger_row(checked, organisation_id, pseudonym))
             if checked.status != "R":
-                location = checked.record.location
-                self.places[checked.position] = (location.line, location.path())
+                self.places[checked.position] = checked.record.location
         self.persons.write(list(persons.values()))
         self.rows.write(rows)
 
@@ -338,7 +342,8 @@ class Run:
         vault_files.discard(delivery.pk)
 
     def _unknown_identity(self, position: int) -> dict:
-        line, path = self.places.get(position, (None, ""))
+        location = self.places.get(position)
+        line, path = (location.line, location.path()) if location else (None, "")
         rule = RULES["IDENTITY_UNKNOWN"]
         return {
             "severity": "warning",

@@ -22,7 +22,7 @@ from itertools import islice
 
 from inuk.ledger import fingerprint
 from inuk.ledger.models import RECORD_KEY_RANGE
-from inuk.ledger.rows import LedgerRow, PersonRow
+from inuk.ledger.rows import LedgerRow, LedgerValues, PersonValues
 from inuk.ledger.sql import (
     IDENTITY,
     IDENTITY_LIST,
@@ -63,7 +63,7 @@ def record_keys(count: int) -> memoryview:
     return memoryview(secrets.token_bytes(4 * count)).cast("I")
 
 
-def keyed(persons: Iterable[PersonRow]) -> Iterator[tuple]:
+def keyed(persons: Iterable[PersonValues]) -> Iterator[tuple]:
     """The persons, each with a fresh record key; only new persons keep theirs."""
     iterator = iter(persons)
     while batch := list(islice(iterator, BATCH)):
@@ -99,10 +99,10 @@ class Backend:
         for table in (TRANSACTIONS, PERSONS, WINNERS):
             self.run(f"DROP TABLE IF EXISTS {table}")
 
-    def stage_transactions(self, rows: Iterable[LedgerRow]) -> None:
+    def stage_transactions(self, rows: Iterable[LedgerValues]) -> None:
         raise NotImplementedError
 
-    def stage_persons(self, persons: Iterable[PersonRow]) -> None:
+    def stage_persons(self, persons: Iterable[PersonValues]) -> None:
         raise NotImplementedError
 
     def merge_persons(self) -> None:
@@ -147,7 +147,7 @@ class PostgreSQL(Backend):
                 record_key bigint)"""
         )
 
-    def stage_transactions(self, rows: Iterable[LedgerRow]) -> None:
+    def stage_transactions(self, rows: Iterable[LedgerValues]) -> None:
         copy_sql = (
             f"COPY {TRANSACTIONS} (position, kind, organisation_id, kommunkod, pseudonym, code, "
             f'start, "end", system, transaction_time, status) FROM STDIN (FORMAT BINARY)'
@@ -161,7 +161,7 @@ class PostgreSQL(Backend):
         # Without statistics the planner would guess the table's size and spread.
         self.run(f"ANALYZE {TRANSACTIONS}")
 
-    def stage_persons(self, persons: Iterable[PersonRow]) -> None:
+    def stage_persons(self, persons: Iterable[PersonValues]) -> None:
         copy_sql = (
             f"COPY {PERSONS} (pseudonym, birth_year, sex, coordination, record_key) "
             f"FROM STDIN (FORMAT BINARY)"
@@ -264,18 +264,19 @@ class SQLite(Backend):
                 record_key INTEGER)"""
         )
 
-    def stage_transactions(self, rows: Iterable[LedgerRow]) -> None:
+    def stage_transactions(self, rows: Iterable[LedgerValues]) -> None:
         sql = f"INSERT INTO {TRANSACTIONS} VALUES ({', '.join(['%s'] * 12)})"
         iterator = iter(rows)
         while batch := list(islice(iterator, BATCH)):
             self.cursor.executemany(sql, [self._staged(row) for row in batch])
 
     @staticmethod
-    def _staged(row: LedgerRow) -> tuple:
+    def _staged(values: LedgerValues) -> tuple:
         # Django's stored forms (dates ISO, datetimes naive UTC without
         # microseconds when they are zero), so that the ORM's filters compare
         # equal to what is written here. SQLite has no SHA-256: the
         # fingerprint is computed here.
+        row = LedgerRow._make(values)
         utc = fingerprint.utc(row.transaction_time)
         return (
             *row[:6],
@@ -287,7 +288,7 @@ class SQLite(Backend):
             fingerprint.digest(row, utc),
         )
 
-    def stage_persons(self, persons: Iterable[PersonRow]) -> None:
+    def stage_persons(self, persons: Iterable[PersonValues]) -> None:
         sql = f"INSERT INTO {PERSONS} VALUES (%s, %s, %s, %s, %s)"
         iterator = keyed(persons)
         while batch := list(islice(iterator, BATCH)):

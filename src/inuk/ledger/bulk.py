@@ -35,7 +35,7 @@ from django.db.transaction import TransactionManagementError
 from inuk.intake.models import Delivery
 from inuk.ledger.backends import backend
 from inuk.ledger.models import Transaction, Withdrawal
-from inuk.ledger.rows import LedgerRow, Outcome, PersonRow
+from inuk.ledger.rows import ORGANISATION, LedgerRow, LedgerValues, Outcome, PersonRow, PersonValues
 from inuk.ledger.sql import (
     COUNTING,
     IDENTITY,
@@ -53,16 +53,16 @@ __all__ = ["LedgerRow", "Outcome", "PersonRow", "apply_delivery", "rebuild", "re
 class _Tally:
     """Counts the rows streamed through it and notes their organisations, in the one pass."""
 
-    def __init__(self, rows: Iterable[LedgerRow]) -> None:
+    def __init__(self, rows: Iterable[LedgerValues]) -> None:
         self.rows = rows
         self.count = 0
         self.organisations: set[int] = set()
 
-    def __iter__(self) -> Iterator[LedgerRow]:
+    def __iter__(self) -> Iterator[LedgerValues]:
         organisations = self.organisations
         for row in self.rows:
             self.count += 1
-            organisations.add(row.organisation_id)
+            organisations.add(row[ORGANISATION])
             yield row
 
 
@@ -75,13 +75,14 @@ def require_atomic(what: str) -> None:
 
 
 def apply_delivery(
-    delivery_id: int, persons: Iterable[PersonRow], rows: Iterable[LedgerRow]
+    delivery_id: int, persons: Iterable[PersonValues], rows: Iterable[LedgerValues]
 ) -> Outcome:
     """Append a delivery's accepted transactions to the ledger and bring the state up to date.
 
     Call it once per delivery, inside ``transaction.atomic()`` on the default
     database: the delivery is then applied whole or not at all. ``rows`` is
-    streamed (it may be a generator of millions). ``persons`` is read after
+    streamed (it may be a generator of millions), each a ``LedgerRow`` or a
+    plain tuple in its order, and so are ``persons`` (``PersonRow``). ``persons`` is read after
     ``rows`` is exhausted, so a caller may collect it while producing the rows;
     it must describe every pseudonym the rows use, known before or not, and may
     repeat a person.
