@@ -1,7 +1,12 @@
-"""What the benchmarks share: the synthetic file and the bare parse they are measured against."""
+"""What the benchmarks share: the synthetic file, the bare parse they are measured
+against, and running an ``inuk`` command while watching its memory."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 from lxml import etree
@@ -38,3 +43,52 @@ def bare_parse(path: Path) -> int:
         else:
             element.clear()
     return count
+
+
+def _status(pid: int, field: str) -> int:
+    """A field of /proc/PID/status in KiB (0 if the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    pids, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        pids.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += map(int, (task / "children").read_text().split())
+        except OSError:
+            pass
+    return pids
+
+
+def run_inuk(
+    *args: str, env: dict | None = None
+) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run ``inuk ARGS`` in its own process; returns the result, the seconds it
+    took, and its peak memory in MB: the most its processes held together
+    (sampled every 0.1 s), or its own high-water mark if that is more."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "inuk", *args], env=env, stdout=out, stderr=err, text=True
+        )
+        peak_kib = 0
+        while process.poll() is None:
+            together = sum(_status(pid, "VmRSS:") for pid in _tree(process.pid))
+            peak_kib = max(peak_kib, together, _status(process.pid, "VmHWM:"))
+            time.sleep(0.1)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        output, errors = out.read(), err.read()
+    result = subprocess.CompletedProcess(process.args, process.returncode, output, errors)
+    return result, seconds, peak_kib / 1024

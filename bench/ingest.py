@@ -16,9 +16,10 @@ then measures, on each backend, with fresh databases:
   ``get_or_create`` its person, ``save()`` it and ``update_or_create`` its state
   row; scaled to the file.
 
-Prints transactions per second for each, the ratios, and peak memory (the
-ingest process's VmHWM). Targets on PostgreSQL: >= 30 % of the bare parse,
->= 50x the ORM path, peak memory < 300 MB, the changed re-delivery no slower.
+Prints transactions per second for each, the ratios, and peak memory (what
+the ingest command's processes held together at most). Targets on
+PostgreSQL: >= 30 % of the bare parse, >= 50x the ORM path, peak memory
+< 300 MB, the changed re-delivery no slower.
 """
 
 from __future__ import annotations
@@ -32,40 +33,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import bare_parse, generate
+from _common import bare_parse, generate, run_inuk
 
 ROOT = Path(__file__).resolve().parent.parent
 ORGNR = "2120000019"  # Upplands Väsby, kommunkod 0114
 
 
-def peak_rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
 def run(env: dict, *args: str) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run ``inuk ARGS``; returns the result, seconds and the peak RSS seen."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "inuk", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    peak = 0.0
-    while process.poll() is None:
-        peak = max(peak, peak_rss_mb(process.pid) or 0.0)
-        time.sleep(0.1)
-    stdout, stderr = process.communicate()
-    elapsed = time.perf_counter() - start
-    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-    return result, elapsed, peak
+    return run_inuk(*args, env=env)
 
 
 def fresh_environment(backend: str, pg_url: str, scratch: Path) -> dict:
