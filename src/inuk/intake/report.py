@@ -24,6 +24,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -335,7 +336,9 @@ def _validate_in_shards(
                 ),
                 *(future.result() for future in others),
             ]
-        except Unshardable:
+        except (Unshardable, BrokenProcessPool):
+            # A file that cannot be read in shards, or a child process that
+            # died (out of memory, killed): this process reads the file whole.
             for future in others:
                 future.cancel()
             return None

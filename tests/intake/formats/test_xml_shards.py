@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -195,6 +197,23 @@ def test_a_file_that_cannot_be_sharded_is_validated_whole(tmp_path, sharded_from
     report = reports.validate_path(path, context=CONTEXT, jobs=2)
     assert report == one_process(path)
     assert report["valid"] is True
+
+
+def _die(*args):
+    os._exit(9)
+
+
+def test_a_shard_whose_process_dies_is_read_again_by_this_one(
+    tmp_path, sharded_from_any_size, monkeypatch
+):
+    # Forked, the child runs this module's _die in place of its shard.
+    monkeypatch.setattr(reports, "_start_method", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(reports, "_validate_other_shard", _die)
+    monkeypatch.setattr(reports, "merge_shards", lambda *args: pytest.fail("a dead shard merged"))
+    persons = [PERSONS[n % len(PERSONS)](n) for n in range(40)]
+    path = tmp_path / "delivery.xml"
+    path.write_bytes(xml(*VASBY, persons))
+    assert reports.validate_path(path, context=CONTEXT, jobs=2) == one_process(path)
 
 
 def test_a_refused_file_is_refused_the_same_in_shards(tmp_path, sharded_from_any_size):
