@@ -13,8 +13,8 @@ A refused file (unreadable, not the delivery format) is reported with one error,
 its refusal code, and ``refused: true``.
 
 A large XML file is validated by several processes at once (``jobs``), each
-reading a shard of its persons (see ``inuk.intake.formats.xml``); the report
-is the same as one process makes.
+reading one stretch of its bytes (see ``inuk.intake.formats.xml``); the
+report is the same as one process makes.
 """
 
 from __future__ import annotations
