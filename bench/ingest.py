@@ -39,10 +39,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ORGNR = "2120000019"  # Upplands Väsby, kommunkod 0114
 
 
-def run(env: dict, *args: str) -> tuple[subprocess.CompletedProcess, float, float]:
-    return run_inuk(*args, env=env)
-
-
 def fresh_environment(backend: str, pg_url: str, scratch: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INUK_", "DJANGO_"))}
     env["INUK_DATA_DIR"] = str(scratch / backend)
@@ -64,16 +60,15 @@ def fresh_environment(backend: str, pg_url: str, scratch: Path) -> dict:
 
 
 def ingest(env: dict, path: Path) -> tuple[dict, float, float]:
-    result, seconds, peak = run(env, "ingest", str(path), "--org", ORGNR, "--json")
+    result, seconds, peak = run_inuk("ingest", str(path), "--org", ORGNR, "--json", env=env)
     if result.returncode not in (0, 1):
         sys.exit(f"inuk ingest failed ({result.returncode}): {result.stderr[-3000:]}")
     return json.loads(result.stdout), seconds, peak
 
 
 def orm_rate(env: dict, path: Path, sample: int) -> float:
-    result, _, _ = run(
-        env, "shell", "-c", ORM_PATH.format(path=str(path), sample=sample, orgnr=ORGNR)
-    )
+    code = ORM_PATH.format(path=str(path), sample=sample, orgnr=ORGNR)
+    result, _, _ = run_inuk("shell", "-c", code, env=env)
     if result.returncode != 0:
         sys.exit(f"the ORM path failed: {result.stderr[-3000:]}")
     return float(result.stdout.strip().splitlines()[-1])
@@ -155,8 +150,7 @@ def main() -> None:
 
         for backend in args.backends.split(","):
             env = fresh_environment(backend, args.pg_url, scratch)
-            run(
-                env,
+            run_inuk(
                 "agreement",
                 "add",
                 "--org",
@@ -165,6 +159,7 @@ def main() -> None:
                 "2020-01-01",
                 "--signed-municipality",
                 "2020-01-01",
+                env=env,
             )
             receipt, seconds, peak = ingest(env, first)
             rate = receipt["counts"]["accepted"] / seconds
