@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "inuk.vault",
     "inuk.intake",
     "inuk.ledger",
+    "inuk.stats",
 ]
 
 MIDDLEWARE = [

@@ -183,6 +183,30 @@ class Municipality(models.Model):
         return self.agreement_on(on) or self.agreements.order_by("-id").first()
 
 
+class MunicipalityGroup(models.Model):
+    """A set of municipalities that AF compares with each other, such as SKR's kommungrupper.
+
+    Not shipped: AF's administrators import or edit the groupings they use
+    (``inuk.organisations.groups`` reads the ``kommunkod;grupp`` CSV). A
+    municipality may belong to several groups of different groupings.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    municipalities = models.ManyToManyField(
+        Municipality, related_name="groups", verbose_name=_("municipalities")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("municipality group")
+        verbose_name_plural = _("municipality groups")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class AgreementQuerySet(models.QuerySet["Agreement"]):
     def in_force(self, on: dt.date) -> AgreementQuerySet:
         """Agreements signed by both parties on or before ``on`` whose last day is not before it."""
