@@ -208,6 +208,12 @@ DEFAULT_FROM_EMAIL = env_str("INUK_EMAIL_FROM", "inuk@localhost", "sender of the
 INUK_MAX_DELIVERY_BYTES = env_int(
     "INUK_MAX_DELIVERY_BYTES", 2 * 1024**3, "largest delivery file accepted, in bytes", minimum=1
 )
+INUK_MAX_REQUEST_BYTES = env_int(
+    "INUK_MAX_REQUEST_BYTES",
+    1024 * 1024,
+    "largest request body `inuk serve` reads, except a delivery from an authenticated caller",
+    minimum=1024,
+)
 INUK_INLINE_MAX_BYTES = env_int(
     "INUK_INLINE_MAX_BYTES",
     256 * 1024,
