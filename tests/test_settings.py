@@ -55,3 +55,34 @@ def test_the_defaults_need_no_configuration(tmp_path):
     result = _settings_with(tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "secret-key").exists()
+
+
+def _setting(tmp_path, name: str, **env) -> str:
+    environment = {**os.environ, "INUK_DATA_DIR": str(tmp_path), **env}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", f"import inuk.settings as s; print(getattr(s, {name!r}, None))"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_secure_cookies_alone_do_not_make_the_proxys_https_header_believed(tmp_path):
+    assert _setting(tmp_path, "SECURE_PROXY_SSL_HEADER", INUK_SECURE_COOKIES="true") == "None"
+
+
+def test_the_proxys_https_header_is_named_by_its_own_setting(tmp_path):
+    header = _setting(
+        tmp_path, "SECURE_PROXY_SSL_HEADER", INUK_PROXY_HTTPS_HEADER="X-Forwarded-Proto"
+    )
+    assert header == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_a_trusted_proxy_that_is_not_an_address_stops_the_service(tmp_path):
+    result = _settings_with(tmp_path, INUK_TRUSTED_PROXY="proxy.example.se")
+    assert result.returncode != 0
+    assert "INUK_TRUSTED_PROXY must list IP addresses or networks" in result.stderr

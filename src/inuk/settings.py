@@ -17,7 +17,7 @@ import platformdirs
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from inuk.conf import env_bool, env_int, env_list, env_secret, env_str
+from inuk.conf import env_bool, env_int, env_list, env_networks, env_secret, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "inuk.web.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -187,8 +188,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if SECURE_COOKIES:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
+
+INUK_TRUSTED_PROXY = env_networks(
+    "INUK_TRUSTED_PROXY",
+    "addresses or networks of the reverse proxies whose X-Forwarded-For is believed",
+)
+PROXY_HTTPS_HEADER = env_str(
+    "INUK_PROXY_HTTPS_HEADER",
+    "",
+    "header in which a trusted proxy says a request came by HTTPS (X-Forwarded-Proto)",
+)
+if PROXY_HTTPS_HEADER:
+    # Believed only from a trusted proxy: inuk.web.middleware.ProxyHeadersMiddleware
+    # removes it from every other request before Django looks at it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_HTTPS_HEADER.upper().replace("-", "_"), "https")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
