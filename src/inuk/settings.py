@@ -189,6 +189,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if SECURE_COOKIES:
     SECURE_HSTS_SECONDS = 31536000
+    # The service's own host name and any below it: nothing there is served by plain HTTP.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Whether to ask browsers to preload HTTPS for the whole domain is for the domain's
+# owner to decide (af.se, not one service on it), so Django's reminder is silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 INUK_TRUSTED_PROXY = env_networks(
     "INUK_TRUSTED_PROXY",
@@ -203,6 +208,9 @@ if PROXY_HTTPS_HEADER:
     # Believed only from a trusted proxy: inuk.web.middleware.ProxyHeadersMiddleware
     # removes it from every other request before Django looks at it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_HTTPS_HEADER.upper().replace("-", "_"), "https")
+    # Only once the service can tell HTTPS from HTTP: without the header, every
+    # request through a TLS-terminating proxy would look like HTTP and redirect forever.
+    SECURE_SSL_REDIRECT = SECURE_COOKIES
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,25 @@ class Command(BaseCommand):
             action="store_true",
             help="process no deliveries in this process (run `inuk worker` instead)",
         )
+        parser.add_argument(
+            "--allow-demo-accounts",
+            action="store_true",
+            help="serve even though the demo's accounts, whose password is public, exist",
+        )
 
     def handle(self, *args, **options):
+        from inuk.web.demo import demo_accounts_present
+
+        present = demo_accounts_present()
+        if present and not options["allow_demo_accounts"]:
+            raise CommandError(
+                "Demons konton, vars lösenord är offentligt, finns i databasen: "
+                f"{', '.join(present)}. Ta bort dem (inuk user remove E-POST) eller starta "
+                "med --allow-demo-accounts.\n"
+                "The demo's accounts, whose password is public, are in the database: "
+                f"{', '.join(present)}. Remove them (inuk user remove EMAIL) or start "
+                "with --allow-demo-accounts."
+            )
         serve(
             options["host"],
             options["port"],
