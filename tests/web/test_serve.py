@@ -67,10 +67,8 @@ class Server:
             return answer
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("serve")
-    env = _environment(data_dir, INUK_MAX_REQUEST_BYTES=str(SMALL_LIMIT))
+def _start(data_dir: Path, **settings: str) -> Iterator[Server]:
+    env = _environment(data_dir, **settings)
     created = _inuk("token", "create", "--org", AF, "--name", "test", "--scope", "deliver", env=env)
     token = created.stdout.strip().splitlines()[-1]
     port = _free_port()
@@ -94,6 +92,22 @@ def server(tmp_path_factory) -> Iterator[Server]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    yield from _start(tmp_path_factory.mktemp("serve"), INUK_MAX_REQUEST_BYTES=str(SMALL_LIMIT))
+
+
+@pytest.fixture(scope="module")
+def behind_proxy(tmp_path_factory) -> Iterator[Server]:
+    """Served as in production, the test being the TLS-terminating proxy on 127.0.0.1."""
+    yield from _start(
+        tmp_path_factory.mktemp("proxied"),
+        INUK_SECURE_COOKIES="true",
+        INUK_TRUSTED_PROXY="127.0.0.1",
+        INUK_PROXY_HTTPS_HEADER="X-Forwarded-Proto",
+    )
 
 
 def _status(answer: bytes) -> int:
@@ -160,3 +174,17 @@ def test_a_delivery_with_a_valid_token_may_send_a_large_body(server):
         "Expect: 100-continue\n"
     )
     assert answer.startswith(b"HTTP/1.1 100 Continue")
+
+
+def test_behind_the_proxy_a_plain_request_is_sent_to_https(behind_proxy):
+    answer = behind_proxy.ask("GET /format/ HTTP/1.1\nHost: localhost\nConnection: close\n")
+    assert _status(answer) == 301
+    assert b"Location: https://localhost/format/" in answer
+
+
+def test_behind_the_proxy_its_https_header_reaches_the_service(behind_proxy):
+    answer = behind_proxy.ask(
+        "GET /format/ HTTP/1.1\nHost: localhost\nX-Forwarded-Proto: https\nConnection: close\n"
+    )
+    assert _status(answer) == 200
+    assert b"Strict-Transport-Security: max-age=31536000; includeSubDomains" in answer

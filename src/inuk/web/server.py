@@ -181,7 +181,10 @@ class GatedParser(HTTPRequestParser):
 
 def create_server(application: Any, gate: BodyGate, **adjustments: Any) -> Any:
     """A waitress server (as ``waitress.create_server``) whose requests pass ``gate``."""
-    adj = Adjustments(**adjustments)
+    # Waitress would strip X-Forwarded-For and X-Forwarded-Proto unless it is told of
+    # the proxy itself, and it knows only one proxy by exact address; the service
+    # decides which to believe, from INUK_TRUSTED_PROXY (inuk.client).
+    adj = Adjustments(**{"clear_untrusted_proxy_headers": False, **adjustments})
     parser = type("Parser", (GatedParser,), {"gate": gate})
     channel = type("Channel", (HTTPChannel,), {"parser_class": parser})
     server_class = type("Server", (TcpWSGIServer,), {"channel_class": channel})
