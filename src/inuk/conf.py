@@ -8,6 +8,7 @@ which the operations guide is checked against.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -61,6 +62,19 @@ def env_list(name: str, default: list[str], doc: str) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str, doc: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated IP addresses or networks (``10.0.0.5``, ``10.0.0.0/24``); unset: none."""
+    networks = []
+    for item in env_list(name, [], doc):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks, not {item!r}"
+            ) from None
+    return networks
 
 
 def env_secret(name: str, doc: str) -> str | None:

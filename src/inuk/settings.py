@@ -17,7 +17,7 @@ import platformdirs
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from inuk.conf import env_bool, env_int, env_list, env_secret, env_str
+from inuk.conf import env_bool, env_int, env_list, env_networks, env_secret, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "inuk.web.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -188,8 +189,29 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if SECURE_COOKIES:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
+    # The service's own host name and any below it: nothing there is served by plain HTTP.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Whether to ask browsers to preload HTTPS for the whole domain is for the domain's
+# owner to decide (af.se, not one service on it), so Django's reminder is silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+INUK_TRUSTED_PROXY = env_networks(
+    "INUK_TRUSTED_PROXY",
+    "addresses or networks of the reverse proxies whose X-Forwarded-For is believed",
+)
+PROXY_HTTPS_HEADER = env_str(
+    "INUK_PROXY_HTTPS_HEADER",
+    "",
+    "header in which a trusted proxy says a request came by HTTPS (X-Forwarded-Proto)",
+)
+if PROXY_HTTPS_HEADER:
+    # Believed only from a trusted proxy: inuk.web.middleware.ProxyHeadersMiddleware
+    # removes it from every other request before Django looks at it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_HTTPS_HEADER.upper().replace("-", "_"), "https")
+    # Only once the service can tell HTTPS from HTTP: without the header, every
+    # request through a TLS-terminating proxy would look like HTTP and redirect forever.
+    SECURE_SSL_REDIRECT = SECURE_COOKIES
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -208,6 +230,12 @@ DEFAULT_FROM_EMAIL = env_str("INUK_EMAIL_FROM", "inuk@localhost", "sender of the
 
 INUK_MAX_DELIVERY_BYTES = env_int(
     "INUK_MAX_DELIVERY_BYTES", 2 * 1024**3, "largest delivery file accepted, in bytes", minimum=1
+)
+INUK_MAX_REQUEST_BYTES = env_int(
+    "INUK_MAX_REQUEST_BYTES",
+    1024 * 1024,
+    "largest request body `inuk serve` reads, except a delivery from an authenticated caller",
+    minimum=1024,
 )
 INUK_INLINE_MAX_BYTES = env_int(
     "INUK_INLINE_MAX_BYTES",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 
 from django.test import Client
 from django.urls import reverse
@@ -83,3 +84,26 @@ def test_the_email_address_counts_whatever_its_case(cast: Cast) -> None:
     for _ in range(throttle.MAX_FAILURES):
         throttle.record_failure("Analyst@UpplandsVasby.example", ADDRESS)
     assert throttle.locked_until("analyst@upplandsvasby.example", ADDRESS) is not None
+
+
+def test_behind_the_trusted_proxy_each_client_is_paused_on_its_own(
+    client: Client, cast: Cast, settings
+) -> None:
+    """Every request's peer is the proxy; without believing it, one client's guesses
+    would lock everybody out of the account."""
+    settings.INUK_TRUSTED_PROXY = [ipaddress.ip_network("10.0.0.5")]
+    for _ in range(5):
+        client.post(
+            reverse("login"),
+            {"username": cast.vasby_analyst.email, "password": "not-the-password"},
+            REMOTE_ADDR="10.0.0.5",
+            HTTP_X_FORWARDED_FOR="203.0.113.66",
+        )
+    client.post(
+        reverse("login"),
+        {"username": cast.vasby_analyst.email, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.5",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    assert client.session["_auth_user_id"] == str(cast.vasby_analyst.pk)
+    assert set(LoginFailure.objects.values_list("remote_addr", flat=True)) == {"203.0.113.66"}

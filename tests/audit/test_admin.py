@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 
 import pytest
 from django.urls import reverse
@@ -117,6 +118,19 @@ def test_agreements_are_listed_by_whether_they_are_in_force(admin):
 
     assert list(admin.get(url, {"in_force": "yes"}).context["cl"].result_list) == [signed]
     assert list(admin.get(url, {"in_force": "no"}).context["cl"].result_list) == [unsigned]
+
+
+def test_behind_the_trusted_proxy_a_change_is_audited_with_the_clients_address(admin, settings):
+    settings.INUK_TRUSTED_PROXY = [ipaddress.ip_network("10.0.0.5")]
+    af = Organisation.af()
+    admin.post(
+        reverse("admin:organisations_organisation_change", args=[af.pk]),
+        {"orgnr": AF_ORGNR, "name": "Arbetsförmedlingen, huvudkontoret", "kind": "af"},
+        REMOTE_ADDR="10.0.0.5",
+        HTTP_X_FORWARDED_FOR="192.0.2.7",
+    )
+    (entry,) = admin_changes()
+    assert entry.remote_addr == "192.0.2.7"
 
 
 def test_a_change_in_the_admin_is_audited_with_who_which_object_and_which_fields(admin):

@@ -15,11 +15,11 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from inuk.accounts import throttle
-from inuk.accounts.client import client_address
 from inuk.accounts.models import Role, TokenScope, User, normalise_email
 from inuk.accounts.scoping import grantable_roles
 from inuk.accounts.signals import record_failed_login
 from inuk.accounts.tokens import DEFAULT_DAYS, MAX_DAYS
+from inuk.client import client_address
 from inuk.organisations.models import Organisation
 
 

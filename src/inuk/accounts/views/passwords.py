@@ -13,10 +13,10 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.urls import reverse_lazy
 
-from inuk.accounts.client import client_address
 from inuk.accounts.forms import ResetForm
 from inuk.accounts.models import User
 from inuk.audit.log import Event, record
+from inuk.client import client_address
 
 
 def _audit_password_set(user: User, request_remote: str, how: str) -> None:
