@@ -98,3 +98,20 @@ def test_a_handler_that_formats_the_traceback_itself_sees_it_masked(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "no person 19881212-****" in text
     assert "0387" not in text
+
+
+def test_every_handler_the_settings_configure_redacts():
+    # Django's default logging adds handlers of its own (a console, mails to
+    # ADMINS) that would write a record before the root's filter masked it.
+    handlers = [
+        (name, handler)
+        for name, logger in [("root", logging.root), *logging.root.manager.loggerDict.items()]
+        if isinstance(logger, logging.Logger)
+        for handler in logger.handlers
+        # pytest's own capture, and libraries' NullHandler, which writes nothing
+        if not type(handler).__module__.startswith("_pytest")
+        and not isinstance(handler, logging.NullHandler)
+    ]
+    assert handlers
+    for name, handler in handlers:
+        assert any(isinstance(f, RedactPersonnummer) for f in handler.filters), name

@@ -251,5 +251,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
     },
     "root": {"handlers": ["console"], "level": env_str("INUK_LOG_LEVEL", "INFO", "log level")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own handlers for these (a console, mails to ADMINS, the
+        # development server's) would write records before the redacting
+        # filter sees them: replaced, so every record goes through "console".
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
