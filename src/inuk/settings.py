@@ -9,7 +9,6 @@ All variables are documented in ``docs/operations.md``.
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -17,7 +16,15 @@ import platformdirs
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from inuk.conf import env_bool, env_int, env_list, env_networks, env_secret, env_str
+from inuk.conf import (
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_secret,
+    env_str,
+    secret_file,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -31,13 +38,9 @@ DATA_DIR = Path(
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _secret_file(name: str, nbytes: int = 50) -> str:
+def _secret_file(name: str) -> str:
     """A secret kept in the data directory, created on first use (embedded default only)."""
-    path = DATA_DIR / name
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(nbytes), encoding="utf-8")
-    return path.read_text(encoding="utf-8").strip()
+    return secret_file(DATA_DIR / name)
 
 
 DEBUG = env_bool("INUK_DEBUG", False, "show tracebacks in pages; never in production")
@@ -146,6 +149,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
 OTP_TOTP_ISSUER = "INUK"  # the name authenticator apps show for the account
+# The admin never shows an existing device's secret key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -253,6 +258,13 @@ INUK_VAULT_KEY = env_secret(
 INUK_AUDIT_KEY = env_secret(
     "INUK_AUDIT_KEY", "key of the audit log's hash chain; embedded default: a file in the data dir"
 ) or _secret_file("audit-key")
+INUK_AUDIT_ANCHOR = Path(
+    env_str(
+        "INUK_AUDIT_ANCHOR",
+        str(DATA_DIR / "audit-anchor"),
+        "file outside the database holding the audit log's last entry; ship copies off-machine",
+    )
+).expanduser()
 INUK_WORKER_STALE_SECONDS = env_int(
     "INUK_WORKER_STALE_SECONDS",
     300,
@@ -276,5 +288,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
     },
     "root": {"handlers": ["console"], "level": env_str("INUK_LOG_LEVEL", "INFO", "log level")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own handlers for these (a console, mails to ADMINS, the
+        # development server's) would write records before the redacting
+        # filter sees them: replaced, so every record goes through "console".
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

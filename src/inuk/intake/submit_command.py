@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from inuk.intake import report as reports
+from inuk.intake.masking import redact
 
 EXIT_APPLIED, EXIT_REJECTIONS, EXIT_ERROR, EXIT_PENDING = 0, 1, 2, 3
 FINAL = {"applied", "rejected", "refused", "dry_run"}
@@ -276,7 +277,8 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
 
 
 def _send(client: httpx.Client, args: argparse.Namespace, fmt: str | None) -> dict[str, Any]:
-    params: dict[str, str] = {"filename": args.file.name[:255]}
+    # The query string is logged by every proxy on the way: no personnummer in it.
+    params: dict[str, str] = {"filename": redact(args.file.name)[:255]}
     if args.dry_run:
         params["dry_run"] = "true"
     if args.strict:

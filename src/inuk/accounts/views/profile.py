@@ -102,7 +102,7 @@ def second_factor_remove(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     if confirmed_device(user) is None:
         return redirect("accounts:profile")
-    form = PasswordConfirmForm(user, request.POST or None)
+    form = PasswordConfirmForm(user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         TOTPDevice.objects.filter(user=user).delete()
         _audit_second_factor(request, user, "removed")
