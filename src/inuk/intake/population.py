@@ -365,6 +365,8 @@ class _Drawer:
         rng = self.rng
         registered = self._at(start, rng.randrange(0, 5))
         ended = self._at(end, rng.randrange(0, 8)) if end is not None else None
+        if ended is not None and ended <= registered:  # a course of a day or two
+            ended = registered + dt.timedelta(hours=2)
         kommunkod = self.place.kommunkod
 
         def add(at: dt.datetime, status: str, end_date: dt.date | None) -> None:
