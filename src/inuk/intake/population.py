@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -276,16 +276,22 @@ class _Drawer:
         """The month of each person's first start: by season and the local trend.
 
         Months before the window count less: of those who started then, only
-        some are still in an intervention when deliveries begin.
+        some are still in an intervention when deliveries begin. Every month
+        of the window has someone new, so that every monthly file has news: a
+        file the same as the one before would be taken for it (the same bytes).
         """
         weights = []
         for index, month in enumerate(self.months):
             weight = SEASON[month.month - 1] * (1 + self.place.trend) ** index
             weights.append(weight * (0.5 if index < LEAD_IN_MONTHS else 1.0))
+        floor = [0] * LEAD_IN_MONTHS + [1] * (len(weights) - LEAD_IN_MONTHS)
+        persons = max(persons, sum(floor))
+        share = persons - sum(floor)
         total = sum(weights)
-        counts = [int(persons * w / total) for w in weights]
+        counts = [f + int(share * w / total) for f, w in zip(floor, weights, strict=True)]
         remainders = sorted(
-            range(len(weights)), key=lambda i: persons * weights[i] / total - counts[i]
+            range(len(weights)),
+            key=lambda i: share * weights[i] / total - int(share * weights[i] / total),
         )
         for i in remainders[len(remainders) - (persons - sum(counts)) :]:
             counts[i] += 1
@@ -295,7 +301,8 @@ class _Drawer:
 
     def _person(self, month: dt.date, index: int, own: list[_Event], af: list[_Event]) -> None:
         rng = self.rng
-        start = month + dt.timedelta(days=rng.randrange(_days_in(month)))
+        # Registered within the month it starts, so the month's file has it.
+        start = month + dt.timedelta(days=rng.randrange(_days_in(month) - 5))
         number = self._personnummer(start)
         path = _pick(rng, PATH_LENGTHS)
         code = _pick(rng, self._first_codes())
@@ -395,7 +402,7 @@ class _Drawer:
     ) -> None:
         rng = self.rng
         progress = (month - self.first).days / max((self.horizon - self.first).days, 1)
-        weights: dict[str | None, float] = dict(RESULTS)
+        weights: dict[str | None, float] = {code: weight for code, weight in RESULTS.items()}
         weights["ARB"] *= self.place.work * (0.85 + 0.3 * progress)
         weights["AMS"] *= self.place.work
         weights["AFI"] *= 2.0 if with_af else 1.0
@@ -487,13 +494,10 @@ def _file(
 ) -> PlannedDelivery:
     """One month's file: what was written in the month (the first: also before it).
 
-    A full re-send carries everything written so far; a month in which nothing
-    happened is sent in full too, since a delivery needs at least one person.
+    A full re-send carries everything written so far.
     """
     since = dt.datetime.combine(month, dt.time()) if index > 0 else dt.datetime.min
     chosen = [e for e in events if since <= e.at < cut]
-    if not chosen and index > 0:
-        full = True
     if full:
         chosen = [e for e in events if e.at < cut]
     known = sum(1 for e in chosen if e.at < since) if full else 0
@@ -555,7 +559,7 @@ def _end(rng: random.Random, code: str, start: dt.date) -> dt.date | None:
     return start + dt.timedelta(days=rng.randint(low, high))
 
 
-def _pick(rng: random.Random, weights: dict[K, float]) -> K:
+def _pick(rng: random.Random, weights: Mapping[K, float]) -> K:
     keys = list(weights)
     return keys[_index(rng, [weights[key] for key in keys])]
 

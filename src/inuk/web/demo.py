@@ -1,4 +1,4 @@
-"""Synthetic data for ``inuk demo``: two years of monthly deliveries, as the service would hold them.
+"""Synthetic data for ``inuk demo``: two years of monthly deliveries, as the service holds them.
 
 Everything here is made up (``inuk.intake.population`` draws it). Each
 month's files go through the real pipeline, ``receive()`` and processing,
