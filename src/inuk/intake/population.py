@@ -463,8 +463,8 @@ class _Drawer:
         return dt.datetime.combine(day, dt.time()) + dt.timedelta(days=later, seconds=seconds)
 
 
-#: Kinds of broken transaction a monthly file may carry, each rejected alone.
 def _broken(rng: random.Random, month: dt.date, system: str) -> Transaction:
+    """A transaction with one mistake a source system might make, rejected alone on the receipt."""
     day = month + dt.timedelta(days=rng.randrange(_days_in(month)))
     at = _timestamp(dt.datetime.combine(day, dt.time(9, rng.randrange(60))))
     kind = rng.randrange(4)
