@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -183,3 +184,15 @@ def test_the_receipt_names_the_format_found_in_the_file(vasby, deliver):
     delivery = deliver(vasby, two_people())
     assert delivery.format == "xml"
     assert receipts.receipt(delivery)["format"] == "xml"
+
+
+def test_a_file_loaded_with_its_arrival_time_is_checked_as_of_then(vasby, deliver):
+    arrived = dt.datetime(2024, 2, 5, 9, 0, tzinfo=dt.UTC)
+    data = xml(
+        *VASBY,
+        [Person(ANNA, [Tx("SYV", at="2024-02-01 10:00:00"), Tx("KAR", at="2024-02-06 10:00:00")])],
+    )
+    delivery = deliver(vasby, data, received_at=arrived)
+    assert delivery.received_at == arrived
+    assert (delivery.accepted, delivery.rejected) == (1, 1)
+    assert delivery.messages.get().code == "TIMESTAMP_FUTURE"

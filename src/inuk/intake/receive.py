@@ -9,6 +9,7 @@ larger ones by a worker (``inuk worker``, or the thread ``inuk serve`` runs).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import tempfile
@@ -36,7 +37,12 @@ COPY_CHUNK = 1024 * 1024
 
 @dataclass(frozen=True)
 class Submission:
-    """Who sent a file, how, and with which options."""
+    """Who sent a file, how, and with which options.
+
+    ``received_at`` is left out for a file arriving now. Only a history loaded
+    in one go (``inuk demo``) gives each file the time it would have come, so
+    that its Transaktionsdatum are checked, and its month followed up, as then.
+    """
 
     organisation: Organisation
     filename: str = ""
@@ -45,6 +51,7 @@ class Submission:
     submitted_by: str = ""
     channel: str = "cli"
     remote_addr: str = ""
+    received_at: dt.datetime | None = None
 
 
 @contextmanager
@@ -79,7 +86,7 @@ def receive(
     by default files up to ``INUK_INLINE_MAX_BYTES`` are processed at once.
     """
     organisation = submission.organisation
-    received_at = timezone.now()
+    received_at = submission.received_at or timezone.now()
     try:
         with spooled(stream, settings.INUK_MAX_DELIVERY_BYTES) as (spool, checksum, size):
             earlier = (
