@@ -9,13 +9,36 @@ encrypted, in the identity vault (``inuk.vault.files``), never here.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+def fit(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` for ``model``'s columns, each string cut to its field's ``max_length``.
+
+    What a receipt says comes partly from the file (an unknown element's name,
+    a path, a value): a long one must shorten the receipt, not make the
+    database refuse it (PostgreSQL does, SQLite does not) and the delivery fail
+    on every retry. So every write of a receipt's rows goes through here.
+    """
+    fitted = dict(values)
+    for name, value in values.items():
+        limit = getattr(model._meta.get_field(name), "max_length", None)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            fitted[name] = value[:limit]
+    return fitted
+
+
 class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def create(self, **values: Any) -> Delivery:
+        return super().create(**fit(self.model, values))
+
+    def update(self, **values: Any) -> int:
+        return super().update(**fit(self.model, values))
+
     def for_organisation(self, organisation) -> DeliveryQuerySet:
         return self.filter(organisation=organisation)
 
@@ -123,3 +146,9 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.severity} {self.code} {self.path}"
+
+    @classmethod
+    def from_row(cls, delivery_id: int, row: dict[str, Any]) -> Message:
+        """A message of a delivery from a problem's row (``Problem.as_dict`` and severity)."""
+        names = ("severity", "code", "field", "line", "path", "value", "message_sv", "message_en")
+        return cls(delivery_id=delivery_id, **fit(cls, {name: row[name] for name in names}))

@@ -360,19 +360,7 @@ class Run:
         delivery_id = self.delivery.pk
         batch: list[Message] = []
         for row in rows:
-            batch.append(
-                Message(
-                    delivery_id=delivery_id,
-                    severity=row["severity"],
-                    code=row["code"],
-                    field=row["field"],
-                    line=row["line"],
-                    path=row["path"][:300],
-                    value=row["value"][:120],
-                    message_sv=row["message_sv"],
-                    message_en=row["message_en"],
-                )
-            )
+            batch.append(Message.from_row(delivery_id, row))
             if len(batch) >= 5_000:
                 Message.objects.bulk_create(batch)
                 batch = []
