@@ -42,6 +42,12 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
     def for_organisation(self, organisation) -> DeliveryQuerySet:
         return self.filter(organisation=organisation)
 
+    def holding(self, organisation, checksum: str) -> DeliveryQuerySet:
+        """The delivery, applied or on its way, that already has these bytes of ``organisation``."""
+        return self.filter(
+            organisation=organisation, checksum=checksum, status__in=Delivery.HOLDING
+        )
+
     def claimable(self, stale_before) -> DeliveryQuerySet:
         """Waiting deliveries, and those whose worker stopped reporting (crashed)."""
         return self.filter(
@@ -57,8 +63,13 @@ class Delivery(models.Model):
         APPLIED = "applied", _("Applied")
         REJECTED = "rejected", _("Rejected")
         REFUSED = "refused", _("Refused")
+        FAILED = "failed", _("Failed")
 
-    FINAL = (Status.APPLIED, Status.REJECTED, Status.REFUSED)
+    FINAL = (Status.APPLIED, Status.REJECTED, Status.REFUSED, Status.FAILED)
+    #: The deliveries whose bytes are taken: the same file again returns their
+    #: receipt. A file rejected, refused or failed may be sent again, and is
+    #: then received anew (SPEC §4).
+    HOLDING = (Status.RECEIVED, Status.PROCESSING, Status.APPLIED)
 
     public_id = models.UUIDField(_("receipt id"), default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(
@@ -75,6 +86,7 @@ class Delivery(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED
     )
+    #: Why a delivery was refused or failed, for the reporter.
     refusal_code = models.CharField(_("reason code"), max_length=40, blank=True)
     refusal_sv = models.TextField(_("reason (Swedish)"), blank=True)
     refusal_en = models.TextField(_("reason (English)"), blank=True)
@@ -99,11 +111,12 @@ class Delivery(models.Model):
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         constraints = [
-            # The same bytes from the same organisation are one delivery, unless
-            # the first was refused whole: then sending it again is a new try.
+            # The same bytes from the same organisation are one delivery while
+            # it is applied or on its way; after a refusal, a rejection or a
+            # failure, sending them again is a new try.
             models.UniqueConstraint(
                 fields=["organisation", "checksum"],
-                condition=~Q(status="refused"),
+                condition=Q(status__in=["received", "processing", "applied"]),
                 name="delivery_once_per_checksum",
             )
         ]
