@@ -49,4 +49,3 @@ def test_an_unknown_json_key_with_a_long_name_is_reported_on_the_receipt(vasby, 
     assert delivery.rejected == 1
     message = Message.objects.get(delivery=delivery, code="ELEMENT_UNKNOWN")
     assert message.field == LONG_NAME[: Message._meta.get_field("field").max_length]
-

@@ -16,8 +16,8 @@ from inuk.intake import processing
 from inuk.intake.models import Delivery, Message
 from inuk.intake.processing import process_pending
 from inuk.ledger.models import Intervention, Result, Transaction
-from inuk.ledger.rows import LedgerRow
 from inuk.ledger.models import Person as LedgerPerson
+from inuk.ledger.rows import LedgerRow
 from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
 from tests.intake.workers import start_worker
 

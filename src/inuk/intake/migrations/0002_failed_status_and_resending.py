@@ -4,24 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0001_initial'),
-        ('organisations', '0002_reference_data'),
+        ("intake", "0001_initial"),
+        ("organisations", "0002_reference_data"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='delivery',
-            name='delivery_once_per_checksum',
+            model_name="delivery",
+            name="delivery_once_per_checksum",
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='status',
-            field=models.CharField(choices=[('received', 'Received, waiting'), ('processing', 'Processing'), ('applied', 'Applied'), ('rejected', 'Rejected'), ('refused', 'Refused'), ('failed', 'Failed')], default='received', max_length=12, verbose_name='status'),
+            model_name="delivery",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("received", "Received, waiting"),
+                    ("processing", "Processing"),
+                    ("applied", "Applied"),
+                    ("rejected", "Rejected"),
+                    ("refused", "Refused"),
+                    ("failed", "Failed"),
+                ],
+                default="received",
+                max_length=12,
+                verbose_name="status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['received', 'processing', 'applied'])), fields=('organisation', 'checksum'), name='delivery_once_per_checksum'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["received", "processing", "applied"])),
+                fields=("organisation", "checksum"),
+                name="delivery_once_per_checksum",
+            ),
         ),
     ]
