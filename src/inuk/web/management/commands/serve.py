@@ -33,8 +33,10 @@ def run_worker_thread(interval: float = 2.0) -> threading.Thread:
 def serve(host: str, port: int, *, threads: int, worker: bool, announce=print) -> None:
     from waitress import serve as waitress_serve
 
+    from inuk import datadir
     from inuk.wsgi import application
 
+    datadir.sweep()
     if worker:
         run_worker_thread()
     shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1") else host  # noqa: S104
