@@ -33,7 +33,7 @@ def fit(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
 
 
 class DeliveryQuerySet(models.QuerySet["Delivery"]):
-    def create(self, **values: Any) -> Delivery:
+    def create(self, **values: Any) -> Delivery:  # type: ignore[override]
         return super().create(**fit(self.model, values))
 
     def update(self, **values: Any) -> int:
