@@ -259,8 +259,8 @@ class Heartbeat:
 
     The thread has its own database connection, so it reports while the
     worker's connection is busy in a long transaction. If the claim is found
-    lost, ``lost`` is set and the thread stops; the worker finds out for sure
-    when its conditional writes of the outcome change nothing.
+    lost the thread stops; the worker finds out when its next conditional
+    write (a progress report, or the outcome) changes nothing.
 
     On SQLite the thread's write waits while the worker holds the write lock,
     but so does any other worker's claim: the delivery cannot be taken over then.
@@ -269,7 +269,6 @@ class Heartbeat:
     def __init__(self, held: Claim, interval: float | None = None) -> None:
         self.claim = held
         self.interval = interval or settings.INUK_WORKER_STALE_SECONDS / 4
-        self.lost = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inuk-heartbeat", daemon=True)
 
@@ -289,8 +288,7 @@ class Heartbeat:
                 except DatabaseError:
                     log.warning("A heartbeat could not be written; the next one tries again")
                     continue
-                if not beat and not self._stop.is_set():
-                    self.lost.set()
+                if not beat:
                     return
         finally:
             connections.close_all()  # this thread's connections only
