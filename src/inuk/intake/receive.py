@@ -2,7 +2,9 @@
 
 ``receive()`` is the one way in, whether the file came by API, upload page,
 ``inuk submit`` or ``inuk ingest``. It checksums the file, returns the first
-receipt if the same organisation sent the same bytes before, keeps the file
+receipt if the same organisation sent the same bytes before and that delivery
+is applied or on its way (a rejected, refused or failed one does not count:
+the file is received anew), keeps the file
 (encrypted, in the vault) and queues it. Small files are processed at once;
 larger ones by a worker (``inuk worker``, or the thread ``inuk serve`` runs).
 """
@@ -89,20 +91,12 @@ def receive(
     received_at = submission.received_at or timezone.now()
     try:
         with spooled(stream, settings.INUK_MAX_DELIVERY_BYTES) as (spool, checksum, size):
-            earlier = (
-                Delivery.objects.filter(organisation=organisation, checksum=checksum)
-                .exclude(status=Delivery.Status.REFUSED)
-                .first()
-            )
+            earlier = Delivery.objects.holding(organisation, checksum).first()
             if earlier is not None:
                 return earlier
             delivery = _store(spool, submission, received_at, checksum, size)
             if delivery is None:  # the same bytes arrived at the same moment
-                return (
-                    Delivery.objects.filter(organisation=organisation, checksum=checksum)
-                    .exclude(status=Delivery.Status.REFUSED)
-                    .get()
-                )
+                return Delivery.objects.holding(organisation, checksum).get()
     except FileRefused as refusal:
         return _refused_on_arrival(submission, received_at, refusal)
     inline = size <= settings.INUK_INLINE_MAX_BYTES if process_inline is None else process_inline
