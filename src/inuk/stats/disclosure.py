@@ -260,6 +260,9 @@ def suppress(
     shown in other tables), then the smallest count, then the first. A zero is
     never hidden: everyone can tell an empty cell from the context (an empty
     code, a municipality without AF clients), so hiding it protects nothing.
+    There is always a cell to choose: the engine's totals count no one who is
+    in none of their parts, so a hidden total has a part above zero, and a
+    hidden part a total above zero.
 
     A cell the engine marked missing or not applicable is shown as a mark, so
     it is an unknown of its equations if it counts anyone, and is never chosen.
