@@ -16,7 +16,7 @@ deployment's method, ``INUK_STATS_PROTECTION``:
 - ``threshold``: counts from 1 to ``INUK_STATS_THRESHOLD`` - 1 are suppressed
   (``..``), then, table by table, further cells are suppressed until no
   suppressed cell is the only unknown of any equation "total = sum of its
-  parts" of the table (``_secondary_suppression``).
+  parts" of the table (``suppress()``, ``equations()``).
 
 The rest follows the same rules for both methods:
 
@@ -44,7 +44,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from inuk.stats.ptable import PerturbationTable, PerturbationTableError
-from inuk.stats.query import Indicator
+from inuk.stats.query import GeographyKind, Indicator
 from inuk.stats.table import Cell, Figure, Mark, Protection, Published, Row, Table
 
 TOTAL = "total"
@@ -334,11 +334,46 @@ def equations(cells: Sequence[Cell]) -> list[list[int]]:
         for position in range(len(categories)):
             rest = categories[:position] + categories[position + 1 :]
             by_place[(place, position, rest)].append(index)
-    return [
+    system = [
         indexes
         for (_, position, _), indexes in by_place.items()
         if len(indexes) > 1 and any(cells[i].categories[position] == TOTAL for i in indexes)
     ]
+    return system + _geography_equations(cells)
+
+
+def _geography_equations(cells: Sequence[Cell]) -> list[list[int]]:
+    """Equations across geographies: an aggregate beside every one of its municipalities.
+
+    Picked municipalities are never summed, but a table may hold a county or a
+    group together with all the municipalities it is made of (a group of three,
+    side by side with its members); then each of its cells is the sum of theirs,
+    and a hidden municipality could be worked out from the aggregate.
+    """
+    geographies = list(dict.fromkeys(cell.geography for cell in cells))
+    municipalities = {g.code for g in geographies if g.kind is GeographyKind.MUNICIPALITY}
+    aggregates = [
+        g
+        for g in geographies
+        if g.kind is not GeographyKind.MUNICIPALITY and g.municipalities <= municipalities
+    ]
+    if not aggregates:
+        return []
+    index_of = {
+        (cell.geography.code, cell.period.first_month, cell.categories): i
+        for i, cell in enumerate(cells)
+    }
+    system = []
+    for aggregate in aggregates:
+        for i, cell in enumerate(cells):
+            if cell.geography.code != aggregate.code:
+                continue
+            parts = [
+                index_of.get((code, cell.period.first_month, cell.categories))
+                for code in sorted(aggregate.municipalities)
+            ]
+            system.append([i, *(j for j in parts if j is not None)])
+    return system
 
 
 def _row(
