@@ -9,9 +9,19 @@ away from UTF-8 and a truncated file can be told from a malformed one: a push
 parser that accepted every byte and only fails when told the input has ended
 was given a file that stops in the middle.
 
-Speed second: Python sees one event per ``Person`` (and per ``Kommun``), not
+Speed second: Python sees two events per ``Person`` (and per ``Kommun``), not
 one per element, and walks the person's few children itself. A person is
 cleared and unlinked once read, so memory stays flat whatever the file's size.
+
+Memory third: what the parser has built but no event has come for yet would
+grow with the file if it held anything large (an unknown element of a million
+elements, a Person of a hundred thousand transactions). So after each chunk
+fed the walker sweeps the elements still open (the last child of the last
+child, down from the root): it lets go of what will never be read (the content
+of unknown elements, text between elements), and refuses the file when a
+Person grows past ``limits.MAX_PERSON_BYTES`` or an element of the format holds
+more than ``limits.MAX_HELD_ELEMENTS`` elements it must report when it ends.
+Only elements that have ended are changed, never one the parser is still in.
 
 A large file can be read by several processes at once, each reading one
 ``Shard``: a stretch of the file's bytes. Each item read belongs to one parser
@@ -35,8 +45,9 @@ from lxml import etree
 from inuk.intake.errors import FileRefused, Problem
 from inuk.intake.records import FIELD_NAMES, INTERVENTION, LIST_NAMES, RESULT, Location, Record
 
+from .limits import MAX_HELD_ELEMENTS, MAX_PERSON_BYTES
 from .names import shown_name
-from .streams import CHUNK_SIZE
+from .streams import CHUNK_SIZE, megabytes
 
 ROOT = "Leverans"
 
@@ -100,6 +111,16 @@ _INTERVENTION_ONGOING = [name for name in _INTERVENTION_ENDED if name != "Slutda
 _RESULT_ORDER = [FIELD_NAMES[RESULT][a] for a in FIELD_NAMES[RESULT]]
 _KOMMUN_VALUES = {"Organisationsnummer": "orgnr", "Kommunkod": "kommunkod"}
 _TAG = attrgetter("tag")
+#: The parser's events: a Person's and a Kommun's end (to read them), a
+#: Person's start (to measure it) and the root's start (to sweep from it).
+_EVENT_TAGS = ("Person", "Kommun", "{*}" + ROOT)
+#: The elements of the format that hold others, and what they may hold.
+_HOLDS = {
+    ROOT: frozenset({"Kommunlista"}),
+    "Kommunlista": frozenset({"Kommun"}),
+    "Kommun": frozenset({"Organisationsnummer", "Kommunkod", "Personlista"}),
+    "Personlista": frozenset({"Person"}),
+}
 
 
 class Unshardable(Exception):
@@ -153,21 +174,27 @@ def read(stream: BinaryIO, shard: Shard | None = None) -> Iterator[Record | Prob
     """
     head = _check_prolog(stream)
     etree.clear_error_log()  # this thread's log: from here on, this file's errors
-    parser = etree.XMLPullParser(events=("end",), tag=("Person", "Kommun"), **PARSER_OPTIONS)
+    parser = etree.XMLPullParser(events=("start", "end"), tag=_EVENT_TAGS, **PARSER_OPTIONS)
     walker = _Walker(shard)
     chunk_size = shard.chunk_size if shard is not None else CHUNK_SIZE
     chunk = head
+    fed = 0
     while chunk:
         try:
             parser.feed(chunk)
         except etree.XMLSyntaxError as error:
             raise _refusal(error, ended=False) from None
+        started, fed = fed, fed + len(chunk)
         if shard is not None:
             shard.fed += len(chunk)
             if shard.past:
                 return  # the rest is other shards'
-        for _, element in parser.read_events():
-            yield from walker.element(element)
+        for event, element in parser.read_events():
+            if event == "end":
+                yield from walker.element(element)
+            else:
+                walker.start(element, started)
+        walker.sweep(fed)
         chunk = stream.read(chunk_size)
     if shard is not None and not shard.last:
         return  # the end of the file is the last shard's
@@ -175,8 +202,9 @@ def read(stream: BinaryIO, shard: Shard | None = None) -> Iterator[Record | Prob
         root = parser.close()
     except etree.XMLSyntaxError as error:
         raise _refusal(error, ended=True) from None
-    for _, element in parser.read_events():
-        yield from walker.element(element)
+    for event, element in parser.read_events():
+        if event == "end":
+            yield from walker.element(element)
     yield from walker.finish(root)
 
 
@@ -394,11 +422,108 @@ class _Walker:
         #: A Personlista found in the wrong place: its persons are skipped.
         self.misplaced = None
         self.shard = shard
+        #: The root element, once the parser has begun it.
+        self.root = None
+        #: The outermost Person the parser is in, and the bytes fed before it began.
+        self.open_person = None
+        self.person_from = 0
+
+    def start(self, element, fed: int) -> None:
+        """An element has begun, somewhere after the first ``fed`` bytes."""
+        if element.tag == "Person":
+            if self.open_person is None:
+                self.open_person, self.person_from = element, fed
+        elif element.getparent() is None:
+            self.root = element
 
     def element(self, element) -> list[Record | Problem]:
-        if element.tag == "Person":
+        tag = element.tag
+        if tag == "Person":
+            if element is self.open_person:
+                self.open_person = None
             return self.person(element)
-        return self.end_kommun(element)
+        if tag == "Kommun":
+            return self.end_kommun(element)
+        return []  # the root's end: read by ``finish``
+
+    # -- memory ----------------------------------------------------------------
+
+    def sweep(self, fed: int) -> None:
+        """Let go of what will never be read, and refuse what cannot be held.
+
+        Called after each chunk fed, once its events are read. Walks down the
+        elements still open (each the last child of the one above); those and
+        their text the parser may still be adding to, so only the children
+        before them are changed.
+        """
+        person = self.open_person
+        if person is not None and fed - self.person_from > MAX_PERSON_BYTES:
+            raise FileRefused(
+                "FILE_PERSON_TOO_LARGE",
+                f"a Person larger than {megabytes(MAX_PERSON_BYTES)}",
+                person.sourceline,
+            )
+        element = self.root
+        if element is None:
+            return
+        holds: frozenset[str] | None = _HOLDS.get(element.tag)
+        held = 0
+        while True:
+            count = len(element)
+            if not count:
+                return
+            if element.text is not None:
+                element.text = None  # text beside elements is never read
+            if holds is None:
+                # Never read below here (an unknown element, or a value holding
+                # elements): one child is enough to tell ELEMENT_NOT_TEXT.
+                if count > 1:
+                    del element[:-1]
+                element = element[-1]
+                continue
+            last = element[-1]
+            seen: set[str] = set()
+            for child in element:
+                if child is last:
+                    break
+                held += self._let_go(child, holds, seen)
+            held += count
+            if held > MAX_HELD_ELEMENTS:
+                raise FileRefused(
+                    "FILE_TOO_MANY_ELEMENTS",
+                    f"more than {MAX_HELD_ELEMENTS:,} elements in {_name(element.tag)}".replace(
+                        ",", " "
+                    ),
+                    element.sourceline,
+                )
+            tag = last.tag
+            if tag == "Person" and tag in holds:
+                return  # bounded by MAX_PERSON_BYTES, and read when it ends
+            holds = _HOLDS.get(tag) if tag in holds else None
+            element = last
+
+    @staticmethod
+    def _let_go(child, holds: frozenset[str], seen: set[str]) -> int:
+        """Empty what ``child``, an element that has ended, holds but will not be read.
+
+        Returns how many elements it still holds for later.
+        """
+        if child.tail is not None:
+            child.tail = None
+        tag = child.tag
+        if tag not in holds or tag in seen:
+            # Unknown, or a value repeated: reported by name and line alone.
+            if len(child) or child.text is not None:
+                child.clear()
+            return 0
+        if tag in _KOMMUN_VALUES:
+            seen.add(tag)
+            if len(child) > 1:
+                del child[1:]
+            return 0
+        if tag in _HOLDS:
+            return len(child)  # a Personlista or Kommunlista read, with what it held
+        return 0
 
     # -- Person ----------------------------------------------------------------
 
