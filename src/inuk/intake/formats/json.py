@@ -195,6 +195,8 @@ class _Source:
                 self.more(size)
                 size *= 2
                 continue
+            if limit is not None and end - self.pos > limit:
+                raise _TooLarge
             self.pos = end
             return value
 
