@@ -121,6 +121,27 @@ _HOLDS = {
     "Kommun": frozenset({"Organisationsnummer", "Kommunkod", "Personlista"}),
     "Personlista": frozenset({"Person"}),
 }
+#: The items of a list, let go as they are read: not counted as held.
+_ITEMS = {"Kommunlista": "Kommun", "Personlista": "Person"}
+
+
+def _check_held(element, count: int) -> None:
+    """Refuse the file if ``element``, of the format, holds ``count`` elements, too many."""
+    if count > MAX_HELD_ELEMENTS:
+        limit = f"{MAX_HELD_ELEMENTS:,}".replace(",", " ")
+        raise FileRefused(
+            "FILE_TOO_MANY_ELEMENTS",
+            f"more than {limit} elements in {_name(element.tag)}",
+            element.sourceline,
+        )
+
+
+def _held(element) -> int:
+    """How many of ``element``'s children it holds until it ends: all but its items."""
+    item = _ITEMS.get(element.tag)
+    if item is None:
+        return len(element)
+    return sum(1 for child in element if child.tag != item)
 
 
 class Unshardable(Exception):
@@ -467,7 +488,6 @@ class _Walker:
         if element is None:
             return
         holds: frozenset[str] | None = _HOLDS.get(element.tag)
-        held = 0
         while True:
             count = len(element)
             if not count:
@@ -486,16 +506,9 @@ class _Walker:
             for child in element:
                 if child is last:
                     break
-                held += self._let_go(child, holds, seen)
-            held += count
-            if held > MAX_HELD_ELEMENTS:
-                raise FileRefused(
-                    "FILE_TOO_MANY_ELEMENTS",
-                    f"more than {MAX_HELD_ELEMENTS:,} elements in {_name(element.tag)}".replace(
-                        ",", " "
-                    ),
-                    element.sourceline,
-                )
+                self._let_go(child, holds, seen)
+            if count > MAX_HELD_ELEMENTS:
+                _check_held(element, _held(element))
             tag = last.tag
             if tag == "Person" and tag in holds:
                 return  # bounded by MAX_PERSON_BYTES, and read when it ends
@@ -503,11 +516,8 @@ class _Walker:
             element = last
 
     @staticmethod
-    def _let_go(child, holds: frozenset[str], seen: set[str]) -> int:
-        """Empty what ``child``, an element that has ended, holds but will not be read.
-
-        Returns how many elements it still holds for later.
-        """
+    def _let_go(child, holds: frozenset[str], seen: set[str]) -> None:
+        """Empty what ``child``, an element that has ended, holds but will not be read."""
         if child.tail is not None:
             child.tail = None
         tag = child.tag
@@ -515,15 +525,12 @@ class _Walker:
             # Unknown, or a value repeated: reported by name and line alone.
             if len(child) or child.text is not None:
                 child.clear()
-            return 0
-        if tag in _KOMMUN_VALUES:
+        elif tag in _KOMMUN_VALUES:
             seen.add(tag)
             if len(child) > 1:
                 del child[1:]
-            return 0
-        if tag in _HOLDS:
-            return len(child)  # a Personlista or Kommunlista read, with what it held
-        return 0
+        elif tag in _HOLDS and len(child) > MAX_HELD_ELEMENTS:
+            _check_held(child, _held(child))  # a Personlista or Kommunlista that has ended
 
     # -- Person ----------------------------------------------------------------
 
@@ -712,6 +719,10 @@ class _Walker:
             # Reported as an unknown element when the element it stands in is read.
             element.clear()
             return out
+        _check_held(element, len(element))
+        for child in element:
+            if child.tag == "Personlista":
+                _check_held(child, _held(child))
         kommun = self.kommun
         if kommun is None or kommun.element is not element:
             # A Kommun without a single Person.
@@ -807,6 +818,10 @@ class _Walker:
         yield from self._file_problems(root)
 
     def _file_problems(self, root) -> Iterator[Problem]:
+        _check_held(root, len(root))
+        for child in root:
+            if child.tag == "Kommunlista":
+                _check_held(child, _held(child))
         lists = 0
         for child in root:
             if child.tag == "Kommunlista":
