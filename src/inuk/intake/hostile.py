@@ -32,7 +32,10 @@ _CSV_HEADER = (
     "organisationsnummer;kommunkod;personnummer;post;transaktionsdatum;status;kod;"
     "startdatum;slutdatum;system\n"
 )
-_CSV_ROW = f"{ORGNR};{KOMMUNKOD};{PERSONNUMMER};insats;2024-01-10 10:49:29;Registrering;SYV;20240110;;SystemX\n"
+_CSV_ROW = (
+    f"{ORGNR};{KOMMUNKOD};{PERSONNUMMER};"
+    "insats;2024-01-10 10:49:29;Registrering;SYV;20240110;;SystemX\n"
+)
 _BLOCK = 1 << 16
 
 
