@@ -9,7 +9,7 @@ away from UTF-8 and a truncated file can be told from a malformed one: a push
 parser that accepted every byte and only fails when told the input has ended
 was given a file that stops in the middle.
 
-Speed second: Python sees two events per ``Person`` (and per ``Kommun``), not
+Speed second: Python sees one event per ``Person`` (and per ``Kommun``), not
 one per element, and walks the person's few children itself. A person is
 cleared and unlinked once read, so memory stays flat whatever the file's size.
 
@@ -111,8 +111,8 @@ _INTERVENTION_ONGOING = [name for name in _INTERVENTION_ENDED if name != "Slutda
 _RESULT_ORDER = [FIELD_NAMES[RESULT][a] for a in FIELD_NAMES[RESULT]]
 _KOMMUN_VALUES = {"Organisationsnummer": "orgnr", "Kommunkod": "kommunkod"}
 _TAG = attrgetter("tag")
-#: The parser's events: a Person's and a Kommun's end (to read them), a
-#: Person's start (to measure it) and the root's start (to sweep from it).
+#: The parser's events: a Person's and a Kommun's end (to read them) and the
+#: root's start (to sweep from it). (Their starts come too, and are passed over.)
 _EVENT_TAGS = ("Person", "Kommun", "{*}" + ROOT)
 #: The elements of the format that hold others, and what they may hold.
 _HOLDS = {
@@ -213,9 +213,9 @@ def read(stream: BinaryIO, shard: Shard | None = None) -> Iterator[Record | Prob
         for event, element in parser.read_events():
             if event == "end":
                 yield from walker.element(element)
-            else:
-                walker.start(element, started)
-        walker.sweep(fed)
+            elif walker.root is None:
+                walker.root = element  # the first element to start
+        walker.sweep(started, fed)
         chunk = stream.read(chunk_size)
     if shard is not None and not shard.last:
         return  # the end of the file is the last shard's
@@ -445,23 +445,16 @@ class _Walker:
         self.shard = shard
         #: The root element, once the parser has begun it.
         self.root = None
-        #: The outermost Person the parser is in, and the bytes fed before it began.
+        #: The Person the parser was in at the last sweep, and the bytes fed
+        #: before the chunk in which it began; the last Person read.
         self.open_person = None
         self.person_from = 0
-
-    def start(self, element, fed: int) -> None:
-        """An element has begun, somewhere after the first ``fed`` bytes."""
-        if element.tag == "Person":
-            if self.open_person is None:
-                self.open_person, self.person_from = element, fed
-        elif element.getparent() is None:
-            self.root = element
+        self.read_person = None
 
     def element(self, element) -> list[Record | Problem]:
         tag = element.tag
         if tag == "Person":
-            if element is self.open_person:
-                self.open_person = None
+            self.read_person = element
             return self.person(element)
         if tag == "Kommun":
             return self.end_kommun(element)
@@ -469,21 +462,14 @@ class _Walker:
 
     # -- memory ----------------------------------------------------------------
 
-    def sweep(self, fed: int) -> None:
+    def sweep(self, started: int, fed: int) -> None:
         """Let go of what will never be read, and refuse what cannot be held.
 
-        Called after each chunk fed, once its events are read. Walks down the
-        elements still open (each the last child of the one above); those and
-        their text the parser may still be adding to, so only the children
-        before them are changed.
+        Called after each chunk fed (from byte ``started`` to ``fed``), once its
+        events are read. Walks down the elements still open (each the last
+        child of the one above); those and their text the parser may still be
+        adding to, so only the children before them are changed.
         """
-        person = self.open_person
-        if person is not None and fed - self.person_from > MAX_PERSON_BYTES:
-            raise FileRefused(
-                "FILE_PERSON_TOO_LARGE",
-                f"a Person larger than {megabytes(MAX_PERSON_BYTES)}",
-                person.sourceline,
-            )
         element = self.root
         if element is None:
             return
@@ -511,9 +497,26 @@ class _Walker:
                 _check_held(element, _held(element))
             tag = last.tag
             if tag == "Person" and tag in holds:
-                return  # bounded by MAX_PERSON_BYTES, and read when it ends
+                self._measure(last, started, fed)
+                return
             holds = _HOLDS.get(tag) if tag in holds else None
             element = last
+
+    def _measure(self, person, started: int, fed: int) -> None:
+        """Refuse the file once the Person the parser is in grows past ``MAX_PERSON_BYTES``.
+
+        It began in the chunk fed before the first sweep that finds it open.
+        """
+        if person is self.read_person:
+            return  # it has ended, and been read
+        if person is not self.open_person:
+            self.open_person, self.person_from = person, started
+        elif fed - self.person_from > MAX_PERSON_BYTES:
+            raise FileRefused(
+                "FILE_PERSON_TOO_LARGE",
+                f"a Person larger than {megabytes(MAX_PERSON_BYTES)}",
+                person.sourceline,
+            )
 
     @staticmethod
     def _let_go(child, holds: frozenset[str], seen: set[str]) -> None:
