@@ -447,7 +447,7 @@ class _Walker:
         self.root = None
         #: The Person the parser was in at the last sweep, and the bytes fed
         #: before the chunk in which it began; the last Person read.
-        self.open_person = None
+        self.open_person: Any = None
         self.person_from = 0
         self.read_person = None
 
