@@ -108,7 +108,7 @@ def hostile_files(folder: Path, size_mb: int) -> list[Path]:
 def outcome(report: dict) -> str:
     """A receipt's or a report's verdict in a few words: refused with a code, or counts."""
     errors = report.get("errors") or []
-    if report.get("refused") or report.get("state") == "refused":
+    if report.get("refused") or report.get("status") == "refused":
         return f"refused {errors[0]['code'] if errors else ''}".strip()
     codes = sorted({error["code"] for error in errors})
     return f"{report['counts']}, {', '.join(codes) or 'no errors'}"
