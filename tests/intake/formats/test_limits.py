@@ -18,6 +18,7 @@ import pytest
 
 from inuk.intake import hostile
 from inuk.intake.formats import limits
+from inuk.intake.formats.streams import CHUNK_SIZE
 from inuk.intake.report import validate_path
 from tests.intake.formats.test_xml_shards import CONTEXT, even_cuts, in_shards, one_process
 
@@ -94,6 +95,32 @@ def test_more_unknown_elements_in_one_place_than_can_be_held_refuse_the_file(tmp
     report = validate(path)
 
     assert codes(report) == ["FILE_TOO_MANY_ELEMENTS"]
+
+
+def persons_after_unknown_elements(runs: list[int]) -> bytes:
+    """A Personlista of persons, each after a run of unknown elements."""
+    persons = b"".join(b"<X/>" * run + hostile._xml_person().encode() for run in runs)
+    frame = written(hostile.xml_unknown)
+    return frame.replace(b"<Bilaga></Bilaga>", persons, 1)
+
+
+def test_unknown_elements_are_held_only_until_the_next_person(tmp_path):
+    path = tmp_path / "runs.xml"
+    run = limits.MAX_HELD_ELEMENTS * 3 // 5
+    path.write_bytes(persons_after_unknown_elements([run, run]))
+
+    report = validate_path(path, context=CONTEXT, max_errors=20_000)
+
+    assert report["counts"]["errors"] == 2 * run
+    assert report["counts"]["transactions"] == 3
+
+
+def test_a_run_of_too_many_unknown_elements_is_refused_in_a_file_read_at_once(tmp_path):
+    path = tmp_path / "run.xml"
+    path.write_bytes(persons_after_unknown_elements([limits.MAX_HELD_ELEMENTS + 1]))
+    assert path.stat().st_size < CHUNK_SIZE  # no sweep: refused where the run is reported
+
+    assert codes(validate(path)) == ["FILE_TOO_MANY_ELEMENTS"]
 
 
 @pytest.mark.parametrize("kind", ["xml-unknown", "xml-person"])

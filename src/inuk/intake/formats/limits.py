@@ -18,10 +18,10 @@ from __future__ import annotations
 #: A Person is read whole, so a larger one refuses the file: FILE_PERSON_TOO_LARGE.
 MAX_PERSON_BYTES = 4_000_000
 
-#: The most elements the XML reader holds within one element of the format
-#: (Leverans, Kommunlista, Kommun, Personlista) until that element ends: unknown
-#: or repeated elements, reported when it ends. More refuse the file:
-#: FILE_TOO_MANY_ELEMENTS. (Persons and Kommuner are let go as they are read.)
+#: The most elements the XML reader holds in one place until it reports them
+#: (unknown or repeated ones, emptied): the children of Leverans or of a Kommun,
+#: or those of a Kommunlista or Personlista between two of its items (which are
+#: let go as they are read). More refuse the file: FILE_TOO_MANY_ELEMENTS.
 MAX_HELD_ELEMENTS = 10_000
 
 #: The most characters of a JSON key, or of a Kommun's value in JSON: more

@@ -553,10 +553,13 @@ class _Walker:
                 person.clear()
                 return out
         # What stands before this person: the previous, read and cleared, and
-        # anything else, which is not part of the format.
+        # anything else, which is not part of the format (held until now: at
+        # most MAX_HELD_ELEMENTS, as the sweep counts them).
         first = personlista[0]
+        unknown = 0
         while first is not person:
             if first.tag != "Person":
+                unknown += 1
                 location = Location("xml", first.sourceline, kommun.index)
                 out.append(
                     Problem.about(
@@ -569,6 +572,7 @@ class _Walker:
                 )
             del personlista[0]
             first = personlista[0]
+        _check_held(personlista, unknown)
         if self.shard is not None and not self.shard.owns_event:
             # Another shard's: what stood before it is reported there too.
             kommun.persons += 1
@@ -774,11 +778,14 @@ class _Walker:
         element.clear()
         kommunlista = element.getparent()
         first = kommunlista[0]
+        unknown = 0
         while first is not element:
             if first.tag != "Kommun":
+                unknown += 1
                 out.append(self._unknown_in_kommunlista(first))
             del kommunlista[0]
             first = kommunlista[0]
+        _check_held(kommunlista, unknown)
         # Never pending in a shard, so all of it belongs to this event.
         return out if self.shard is None or self.shard.owns_event else []
 
