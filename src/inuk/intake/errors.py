@@ -67,6 +67,25 @@ RULES: dict[str, Rule] = {
     "FILE_NO_TRANSACTIONS": Rule(
         "Filen innehåller inga transaktioner.", "The file contains no transactions."
     ),
+    # What a reader cannot hold (``inuk.intake.formats.limits``).
+    "FILE_PERSON_TOO_LARGE": Rule(
+        "En Person tar mer än 4 MB i filen (omkring 10 000 transaktioner eller fler). "
+        "Dela upp personens transaktioner på flera leveranser.",
+        "A Person takes more than 4 MB in the file (about 10,000 transactions or more). "
+        "Split the person's transactions over several deliveries.",
+    ),
+    "FILE_TOO_MANY_ELEMENTS": Rule(
+        "Ett element i filen innehåller fler än 10 000 okända eller upprepade element.",
+        "An element in the file holds more than 10,000 unknown or repeated elements.",
+    ),
+    "FILE_VALUE_TOO_LARGE": Rule(
+        "En nyckel eller ett Kommun-värde i JSON-filen är längre än 10 000 tecken.",
+        "A key or a value of a Kommun in the JSON file is longer than 10,000 characters.",
+    ),
+    "FILE_CSV_ROW_TOO_LONG": Rule(
+        "En rad i CSV-filen är längre än 10 000 tecken.",
+        "A row of the CSV file is longer than 10,000 characters.",
+    ),
     # Who may deliver (needs the service's register; refuses the whole delivery).
     "ORG_NOT_SENDER": Rule(
         "Organisationsnumret i filen är inte det levererande organisationens.",
