@@ -28,6 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from inuk.intake.models import Delivery
 from inuk.ledger.bulk import require_atomic
 from inuk.ledger.models import Intervention, Person, Result, Transaction
 from inuk.ledger.sql import winners
@@ -392,7 +393,15 @@ def delivery_applied(delivery_id: int) -> None:
     af_id = af_organisation_id()
     if af_id is not None:
         received = received.exclude(organisation_id=af_id)
-    _cover(set(received.values_list("kommunkod", flat=True).distinct()))
+    received_at = Delivery.objects.values_list("received_at", flat=True).get(pk=delivery_id)
+    for kommunkod in set(received.values_list("kommunkod", flat=True).distinct()):
+        # Coverage only grows as deliveries are applied: no need to scan the ledger.
+        coverage, made = Coverage.objects.get_or_create(
+            kommunkod=kommunkod, defaults={"last_received": received_at}
+        )
+        if not made and coverage.last_received < received_at:
+            coverage.last_received = received_at
+            coverage.save(update_fields=["last_received"])
 
 
 def delivery_withdrawn(delivery_id: int) -> None:
