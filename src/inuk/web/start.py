@@ -1,0 +1,97 @@
+"""The start page: what each role opens first after logging in.
+
+A user's roles add up, and so do the sections of the page:
+
+- analyst of a municipality: the latest month at a glance, beside the county
+  and the country, and the municipality's delivery state;
+- reporter: the organisation's latest deliveries, the month due next, and
+  the latest receipt's outcome;
+- AF's administrator: the delivery follow-up, late municipalities first, and
+  the national figures;
+- AF's national analyst: the national figures, and the counties and groups
+  side by side.
+
+Every figure comes through ``inuk.stats.glance`` or the explorer's way, so
+it has passed disclosure control for this user.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from inuk.accounts.models import Role, User
+from inuk.accounts.scoping import statistics_access, visible_organisations
+from inuk.intake.models import Delivery
+from inuk.organisations.models import Municipality, MunicipalityGroup
+from inuk.stats import follow_up
+from inuk.stats.disclosure import audience_of, protect
+from inuk.stats.engine import compute
+from inuk.stats.explorer import last_complete_month
+from inuk.stats.glance import glance, shown
+from inuk.stats.indicators import INDICATORS
+from inuk.stats.query import COUNTRY_CODE, GROUP_PREFIX, Geography, Period, Query
+
+
+def _geographies(codes: list[str]) -> tuple[Geography, ...]:
+    return tuple(Geography.parse(code) for code in codes)
+
+
+@login_required
+def start(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    month = Period.month(*last_complete_month())
+    audience = audience_of(user)
+    access = statistics_access(user)
+    context: dict = {"nav": "start", "month": month, "sections": []}
+
+    if access is not None and access.own_codes and user.has_role(Role.ANALYST):
+        own = sorted(access.own_codes)[0]
+        county = Municipality.objects.get(code=own).county_code
+        geographies = _geographies([own, county, COUNTRY_CODE])
+        context["own"] = {
+            "geographies": geographies,
+            "cards": glance(geographies, month, audience),
+            "follow_up": follow_up.for_municipality(own),
+        }
+    if user.has_role(Role.REPORTER):
+        deliveries = Delivery.objects.filter(
+            organisation__in=visible_organisations(user)
+        ).select_related("organisation")
+        latest = list(deliveries[:5])
+        context["reporter"] = {
+            "deliveries": latest,
+            "latest_final": next((d for d in latest if d.is_final), None),
+            "due": follow_up.next_due(user.organisation),
+        }
+    if user.has_role(Role.AF_ADMIN):
+        context["follow_up"] = follow_up.rows()
+    if user.has_role(Role.AF_ADMIN, Role.NATIONAL_ANALYST):
+        country = _geographies([COUNTRY_CODE])
+        context["national"] = {"cards": glance(country, month, audience)}
+    if user.has_role(Role.NATIONAL_ANALYST):
+        counties = list(
+            Municipality.objects.order_by("county_code")
+            .values_list("county_code", flat=True)
+            .distinct()
+        )
+        groups = [
+            GROUP_PREFIX + slug for slug in MunicipalityGroup.objects.values_list("slug", flat=True)
+        ]
+        context["regions"] = _side_by_side(_geographies(counties + groups), month, audience)
+    return render(request, "web/start.html", context)
+
+
+def _side_by_side(geographies: tuple[Geography, ...], month: Period, audience) -> dict:
+    """Every indicator for ``geographies`` in one month: a row per geography."""
+    columns = []
+    for definition in INDICATORS:
+        published = protect(compute(Query(definition.id, month, geographies)), audience)
+        columns.append((definition, [shown(row) for row in published.rows]))
+    rows = [
+        (geography, [(definition, figures[i]) for definition, figures in columns])
+        for i, geography in enumerate(geographies)
+    ]
+    return {"indicators": [definition for definition, _ in columns], "rows": rows}
