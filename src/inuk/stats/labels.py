@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from inuk.stats.query import AGE_GROUPS, Dimension, Indicator
 
 
 def indicator_label(indicator: Indicator | str) -> str:
-    return {
-        Indicator.PARTICIPANTS: _("Participants"),
-        Indicator.STARTED: _("Started interventions"),
-        Indicator.ENDED: _("Ended interventions"),
-        Indicator.RESULTS: _("Results within 90 days"),
-        Indicator.COLLABORATION: _("Collaboration with AF"),
-    }[Indicator(indicator)]
+    """The indicator's name in the active language, as its definition gives it."""
+    from inuk.stats.indicators import definition
+
+    found = definition(indicator)
+    return found.name_sv if (get_language() or "sv").startswith("sv") else found.name_en
 
 
 def dimension_label(dimension: Dimension | str) -> str:
@@ -33,7 +31,8 @@ class Labels:
     def __init__(self) -> None:
         from inuk.codes.models import Code
 
-        self.code_names = dict(Code.objects.values_list("code", "name"))
+        field = "name_sv" if (get_language() or "sv").startswith("sv") else "name_en"
+        self.code_names = dict(Code.objects.values_list("code", field))
 
     def category(self, category: str) -> str:
         """``K`` -> Women, ``16-19`` -> 16–19 years, ``SYV`` -> SYV Studie- och yrkesvägledning."""

@@ -25,13 +25,18 @@ from inuk.accounts.models import Role, User
 from inuk.accounts.scoping import statistics_access, visible_organisations
 from inuk.intake.models import Delivery
 from inuk.organisations.models import Municipality, MunicipalityGroup
-from inuk.stats import follow_up
 from inuk.stats.disclosure import audience_of, protect
 from inuk.stats.engine import compute
 from inuk.stats.explorer import last_complete_month
 from inuk.stats.glance import glance, shown
 from inuk.stats.indicators import INDICATORS
 from inuk.stats.query import COUNTRY_CODE, GROUP_PREFIX, Geography, Period, Query
+
+
+def _follow_up():
+    from inuk.stats import follow_up
+
+    return follow_up
 
 
 def _geographies(codes: list[str]) -> tuple[Geography, ...]:
@@ -54,7 +59,7 @@ def start(request: HttpRequest) -> HttpResponse:
         context["own"] = {
             "geographies": geographies,
             "cards": glance(geographies, month, audience),
-            "follow_up": follow_up.for_municipality(own),
+            "follow_up": _follow_up().for_municipality(own),
         }
     if user.has_role(Role.REPORTER):
         deliveries = Delivery.objects.filter(
@@ -64,10 +69,10 @@ def start(request: HttpRequest) -> HttpResponse:
         context["reporter"] = {
             "deliveries": latest,
             "latest_final": next((d for d in latest if d.is_final), None),
-            "due": follow_up.next_due(user.organisation),
+            "due": _follow_up().next_due(user.organisation),
         }
     if user.has_role(Role.AF_ADMIN):
-        context["follow_up"] = follow_up.rows()
+        context["follow_up"] = _follow_up().rows()
     if user.has_role(Role.AF_ADMIN, Role.NATIONAL_ANALYST):
         country = _geographies([COUNTRY_CODE])
         context["national"] = {"cards": glance(country, month, audience)}
