@@ -56,6 +56,14 @@ def env_int(name: str, default: int, doc: str, *, minimum: int | None = None) ->
     return number
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...], doc: str) -> str:
+    """One of ``choices``; unset or empty means the default."""
+    value = env_str(name, default, doc).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def env_list(name: str, default: list[str], doc: str) -> list[str]:
     value = _declare(name, doc)
     if value is None:

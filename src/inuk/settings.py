@@ -17,7 +17,7 @@ import platformdirs
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from inuk.conf import env_bool, env_int, env_list, env_secret, env_str
+from inuk.conf import env_bool, env_choice, env_int, env_list, env_secret, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -236,6 +236,31 @@ INUK_API_RATE_PER_MINUTE = env_int(
     "INUK_API_RATE_PER_MINUTE",
     60,
     "API requests allowed per token (or logged-in user) and minute",
+    minimum=1,
+)
+
+# Disclosure control of the statistics (SPEC §10 R11); see inuk.stats.disclosure.
+INUK_STATS_PROTECTION = env_choice(
+    "INUK_STATS_PROTECTION",
+    "cell-key",
+    ("cell-key", "threshold"),
+    "how figures are protected for all but AF's national analysts: cell-key or threshold",
+)
+INUK_STATS_PTABLE = env_str(
+    "INUK_STATS_PTABLE",
+    "",
+    "perturbation table of the cell key method, a pcv,ckey,pvalue CSV; default: the shipped one",
+)
+INUK_STATS_PTABLE_CYCLE = env_int(
+    "INUK_STATS_PTABLE_CYCLE",
+    0,
+    "counts above the perturbation table reuse its last N rows in turn; 0: its last row",
+    minimum=0,
+)
+INUK_STATS_THRESHOLD = env_int(
+    "INUK_STATS_THRESHOLD",
+    5,
+    "threshold method: the smallest count shown; smaller counts but zero are suppressed",
     minimum=1,
 )
 
