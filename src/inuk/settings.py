@@ -268,6 +268,16 @@ INUK_STATS_THRESHOLD = env_int(
     "threshold method: the smallest count shown; smaller counts but zero are suppressed",
     minimum=1,
 )
+INUK_DELIVERY_DUE_DAY = env_int(
+    "INUK_DELIVERY_DUE_DAY",
+    15,
+    "delivery follow-up: a month counts as delivered when received by this day of the next month",
+    minimum=1,
+)
+if INUK_DELIVERY_DUE_DAY > 28:
+    raise ImproperlyConfigured(
+        f"INUK_DELIVERY_DUE_DAY must be at most 28 (every month has it), not {INUK_DELIVERY_DUE_DAY}"
+    )
 
 LOGGING = {
     "version": 1,

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-#: The parameters our shipped table is made from (``inuk ptable`` without options).
+#: The parameters our shipped table is made from (``python -m inuk.stats.ptable`` without options).
 DEFAULT_MAX_NOISE = 5
 DEFAULT_VARIANCE = 3.0
 DEFAULT_SMALLEST_SHOWN = 5
@@ -153,17 +153,21 @@ class PerturbationTable:
         Every pcv from 1 to the largest must have every cell key from 0 to the
         largest; a row for pcv 0 is accepted and ignored, since zero stays zero.
         """
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-        missing = {"pcv", "ckey", "pvalue"} - set(reader.fieldnames or [])
+        reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+        header = [name.strip().lower() for name in next(reader, [])]
+        missing = {"pcv", "ckey", "pvalue"} - set(header)
         if missing:
             raise PerturbationTableError(
                 "the header lacks the column(s) " + ", ".join(sorted(missing))
             )
+        a, b, c = (header.index(name) for name in ("pcv", "ckey", "pvalue"))
         noise: dict[tuple[int, int], int] = {}
         for line, record in enumerate(reader, start=2):
+            if not record:
+                continue
             try:
-                pcv, ckey, pvalue = (int(float(record[c])) for c in ("pcv", "ckey", "pvalue"))
-            except (TypeError, ValueError):
+                pcv, ckey, pvalue = _whole(record[a]), _whole(record[b]), _whole(record[c])
+            except (IndexError, ValueError):
                 raise PerturbationTableError(f"line {line} is not three whole numbers") from None
             if pcv < 0 or ckey < 0:
                 raise PerturbationTableError(f"line {line}: pcv and ckey cannot be negative")
@@ -199,6 +203,17 @@ class PerturbationTable:
         text = resources.files("inuk.stats").joinpath("data", DEFAULT_TABLE).read_text("utf-8")
         table = cls.from_csv(text, name=DEFAULT_TABLE)
         return PerturbationTable(table.rows, name=DEFAULT_TABLE, parameters=default_parameters())
+
+
+def _whole(text: str) -> int:
+    """A whole number, also as R and pandas write them (``3.0``)."""
+    try:
+        return int(text)
+    except ValueError:
+        number = float(text)
+        if not number.is_integer():
+            raise
+        return int(number)
 
 
 def default_parameters() -> dict:
