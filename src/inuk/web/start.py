@@ -17,26 +17,47 @@ it has passed disclosure control for this user.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from inuk.accounts.models import Role, User
-from inuk.accounts.scoping import statistics_access, visible_organisations
+from inuk.accounts.scoping import (
+    own_municipality_codes,
+    statistics_access,
+    visible_organisations,
+)
 from inuk.intake.models import Delivery
 from inuk.organisations.models import Municipality, MunicipalityGroup
+from inuk.stats import follow_up
 from inuk.stats.disclosure import audience_of, protect
 from inuk.stats.engine import compute
 from inuk.stats.explorer import last_complete_month
 from inuk.stats.glance import glance, shown
 from inuk.stats.indicators import INDICATORS
-from inuk.stats.query import COUNTRY_CODE, GROUP_PREFIX, Geography, Period, Query
+from inuk.stats.query import COUNTRY_CODE, GROUP_PREFIX, Geography, Period, Query, month_label
 
 
-def _follow_up():
-    from inuk.stats import follow_up
+@dataclass(frozen=True)
+class Due:
+    month: str
+    day: dt.date
 
-    return follow_up
+
+def next_due(line: follow_up.FollowUp | None, today: dt.date) -> Due:
+    """The month a reporter should deliver next, and the last day it is on time.
+
+    The oldest month still open if there is one, else the current month.
+    """
+    open_months = (
+        [m.month for m in line.months if m.state is follow_up.MonthState.OPEN] if line else []
+    )
+    month = open_months[0] if open_months else (today.year, today.month)
+    return Due(month_label(month), follow_up.window(month, follow_up.due_day())[1])
 
 
 def _geographies(codes: list[str]) -> tuple[Geography, ...]:
@@ -52,6 +73,8 @@ def start(request: HttpRequest) -> HttpResponse:
     access = statistics_access(user)
     context: dict = {"nav": "start", "month": month, "sections": []}
 
+    lines = {line.kommunkod: line for line in follow_up.follow_up()}
+    own_codes = sorted(own_municipality_codes(user.organisation))
     if access is not None and access.own_codes and user.has_role(Role.ANALYST):
         own = sorted(access.own_codes)[0]
         county = Municipality.objects.get(code=own).county_code
@@ -59,7 +82,7 @@ def start(request: HttpRequest) -> HttpResponse:
         context["own"] = {
             "geographies": geographies,
             "cards": glance(geographies, month, audience),
-            "follow_up": _follow_up().for_municipality(own),
+            "follow_up": lines.get(own),
         }
     if user.has_role(Role.REPORTER):
         deliveries = Delivery.objects.filter(
@@ -69,10 +92,10 @@ def start(request: HttpRequest) -> HttpResponse:
         context["reporter"] = {
             "deliveries": latest,
             "latest_final": next((d for d in latest if d.is_final), None),
-            "due": _follow_up().next_due(user.organisation),
+            "due": next_due(lines.get(own_codes[0]) if own_codes else None, timezone.localdate()),
         }
     if user.has_role(Role.AF_ADMIN):
-        context["follow_up"] = _follow_up().rows()
+        context["follow_up"] = list(lines.values())
     if user.has_role(Role.AF_ADMIN, Role.NATIONAL_ANALYST):
         country = _geographies([COUNTRY_CODE])
         context["national"] = {"cards": glance(country, month, audience)}
