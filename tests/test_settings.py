@@ -55,3 +55,69 @@ def test_the_defaults_need_no_configuration(tmp_path):
     result = _settings_with(tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "secret-key").exists()
+
+
+def _setting(tmp_path, name: str, **env) -> str:
+    environment = {**os.environ, "INUK_DATA_DIR": str(tmp_path), **env}
+    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", f"import inuk.settings as s; print(getattr(s, {name!r}, None))"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_secure_cookies_alone_do_not_make_the_proxys_https_header_believed(tmp_path):
+    assert _setting(tmp_path, "SECURE_PROXY_SSL_HEADER", INUK_SECURE_COOKIES="true") == "None"
+
+
+def test_the_proxys_https_header_is_named_by_its_own_setting(tmp_path):
+    header = _setting(
+        tmp_path, "SECURE_PROXY_SSL_HEADER", INUK_PROXY_HTTPS_HEADER="X-Forwarded-Proto"
+    )
+    assert header == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_a_trusted_proxy_that_is_not_an_address_stops_the_service(tmp_path):
+    result = _settings_with(tmp_path, INUK_TRUSTED_PROXY="proxy.example.se")
+    assert result.returncode != 0
+    assert "INUK_TRUSTED_PROXY must list IP addresses or networks" in result.stderr
+
+
+def _production_environment() -> dict[str, str]:
+    """The environment the operations guide gives for production, as it stands there."""
+    section = DOCS.read_text(encoding="utf-8").split("## Production", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block, "the operations guide shows the production environment"
+    return dict(line.split("=", 1) for line in block[1].splitlines() if line.strip())
+
+
+def test_with_the_documented_production_settings_the_deploy_check_reports_nothing(tmp_path):
+    from inuk.vault.keys import generate
+
+    production = _production_environment()
+    # The key files the platform would mount, made up here.
+    secrets = {
+        "INUK_VAULT_KEY_FILE": generate(),
+        "INUK_AUDIT_KEY_FILE": "audit-" + "k" * 20 + os.urandom(16).hex(),
+        "INUK_SECRET_KEY_FILE": os.urandom(40).hex(),
+    }
+    for name, value in secrets.items():
+        assert name in production
+        (tmp_path / name).write_text(value, encoding="utf-8")
+        production[name] = str(tmp_path / name)
+    production["INUK_DATA_DIR"] = str(tmp_path / "data")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("INUK_", "DJANGO_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "inuk", "check", "--deploy", "--fail-level", "DEBUG"],
+        env={**environment, **production},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "identified no issues" in result.stdout

@@ -33,6 +33,18 @@ NO_DATABASE = {
 }
 
 
+def demo_data_dir() -> str:
+    """Where ``inuk demo`` keeps its data unless ``INUK_DATA_DIR`` says otherwise.
+
+    Not the directory ``inuk serve`` uses by default, so that the demo's
+    accounts, whose password is printed for all to see, never end up in a
+    service run for real.
+    """
+    import platformdirs
+
+    return platformdirs.user_data_dir("inuk-demo", appauthor=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "validate":
@@ -46,8 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     if args and args[0] == "manage":
         args = args[1:]
     if args and args[0] == "demo":
-        # The demo is for trying the service: the validator page is open to all.
+        # The demo is for trying the service: the validator page is open to all,
+        # and its published accounts live in a data directory of their own.
         os.environ.setdefault("INUK_VALIDATOR_REQUIRES_LOGIN", "false")
+        os.environ.setdefault("INUK_DATA_DIR", demo_data_dir())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inuk.settings")
     import django
 

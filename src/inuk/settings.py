@@ -9,7 +9,6 @@ All variables are documented in ``docs/operations.md``.
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -17,7 +16,16 @@ import platformdirs
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from inuk.conf import env_bool, env_choice, env_int, env_list, env_secret, env_str
+from inuk.conf import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_networks,
+    env_secret,
+    env_str,
+    secret_file,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -31,13 +39,9 @@ DATA_DIR = Path(
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _secret_file(name: str, nbytes: int = 50) -> str:
+def _secret_file(name: str) -> str:
     """A secret kept in the data directory, created on first use (embedded default only)."""
-    path = DATA_DIR / name
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(nbytes), encoding="utf-8")
-    return path.read_text(encoding="utf-8").strip()
+    return secret_file(DATA_DIR / name)
 
 
 DEBUG = env_bool("INUK_DEBUG", False, "show tracebacks in pages; never in production")
@@ -75,6 +79,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "inuk.web.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -145,6 +150,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:start"
 LOGOUT_REDIRECT_URL = "web:home"
 OTP_TOTP_ISSUER = "INUK"  # the name authenticator apps show for the account
+# The admin never shows an existing device's secret key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -193,8 +200,29 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if SECURE_COOKIES:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
+    # The service's own host name and any below it: nothing there is served by plain HTTP.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Whether to ask browsers to preload HTTPS for the whole domain is for the domain's
+# owner to decide (af.se, not one service on it), so Django's reminder is silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+INUK_TRUSTED_PROXY = env_networks(
+    "INUK_TRUSTED_PROXY",
+    "addresses or networks of the reverse proxies whose X-Forwarded-For is believed",
+)
+PROXY_HTTPS_HEADER = env_str(
+    "INUK_PROXY_HTTPS_HEADER",
+    "",
+    "header in which a trusted proxy says a request came by HTTPS (X-Forwarded-Proto)",
+)
+if PROXY_HTTPS_HEADER:
+    # Believed only from a trusted proxy: inuk.web.middleware.ProxyHeadersMiddleware
+    # removes it from every other request before Django looks at it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_HTTPS_HEADER.upper().replace("-", "_"), "https")
+    # Only once the service can tell HTTPS from HTTP: without the header, every
+    # request through a TLS-terminating proxy would look like HTTP and redirect forever.
+    SECURE_SSL_REDIRECT = SECURE_COOKIES
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -214,6 +242,12 @@ DEFAULT_FROM_EMAIL = env_str("INUK_EMAIL_FROM", "inuk@localhost", "sender of the
 INUK_MAX_DELIVERY_BYTES = env_int(
     "INUK_MAX_DELIVERY_BYTES", 2 * 1024**3, "largest delivery file accepted, in bytes", minimum=1
 )
+INUK_MAX_REQUEST_BYTES = env_int(
+    "INUK_MAX_REQUEST_BYTES",
+    1024 * 1024,
+    "largest request body `inuk serve` reads, except a delivery from an authenticated caller",
+    minimum=1024,
+)
 INUK_INLINE_MAX_BYTES = env_int(
     "INUK_INLINE_MAX_BYTES",
     256 * 1024,
@@ -230,6 +264,13 @@ INUK_VAULT_KEY = env_secret(
 INUK_AUDIT_KEY = env_secret(
     "INUK_AUDIT_KEY", "key of the audit log's hash chain; embedded default: a file in the data dir"
 ) or _secret_file("audit-key")
+INUK_AUDIT_ANCHOR = Path(
+    env_str(
+        "INUK_AUDIT_ANCHOR",
+        str(DATA_DIR / "audit-anchor"),
+        "file outside the database holding the audit log's last entry; ship copies off-machine",
+    )
+).expanduser()
 INUK_WORKER_STALE_SECONDS = env_int(
     "INUK_WORKER_STALE_SECONDS",
     300,
@@ -288,5 +329,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
     },
     "root": {"handlers": ["console"], "level": env_str("INUK_LOG_LEVEL", "INFO", "log level")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own handlers for these (a console, mails to ADMINS, the
+        # development server's) would write records before the redacting
+        # filter sees them: replaced, so every record goes through "console".
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.test import Client
 from django.urls import reverse
 
@@ -81,3 +83,17 @@ def test_pages_that_need_a_login_send_an_anonymous_visitor_to_it(client: Client,
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
+
+
+def test_behind_the_trusted_proxy_the_login_is_audited_with_the_clients_address(
+    client: Client, cast: Cast, settings
+) -> None:
+    settings.INUK_TRUSTED_PROXY = [ipaddress.ip_network("10.0.0.0/24")]
+    _login(
+        client,
+        cast.vasby_analyst.email,
+        PASSWORD,
+        REMOTE_ADDR="10.0.0.5",
+        HTTP_X_FORWARDED_FOR="198.51.100.4",
+    )
+    assert Entry.objects.get(event=Event.LOGIN).remote_addr == "198.51.100.4"

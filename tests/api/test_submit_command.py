@@ -11,6 +11,9 @@ import os
 import subprocess
 import sys
 import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -218,6 +221,84 @@ def test_the_same_file_again_is_a_repeat_with_the_first_outcome(
     assert (first.returncode, again.returncode) == (0, 0)
     assert "The same file was received before" in again.stderr
     assert Delivery.objects.count() == 1
+
+
+class Recorder(ThreadingHTTPServer):
+    """A stand-in service on a port of its own that notes every request it gets."""
+
+    def __init__(self, answer) -> None:
+        self.seen: list[tuple[str, str, str]] = []
+        self.answer = answer
+        super().__init__(("127.0.0.1", 0), _RecordingHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _RecordingHandler(BaseHTTPRequestHandler):
+    server: Recorder
+
+    def _reply(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self.server.seen.append((self.command, self.path, self.headers.get("Authorization", "")))
+        status, body = self.server.answer(self.command, self.path)
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _reply
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator:
+    servers: list[Recorder] = []
+
+    def start(answer) -> Recorder:
+        server = Recorder(answer)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_with_wait_it_polls_under_the_given_address_not_the_one_answered(recorder, write, tmp_path):
+    """A receipt naming another host (say from a forged Host header) gets neither
+    the token nor the polling: the receipt is fetched under ``--url``."""
+    receipt_id = str(uuid.uuid4())
+    elsewhere = recorder(lambda method, path: (404, {}))
+
+    def service(method: str, path: str):
+        status = "received" if method == "POST" else "applied"
+        counts = {"persons": 1, "accepted": 1, "rejected": 0, "already_known": 0, "warnings": 0}
+        url = f"{elsewhere.url}/api/v1/deliveries/{receipt_id}"
+        return 202 if method == "POST" else 200, {
+            "id": receipt_id,
+            "status": status,
+            "counts": counts,
+            "errors": [],
+            "url": url,
+        }
+
+    real = recorder(service)
+    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    result = submit(
+        str(path), "--url", real.url, "--wait", "--json", token="inuk_secret", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert elsewhere.seen == []
+    assert real.seen[-1] == ("GET", f"/api/v1/deliveries/{receipt_id}", "Bearer inuk_secret")
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ Django's ``is_superuser`` grant nothing here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeAlias
@@ -201,14 +201,21 @@ def grantable_roles(principal: Principal, organisation: Organisation) -> list[Ro
     return [role for role in allowed if role in LOCAL_ROLES]
 
 
-def may_manage_user(principal: Principal, target: User) -> bool:
+def may_manage_user(
+    principal: Principal, target: User, grantable: Collection[Role] | None = None
+) -> bool:
     """May ``principal`` change or remove ``target``?
 
     Only within a managed organisation, and only a user all of whose roles
     ``principal`` could have granted: an administrator's account is managed by
-    those above them.
+    those above them. A superuser, who holds every power whatever their roles,
+    is managed only by another superuser. ``grantable``, if given, is
+    ``grantable_roles(principal, target.organisation)`` already asked.
     """
-    grantable = grantable_roles(principal, target.organisation)
+    if target.is_superuser and not getattr(principal, "is_superuser", False):
+        return False
+    if grantable is None:
+        grantable = grantable_roles(principal, target.organisation)
     return bool(grantable) and target.roles <= set(grantable)
 
 

@@ -12,9 +12,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.http import HttpRequest
 
 from inuk.accounts import throttle
-from inuk.accounts.client import client_address
 from inuk.accounts.models import User, normalise_email
 from inuk.audit.log import Event, record
+from inuk.client import client_address
 
 
 def on_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:

@@ -19,11 +19,11 @@ from django.http import HttpRequest
 from django_otp import user_has_device
 from ninja.security import APIKeyCookie, HttpBearer
 
-from inuk.accounts.client import client_address
 from inuk.accounts.models import ApiToken, User
 from inuk.accounts.tokens import authenticate_token
 from inuk.api import ratelimit
 from inuk.api.errors import ApiError
+from inuk.client import client_address
 
 Principal = ApiToken | User
 

@@ -33,7 +33,6 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
-from inuk.accounts.client import client_address
 from inuk.accounts.models import ApiToken
 from inuk.accounts.scoping import may_deliver_for, visible_organisations
 from inuk.api.auth import Principal, actor, principal
@@ -48,6 +47,7 @@ from inuk.api.schemas import (
 from inuk.api.uploads import MULTIPART, RAW_TYPES, upload_from
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
+from inuk.client import client_address
 from inuk.intake.models import Delivery
 from inuk.intake.receipts import messages_csv, receipt
 from inuk.intake.receive import Submission, dry_run, receive

@@ -71,6 +71,13 @@ ERRORS: dict[str, ErrorKind] = {
         "Give the file's size in the Content-Length header.",
     ),
     "FILE_TOO_LARGE": ErrorKind(413, RULES["FILE_TOO_LARGE"].sv, RULES["FILE_TOO_LARGE"].en),
+    "REQUEST_TOO_LARGE": ErrorKind(
+        413,
+        "Begäran är för stor. Stora filer tas bara emot som leveranser, från en inloggad "
+        "användare eller med en giltig API-nyckel.",
+        "The request is too large. Large files are accepted only as deliveries, from a "
+        "logged-in user or with a valid API token.",
+    ),
     "FILE_EMPTY": ErrorKind(400, RULES["FILE_EMPTY"].sv, RULES["FILE_EMPTY"].en),
     "FILE_FIELD_MISSING": ErrorKind(
         400,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inuk.audit.log import Event, record
 from inuk.audit.models import Entry
+from inuk.client import client_address
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -56,7 +57,7 @@ class AuditedAdmin(admin.ModelAdmin):
             actor=request.user.get_username(),
             organisation=organisation,
             target=f"{obj._meta.label_lower}:{obj.pk if pk is None else pk}",
-            remote_addr=request.META.get("REMOTE_ADDR", ""),
+            remote_addr=client_address(request),
             details=details,
         )
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from inuk.intake.masking import mask_personnummer, redact
 from inuk.intake.records import Location
-from inuk.logging import redact
+
+__all__ = ["RULES", "FileRefused", "Problem", "Rule", "mask_personnummer", "safe_value"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,10 @@ RULES: dict[str, Rule] = {
     ),
     # System.
     "SYSTEM_LENGTH": Rule("System ska vara 1–100 tecken.", "System must be 1–100 characters."),
+    "SYSTEM_PERSONNUMMER": Rule(
+        "System ska vara namnet på källsystemet, men är ett personnummer.",
+        "System must name the source system, but it is a personal identity number.",
+    ),
     # Warnings: the transaction is accepted.
     "IDENTITY_UNKNOWN": Rule(
         "Ändring eller borttag av en post som aldrig registrerats.",
@@ -208,20 +214,18 @@ RULES: dict[str, Rule] = {
 }
 
 
-def mask_personnummer(value: str) -> str:
-    """Show a personnummer as its date of birth and ``-****``: ``19881212-****``."""
-    digits = value.strip()
-    return digits[:8] + "-****" if len(digits) > 8 else "*" * len(digits)
-
-
 def safe_value(field: str, value: str | None) -> str:
-    """A value fit for a report: masked if a personnummer, short, and never one by accident."""
+    """A value fit for a report: masked if a personnummer, short, and never one by accident.
+
+    Masked before it is shortened, so that a cut cannot leave a personnummer's
+    digits that the rule no longer recognises.
+    """
     if value is None:
         return ""
     if field == "Personnummer":
         return mask_personnummer(value)
-    shown = value if len(value) <= 100 else value[:100] + "…"
-    return redact(shown)
+    shown = redact(value)
+    return shown if len(shown) <= 100 else shown[:100] + "…"
 
 
 @dataclass(slots=True)

@@ -20,12 +20,14 @@ import json
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from inuk.intake import report as reports
+from inuk.intake.masking import redact
 
 EXIT_APPLIED, EXIT_REJECTIONS, EXIT_ERROR, EXIT_PENDING = 0, 1, 2, 3
 FINAL = {"applied", "rejected", "refused", "dry_run"}
@@ -111,6 +113,27 @@ def deliveries_url(base: str) -> str:
     return url + "/api/v1/deliveries"
 
 
+def receipt_url(base: str, answer: dict[str, Any]) -> str:
+    """Where the receipt of ``answer`` is fetched: under the address the user gave.
+
+    The answer's own ``url`` is built by the service from the request's
+    ``Host`` header, which a misconfigured proxy (or anyone in the path) can
+    set to another machine; following it would send the token there. So only
+    the receipt's id is taken from the answer, and only if it is a UUID.
+
+    >>> receipt_url("https://inuk.example.se", {"id": "5f0c6f4e-1d1e-4c1b-9a55-0b1f0c6f4e1d"})
+    'https://inuk.example.se/api/v1/deliveries/5f0c6f4e-1d1e-4c1b-9a55-0b1f0c6f4e1d'
+    """
+    try:
+        receipt_id = uuid.UUID(str(answer.get("id")))
+    except ValueError:
+        raise Failure(
+            "Tjänsten svarade utan giltigt kvittens-id. / "
+            "The service answered without a valid receipt id."
+        ) from None
+    return f"{deliveries_url(base)}/{receipt_id}"
+
+
 def run(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     token = args.token or os.environ.get("INUK_TOKEN", "")
@@ -133,7 +156,7 @@ def run(argv: list[str]) -> int:
                 _say("Samma fil har redan tagits emot; detta är den första kvittensen.")
                 _say("The same file was received before; this is the first receipt.")
             if args.wait and answer["status"] not in FINAL:
-                answer = _wait(client, answer, args.timeout)
+                answer = _wait(client, receipt_url(args.url, answer), answer, args.timeout)
     except Failure as failure:
         print(str(failure), file=sys.stderr)
         return EXIT_ERROR
@@ -254,7 +277,8 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
 
 
 def _send(client: httpx.Client, args: argparse.Namespace, fmt: str | None) -> dict[str, Any]:
-    params: dict[str, str] = {"filename": args.file.name[:255]}
+    # The query string is logged by every proxy on the way: no personnummer in it.
+    params: dict[str, str] = {"filename": redact(args.file.name)[:255]}
     if args.dry_run:
         params["dry_run"] = "true"
     if args.strict:
@@ -275,11 +299,8 @@ def _send(client: httpx.Client, args: argparse.Namespace, fmt: str | None) -> di
     return _answer(response)
 
 
-def _wait(client: httpx.Client, answer: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Fetch the receipt until it is final, or ``timeout`` seconds have passed."""
-    url = answer.get("url")
-    if not url:
-        return answer
+def _wait(client: httpx.Client, url: str, answer: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Fetch the receipt at ``url`` until it is final, or ``timeout`` seconds have passed."""
     deadline = time.monotonic() + timeout
     pause = POLL_FIRST
     shown = None

@@ -23,11 +23,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from inuk.accounts.client import client_address
 from inuk.accounts.models import Role, User
 from inuk.accounts.scoping import may_deliver_for, require_role, visible_organisations
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
+from inuk.client import client_address
 from inuk.intake import receipts
 from inuk.intake.forms import DeliveryFilterForm, DeliveryForm
 from inuk.intake.models import Delivery

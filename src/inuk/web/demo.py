@@ -30,6 +30,14 @@ DEMO_USERS = (
 )
 
 
+def demo_accounts_present() -> list[str]:
+    """The demo's published accounts that exist, active, in this service's database."""
+    emails = [email for email, _orgnr, _roles in DEMO_USERS]
+    return sorted(
+        User.objects.filter(email__in=emails, is_active=True).values_list("email", flat=True)
+    )
+
+
 def _agreements(signed: dt.date) -> None:
     for code in DEMO_MUNICIPALITIES:
         municipality = Municipality.objects.get(code=code)

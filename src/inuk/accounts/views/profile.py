@@ -17,13 +17,13 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from inuk.accounts.client import client_address
 from inuk.accounts.forms import CodeForm, PasswordConfirmForm
 from inuk.accounts.models import Role, User
 from inuk.accounts.scoping import require_role
 from inuk.accounts.views.common import acting_user
 from inuk.accounts.views.login import confirmed_device
 from inuk.audit.log import Event, record
+from inuk.client import client_address
 
 DEVICE_NAME = "INUK"
 
@@ -102,7 +102,7 @@ def second_factor_remove(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     if confirmed_device(user) is None:
         return redirect("accounts:profile")
-    form = PasswordConfirmForm(user, request.POST or None)
+    form = PasswordConfirmForm(user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         TOTPDevice.objects.filter(user=user).delete()
         _audit_second_factor(request, user, "removed")

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from inuk.accounts.client import client_address
 from inuk.accounts.forms import TokenForm
 from inuk.accounts.models import ApiToken, ApiTokenQuerySet
 from inuk.accounts.scoping import managed_organisations, require_role
 from inuk.accounts.tokens import issue_token, revoke_token
 from inuk.accounts.views.common import MANAGERS, acting_user, chosen_organisation
+from inuk.client import client_address
 
 
 def _managed_tokens(request: HttpRequest) -> ApiTokenQuerySet:

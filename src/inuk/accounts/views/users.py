@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from inuk.accounts.client import client_address
 from inuk.accounts.forms import UserForm
 from inuk.accounts.models import Role, RoleGrant, User
 from inuk.accounts.scoping import (
@@ -29,6 +28,7 @@ from inuk.accounts.scoping import (
 from inuk.accounts.users import add_user, change_user, remove_user, send_invitation
 from inuk.accounts.views.common import MANAGERS, acting_user, chosen_organisation
 from inuk.audit.log import Event, record
+from inuk.client import client_address
 
 
 def _managed_user(request: HttpRequest, pk: int) -> User:
@@ -68,7 +68,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
                 "user": user,
                 "roles": [Role(grant.role).label for grant in user.role_grants.all()],
                 "second_factor": user.pk in with_device,
-                "manageable": bool(allowed) and user.roles <= allowed,
+                "manageable": may_manage_user(request.user, user, allowed),
             }
         )
     context = {

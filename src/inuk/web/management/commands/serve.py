@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +31,26 @@ def run_worker_thread(interval: float = 2.0) -> threading.Thread:
 
 
 def serve(host: str, port: int, *, threads: int, worker: bool, announce=print) -> None:
-    from waitress import serve as waitress_serve
-
+    from inuk.web.server import create_server, gate_from_settings
     from inuk.wsgi import application
 
-    if worker:
-        run_worker_thread()
-    shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1") else host  # noqa: S104
-    announce(f"INUK körs på / runs at http://{shown_host}:{port}/  (Ctrl+C avslutar / stops)")
-    from django.conf import settings
-
-    waitress_serve(
+    gate = gate_from_settings()
+    server = create_server(
         application,
+        gate,
         host=host,
         port=port,
         threads=threads,
         ident="INUK",
-        # The largest delivery, and a little for the multipart envelope around it.
-        max_request_body_size=settings.INUK_MAX_DELIVERY_BYTES + 1024 * 1024,
+        # Waitress's own limit is the largest delivery; the gate holds every other
+        # request to a small one before its body is read (inuk.web.server).
+        max_request_body_size=gate.upload,
     )
+    if worker:
+        run_worker_thread()
+    shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1") else host  # noqa: S104
+    announce(f"INUK körs på / runs at http://{shown_host}:{port}/  (Ctrl+C avslutar / stops)")
+    server.run()
 
 
 class Command(BaseCommand):
@@ -64,8 +65,25 @@ class Command(BaseCommand):
             action="store_true",
             help="process no deliveries in this process (run `inuk worker` instead)",
         )
+        parser.add_argument(
+            "--allow-demo-accounts",
+            action="store_true",
+            help="serve even though the demo's accounts, whose password is public, exist",
+        )
 
     def handle(self, *args, **options):
+        from inuk.web.demo import demo_accounts_present
+
+        present = demo_accounts_present()
+        if present and not options["allow_demo_accounts"]:
+            raise CommandError(
+                "Demons konton, vars lösenord är offentligt, finns i databasen: "
+                f"{', '.join(present)}. Ta bort dem (inuk user remove E-POST) eller starta "
+                "med --allow-demo-accounts.\n"
+                "The demo's accounts, whose password is public, are in the database: "
+                f"{', '.join(present)}. Remove them (inuk user remove EMAIL) or start "
+                "with --allow-demo-accounts."
+            )
         serve(
             options["host"],
             options["port"],
