@@ -6,7 +6,8 @@
 ``book.apply`` is one delivery of Upplands Väsby (``organisation=book.af`` for
 AF's, ``book.vallentuna`` for Vallentuna's), applied as the pipeline applies
 it. ``book.ask`` returns the counts of the table's cells in table order, and
-``book.table`` the whole table; both answer as of ``TODAY``.
+``book.table`` the whole table; both answer as of ``TODAY``, straight from the
+state unless ``straight=False`` (then from the rollups where they cover it).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from inuk.ledger.bulk import LedgerRow, Outcome, PersonRow, apply_delivery
 from inuk.ledger.models import RECORD_KEY_RANGE, Person
 from inuk.ledger.withdrawal import withdraw
 from inuk.organisations.models import Organisation
-from inuk.stats import engine
+from inuk.stats import engine, rollups
 from inuk.stats.query import Query
 from inuk.stats.table import Table
+from tests.intake.conftest import af, agreements, deliver, vasby  # noqa: F401 (for test_pipeline)
 from tests.ledger.conftest import ANNA, BO, Ledger
 
 CILLA = "c" * 32
@@ -58,19 +60,30 @@ class Book(Ledger):
         delivery_id = self.delivery(organisation)
         self.deliveries.append(delivery_id)
         with transaction.atomic():
-            return apply_delivery(delivery_id, persons, rows_)
+            outcome = apply_delivery(delivery_id, persons, rows_)
+            rollups.delivery_applied(delivery_id)  # as intake.processing.Run.apply does
+            return outcome
 
     def withdraw(self, delivery_id: int) -> None:
         with transaction.atomic():
             withdraw(delivery_id)
 
     def table(
-        self, indicator: str, period: str, geographies=(VASBY,), by=(), source="both"
+        self,
+        indicator: str,
+        period: str,
+        geographies=(VASBY,),
+        by=(),
+        source="both",
+        *,
+        straight: bool = True,
     ) -> Table:
         query = Query.parse(
             indicator=indicator, period=period, geographies=list(geographies), by=by, source=source
         )
-        return engine.compute_straight(query, today=TODAY)
+        if straight:
+            return engine.compute_straight(query, today=TODAY)
+        return engine.compute(query, today=TODAY)
 
     def ask(self, *args, **kwargs) -> list[int]:
         return [cell.count for cell in self.table(*args, **kwargs).cells]

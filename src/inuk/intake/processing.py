@@ -42,6 +42,7 @@ from inuk.intake.validation import Checked, Context, validate
 from inuk.ledger.bulk import apply_delivery
 from inuk.organisations.authorisation import refusal as authorisation_refusal
 from inuk.organisations.models import Organisation
+from inuk.stats import rollups
 from inuk.vault import files as vault_files
 from inuk.vault.pseudonymize import pseudonymize
 
@@ -277,6 +278,7 @@ class Run:
         delivery = self.delivery
         with transaction.atomic():
             outcome = apply_delivery(delivery.pk, self.persons, self.rows)
+            rollups.delivery_applied(delivery.pk)
             self._save_messages(self.messages)
             warnings = [self._unknown_identity(position) for position in outcome.unknown_identity]
             self._save_messages(warnings)

@@ -40,6 +40,7 @@ from inuk.stats.query import (
     GeographyKind,
     Indicator,
     Period,
+    PeriodKind,
     Query,
     Source,
     age_group,
@@ -291,6 +292,138 @@ def _cell(query: Query, geography: Geography, combination, local: list[Unit], co
     return Cell(geography, query.period, tuple(combination), count, key, median_days=median)
 
 
-def compute(query: Query) -> Table:
+def covered_by_rollups(query: Query) -> bool:
+    """Whether the rollups hold the question's cells: standard periods, no municipality groups."""
+    return query.period.kind is not PeriodKind.RANGE and all(
+        g.kind is not GeographyKind.GROUP for g in query.geographies
+    )
+
+
+def compute(query: Query, *, today: dt.date | None = None) -> Table:
     """The question's true figures: from the rollups where they cover it, else from the state."""
-    return compute_straight(query)
+    from inuk.stats import rollups
+
+    today = today or timezone.localdate()
+    if covered_by_rollups(query) and rollups.ready(today):
+        return compute_from_rollups(query)
+    return compute_straight(query, today=today)
+
+
+def _median(lengths: dict[int, int]) -> float | None:
+    """The median of a histogram of lengths, as ``statistics.median`` of its values gives it."""
+    n = sum(lengths.values())
+    if n == 0:
+        return None
+    wanted = {(n - 1) // 2, n // 2}
+    found: list[int] = []
+    seen = 0
+    for days in sorted(lengths):
+        count = lengths[days]
+        found.extend(days for i in wanted if seen <= i < seen + count)
+        seen += count
+    return sum(found) / len(found)
+
+
+def compute_from_rollups(query: Query) -> Table:
+    """The question's true figures from the rollups, which must cover it and be current."""
+    from inuk.stats import rollups
+    from inuk.stats.models import Length, Rollup
+
+    letter = rollups.LETTER[query.indicator]
+    letters = [letter, rollups.RESULTS_BASE] if query.indicator is Indicator.RESULTS else [letter]
+    label = query.period.label
+    coverage: dict[str, bool] = {}
+
+    def covers(kommunkod: str) -> bool:
+        if kommunkod not in coverage:
+            coverage[kommunkod] = rollups.covered(kommunkod, query.period)
+        return coverage[kommunkod]
+
+    def source_category(combination: Sequence[str]) -> str | None:
+        """The rollup's source of a cell; None when the query's source excludes the category."""
+        wanted = cell_source(query, combination)
+        if query.source is not Source.BOTH and wanted != str(query.source):
+            return None
+        return TOTAL if wanted == "both" else wanted
+
+    table = Table(query, origin="rollup")
+    for geography in query.geographies:
+        rows = Rollup.objects.filter(indicator__in=letters, period=label, geography=geography.code)
+        values = {
+            key[:5]: key[5:]
+            for key in rows.values_list(
+                "indicator", "source", "code", "sex", "age", "count", "persons", "key_sum"
+            )
+        }
+        lengths: dict[tuple[str, str, str, str], dict[int, int]] = defaultdict(dict)
+        if query.indicator is Indicator.ENDED:
+            picked = Length.objects.filter(period=label, geography=geography.code)
+            if Dimension.SOURCE not in query.by:
+                picked = picked.filter(source=source_category(()) or TOTAL)
+            if Dimension.CODE not in query.by:
+                picked = picked.filter(code=TOTAL)
+            if Dimension.AGE not in query.by:
+                picked = picked.filter(age=TOTAL)
+            for of_source, of_code, of_sex, of_age, days, n in picked.values_list(
+                "source", "code", "sex", "age", "days", "count"
+            ):
+                lengths[of_source, of_code, of_sex, of_age][days] = n
+        for combination in combinations(query):
+            cell = _rollup_cell(query, geography, combination, covers, source_category)
+            if cell is not None:
+                table.cells.append(cell)
+                continue
+            chosen = dict(zip(query.by, combination, strict=True))
+            source = source_category(combination)
+            code, age = chosen.get(Dimension.CODE, TOTAL), chosen.get(Dimension.AGE, TOTAL)
+            sex = chosen.get(Dimension.SEX, TOTAL)
+            sexes = SEXES if sex == TOTAL else (sex,)
+            if source is None:
+                count = persons = key_sum = 0
+                base = base_key = 0
+            else:
+                count, persons, key_sum = (
+                    sum(values.get((letter, source, code, s, age), (0, 0, 0))[i] for s in sexes)
+                    for i in range(3)
+                )
+                base, base_key = (
+                    sum(
+                        values.get((rollups.RESULTS_BASE, source, TOTAL, s, age), (0, 0, 0))[i]
+                        for s in sexes
+                    )
+                    for i in (1, 2)
+                )
+            median = None
+            if query.indicator is Indicator.ENDED and source is not None:
+                merged: dict[int, int] = defaultdict(int)
+                for s in sexes:
+                    for days, n in lengths.get((source, code, s, age), {}).items():
+                        merged[days] += n
+                median = _median(merged)
+            results = query.indicator is Indicator.RESULTS
+            table.cells.append(
+                Cell(
+                    geography,
+                    query.period,
+                    tuple(combination),
+                    persons if query.indicator in PERSON_INDICATORS else count,
+                    key_sum % RECORD_KEY_RANGE,
+                    median_days=median,
+                    base=base if results else None,
+                    base_key=base_key % RECORD_KEY_RANGE if results else None,
+                )
+            )
+    return table
+
+
+def _rollup_cell(query, geography, combination, covers, source_category) -> Cell | None:
+    """The cell when it is marked rather than counted, else None."""
+    mark = None
+    if not_applicable(query, combination):
+        mark = Mark.NOT_APPLICABLE
+    elif missing(query, geography, combination, covers):
+        mark = Mark.MISSING
+    if mark is None:
+        return None
+    base = 0 if query.indicator is Indicator.RESULTS else None
+    return Cell(geography, query.period, tuple(combination), 0, 0, mark, None, base, base)
