@@ -22,7 +22,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
 from inuk.organisations.models import Municipality
-from inuk.stats import engine, follow_up, render
+from inuk.stats import engine, follow_up, render, rollups
 from inuk.stats.disclosure import Audience, protect
 from inuk.stats.query import Query, QueryError
 from inuk.stats.table import Published
@@ -143,9 +143,5 @@ class Command(BaseCommand):
         self.stdout.write("x delivered, ! late, ? open (due day not yet passed), . not required")
 
     def _refresh(self) -> None:
-        try:
-            from inuk.stats import rollups  # type: ignore[attr-defined]
-        except ImportError:
-            raise CommandError("this version of INUK keeps no rollups to refresh") from None
         rollups.rebuild()
         self.stdout.write("Rollups rebuilt from the current state.")
