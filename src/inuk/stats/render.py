@@ -206,7 +206,7 @@ def as_xlsx(published: Published, *, methods_url: str) -> bytes:
     indicator = definition(query.indicator)
     protection = published.protection
     about = workbook.create_sheet("Metod")
-    for line in (
+    for about_line in (
         ("Indikator / Indicator", f"{indicator.name_sv} / {indicator.name_en}"),
         ("Enhet / Unit", f"{indicator.unit_sv} / {indicator.unit_en}"),
         ("Period", f"{query.period.label} ({query.period.first} – {query.period.last})"),
@@ -219,7 +219,7 @@ def as_xlsx(published: Published, *, methods_url: str) -> bytes:
         ("Tecken / Marks", f"{MARKS_SV} / {MARKS_EN}"),
         ("Metodbeskrivning / Methods", methods_url),
     ):
-        about.append(line)
+        about.append(about_line)
     about.column_dimensions["A"].width = 28
     about.column_dimensions["B"].width = 120
     out = io.BytesIO()
