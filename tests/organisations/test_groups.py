@@ -118,9 +118,7 @@ def test_the_command_refuses_a_bad_file_and_says_nothing_changed(tmp_path):
 def test_the_admin_page_imports_a_file(admin):
     upload = SimpleUploadedFile("grupper.csv", FILE.encode("utf-8"), content_type="text/csv")
 
-    response = admin.post(
-        reverse("admin:organisations_municipalitygroup_import"), {"file": upload}
-    )
+    response = admin.post(reverse("admin:organisations_municipalitygroup_import"), {"file": upload})
 
     assert response.status_code == 302
     assert members("Storstäder") == {"0180", "1480"}
@@ -130,9 +128,7 @@ def test_the_admin_page_imports_a_file(admin):
 def test_the_admin_page_shows_every_bad_line_and_changes_nothing(admin):
     upload = SimpleUploadedFile("grupper.csv", b"0180;Storst\xc3\xa4der\n4444;X\n")
 
-    response = admin.post(
-        reverse("admin:organisations_municipalitygroup_import"), {"file": upload}
-    )
+    response = admin.post(reverse("admin:organisations_municipalitygroup_import"), {"file": upload})
 
     assert response.status_code == 200
     assert "There is no municipality code &#x27;4444&#x27;." in response.content.decode()

@@ -24,6 +24,7 @@ from inuk.organisations.models import Organisation
 from inuk.stats import engine, rollups
 from inuk.stats.query import Query
 from inuk.stats.table import Table
+from tests.intake.conftest import af, agreements, deliver, vasby  # noqa: F401 (for test_pipeline)
 from tests.ledger.conftest import ANNA, BO, Ledger
 
 CILLA = "c" * 32

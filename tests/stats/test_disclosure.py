@@ -171,6 +171,18 @@ def test_a_share_is_the_published_count_over_the_published_base():
     assert row.share.value == pytest.approx(count / base)
 
 
+def test_a_share_is_never_above_one_though_the_noise_may_lift_the_count_above_its_base():
+    up = next(k for k in range(256) if SHIPPED.noise(40, k) > 0)
+    down = next(k for k in range(256) if SHIPPED.noise(40, k) < 0)
+    t = table(
+        query(Indicator.RESULTS),
+        lambda g, c: {"count": 40, "key": up, "base": 40, "base_key": down},
+    )
+    row = protect(t, Audience.PROTECTED).rows[0]
+    assert row.value.value > row.base.value
+    assert row.share.value == 1.0
+
+
 @pytest.mark.parametrize("base", [1, 2, 3, 4])
 def test_a_share_whose_base_is_below_the_smallest_count_shown_is_not_shown(base):
     # Whatever the noise does to the base (zero, or five and up), the share is hidden.

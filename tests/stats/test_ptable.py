@@ -7,7 +7,6 @@ import re
 import pytest
 from django.core.management import call_command
 
-from inuk.stats import ptable
 from inuk.stats.ptable import PerturbationTable, PerturbationTableError, generate
 
 # (max noise D, variance V, smallest count shown js)
@@ -124,10 +123,38 @@ def test_the_generator_refuses_a_noise_too_small_to_hide_the_small_counts():
         generate(max_noise=2, variance=1.0, smallest_shown=5)
 
 
-def test_the_generator_writes_a_table_from_its_parameters(tmp_path):
+def test_the_command_writes_a_table_from_its_parameters(tmp_path):
     out = tmp_path / "ptable.csv"
-    ptable.main(["--max-noise", "3", "--variance", "2", "--smallest-shown", "3", "-o", str(out)])
+    call_command(
+        "ptable",
+        "generate",
+        "--max-noise",
+        "3",
+        "--variance",
+        "2",
+        "--smallest-shown",
+        "3",
+        "-o",
+        str(out),
+    )
     assert PerturbationTable.from_file(out).rows == generate(3, 2.0, 3).rows
+
+
+def test_the_command_describes_the_table_in_use(capsys):
+    call_command("ptable", "describe")
+    out = capsys.readouterr().out
+    assert "ptable_default.csv: counts 1..10, cell keys 0..255, largest noise ±5" in out
+    assert "smallest count shown 5" in out
+    assert "    1       0.000" in out  # count 1: no bias
+
+
+def test_the_command_says_what_is_wrong_with_a_table(tmp_path):
+    from django.core.management.base import CommandError
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("pcv,ckey,pvalue\n1,0,-2\n")
+    with pytest.raises(CommandError, match="pcv 1 would be published as a negative count"):
+        call_command("ptable", "describe", str(bad))
 
 
 def test_a_table_that_cannot_be_read_stops_the_service(settings, tmp_path):

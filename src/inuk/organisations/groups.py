@@ -165,7 +165,7 @@ def import_groups(data: bytes | str, *, actor: str, remote_addr: str = "") -> Im
             else:
                 before = set(group.municipalities.values_list("code", flat=True))
                 (result.unchanged if before == codes else result.changed).append(name)
-            group.municipalities.set(sorted(codes))
+            group.municipalities.set(Municipality.objects.filter(code__in=codes))
             result.memberships += len(codes)
         record(
             Event.ADMIN_CHANGE,

@@ -226,17 +226,23 @@ class Threshold(Method):
         )
 
     def counts(self, table: Table) -> tuple[list[int | None], list[int | None]]:
+        system = equations(table.cells)
         counts = [c.count for c in table.cells]
-        hidden = suppress(table.cells, counts, self.smallest_shown)
+        hidden = suppress(table.cells, counts, self.smallest_shown, system)
         bases = [c.base for c in table.cells]
-        hidden_bases = suppress(table.cells, [b or 0 for b in bases], self.smallest_shown)
+        hidden_bases = suppress(table.cells, [b or 0 for b in bases], self.smallest_shown, system)
         return (
             [None if h else c for c, h in zip(counts, hidden, strict=True)],
             [None if h else b for b, h in zip(bases, hidden_bases, strict=True)],
         )
 
 
-def suppress(cells: Sequence[Cell], counts: Sequence[int], smallest_shown: int) -> list[bool]:
+def suppress(
+    cells: Sequence[Cell],
+    counts: Sequence[int],
+    smallest_shown: int,
+    system: list[list[int]] | None = None,
+) -> list[bool]:
     """Which cells to hide: counts from 1 to ``smallest_shown - 1``, and enough more.
 
     The primary suppression hides the small counts. The secondary suppression
@@ -254,6 +260,9 @@ def suppress(cells: Sequence[Cell], counts: Sequence[int], smallest_shown: int) 
     shown in other tables), then the smallest count, then the first. A zero is
     never hidden: everyone can tell an empty cell from the context (an empty
     code, a municipality without AF clients), so hiding it protects nothing.
+    There is always a cell to choose: the engine's totals count no one who is
+    in none of their parts, so a hidden total has a part above zero, and a
+    hidden part a total above zero.
 
     A cell the engine marked missing or not applicable is shown as a mark, so
     it is an unknown of its equations if it counts anyone, and is never chosen.
@@ -262,7 +271,8 @@ def suppress(cells: Sequence[Cell], counts: Sequence[int], smallest_shown: int) 
         (0 < count < smallest_shown) or (bool(cell.mark) and count != 0)
         for cell, count in zip(cells, counts, strict=True)
     ]
-    system = equations(cells)
+    if system is None:
+        system = equations(cells)
     changed = True
     while changed:
         changed = False
@@ -291,12 +301,16 @@ def equations(cells: Sequence[Cell]) -> list[list[int]]:
     """
     by_place: dict[tuple, list[int]] = defaultdict(list)
     for index, cell in enumerate(cells):
-        for position in range(len(cell.categories)):
-            rest = cell.categories[:position] + cell.categories[position + 1 :]
-            by_place[(cell.geography, cell.period, position, rest)].append(index)
+        # Codes and months, not the objects: hashing those is slow (the country
+        # holds 290 municipalities), and tables are protected on every answer.
+        place = (cell.geography.code, cell.period.first_month, cell.period.last_month)
+        categories = cell.categories
+        for position in range(len(categories)):
+            rest = categories[:position] + categories[position + 1 :]
+            by_place[(place, position, rest)].append(index)
     return [
         indexes
-        for (_, _, position, _), indexes in by_place.items()
+        for (_, position, _), indexes in by_place.items()
         if len(indexes) > 1 and any(cells[i].categories[position] == TOTAL for i in indexes)
     ]
 

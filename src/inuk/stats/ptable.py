@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-#: The parameters our shipped table is made from (``python -m inuk.stats.ptable`` without options).
+#: The parameters our shipped table is made from (``inuk ptable generate`` without options).
 DEFAULT_MAX_NOISE = 5
 DEFAULT_VARIANCE = 3.0
 DEFAULT_SMALLEST_SHOWN = 5
@@ -372,32 +372,3 @@ def _keys_for(offsets: list[int], probabilities: list[float], key_range: int) ->
         keys[best[2]] -= 1
         keys[best[3]] += 1
     return keys
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Write a generated table as CSV: ``python -m inuk.stats.ptable --max-noise 5 ...``."""
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(
-        prog="python -m inuk.stats.ptable",
-        description="Make a perturbation table for the cell key method, as CSV (pcv,ckey,pvalue).",
-    )
-    parser.add_argument("--max-noise", type=int, default=DEFAULT_MAX_NOISE)
-    parser.add_argument("--variance", type=float, default=DEFAULT_VARIANCE)
-    parser.add_argument("--smallest-shown", type=int, default=DEFAULT_SMALLEST_SHOWN)
-    parser.add_argument("--key-range", type=int, default=DEFAULT_KEY_RANGE)
-    parser.add_argument("--output", "-o", help="file to write; standard output by default")
-    args = parser.parse_args(argv)
-    try:
-        table = generate(args.max_noise, args.variance, args.smallest_shown, args.key_range)
-    except PerturbationTableError as exc:
-        parser.error(str(exc))
-    if args.output:
-        Path(args.output).write_text(table.to_csv(), encoding="utf-8")
-    else:
-        sys.stdout.write(table.to_csv())
-
-
-if __name__ == "__main__":
-    main()

@@ -56,7 +56,9 @@ class Command(BaseCommand):
         try:
             result = import_groups(data, actor=options["actor"])
         except GroupFileError as exc:
-            raise CommandError(f"{exc.message_en}\n{exc.message_sv}\nNothing was changed.") from None
+            raise CommandError(
+                f"{exc.message_en}\n{exc.message_sv}\nNothing was changed."
+            ) from None
         self.stdout.write(
             f"{len(result.created)} groups created, {len(result.changed)} changed, "
             f"{len(result.unchanged)} unchanged; {result.memberships} memberships."
