@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
-from inuk.accounts.client import client_address
+from inuk.client import client_address
 from inuk.accounts.scoping import may_follow_up_deliveries, statistics_access
 from inuk.api.auth import Principal, actor, principal
 from inuk.api.errors import ApiError

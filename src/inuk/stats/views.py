@@ -17,12 +17,11 @@ from django.utils.translation import get_language
 
 from inuk.accounts.scoping import statistics_access
 from inuk.organisations.models import Municipality, MunicipalityGroup
-from inuk.stats import charts, explorer
+from inuk.stats import charts, explorer, follow_up
 from inuk.stats.disclosure import audience_of
 from inuk.stats.indicators import INDICATORS, definition
 from inuk.stats.labels import Labels, dimension_label
 from inuk.stats.query import COUNTRY_CODE, GROUP_PREFIX, Dimension, Indicator, QueryError, Source
-from inuk.stats.table import Mark
 
 
 def require_statistics(view):
@@ -61,7 +60,7 @@ def api_url(view: explorer.View, format: str) -> str:
     params += [("source", str(query.source))]
     if format != "json":
         params.append(("format", format))
-    return reverse("api-1:stats-indicator", args=[query.indicator]) + "?" + urlencode(params)
+    return reverse("api-1:stats", args=[query.indicator]) + "?" + urlencode(params)
 
 
 @require_statistics
@@ -84,7 +83,6 @@ def explorer_page(request: HttpRequest) -> HttpResponse:
         "view": view,
         "labels": labels,
         "form": _form_state(request, view),
-        "marks": MARKS,
     }
     if view is not None:
         indicator = definition(view.query.indicator)
@@ -116,6 +114,7 @@ def methods_page(request: HttpRequest) -> HttpResponse:
     language = get_language() or "sv"
     swedish = language.startswith("sv")
     protection = configured_method().protection
+    follow_up_sv, follow_up_en = follow_up.methods_texts()
     return render(
         request,
         "stats/methods.html",
@@ -131,16 +130,9 @@ def methods_page(request: HttpRequest) -> HttpResponse:
                 for d in INDICATORS
             ],
             "protection": protection.description_sv if swedish else protection.description_en,
-            "marks": MARKS,
+            "follow_up": follow_up_sv if swedish else follow_up_en,
         },
     )
-
-
-MARKS = [
-    (Mark.PROTECTED, "protected"),
-    (Mark.MISSING, "missing"),
-    (Mark.NOT_APPLICABLE, "not applicable"),
-]
 
 
 def _form_state(request: HttpRequest, view: explorer.View | None) -> dict:
