@@ -36,7 +36,8 @@ DATA_DIR = Path(
         "directory for the embedded databases, keys and spool files",
     )
 ).expanduser()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Readable by its owner only: databases, keys and uploads live here (inuk.datadir).
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _secret_file(name: str) -> str:
@@ -175,7 +176,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT.mkdir(mode=0o700, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
@@ -228,7 +229,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Uploads too large for memory are spooled in the data directory, not the system's /tmp.
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
-Path(FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True)
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, exist_ok=True)
 
 EMAIL_BACKEND = env_str(
     "INUK_EMAIL_BACKEND",

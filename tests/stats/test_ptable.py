@@ -6,6 +6,9 @@ import re
 
 import pytest
 from django.core.management import call_command
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from inuk.stats.ptable import PerturbationTable, PerturbationTableError, generate
 
@@ -40,7 +43,22 @@ def test_a_generated_table_keeps_every_promise_of_its_parameters(
         # Unbiased up to one key's share of the largest move, the keys being whole.
         assert abs(mean) <= max_noise / table.key_range, (count, mean)
         if count - max_noise >= smallest_shown:  # every value of count ± D allowed
-            assert spread == pytest.approx(variance, abs=0.1), (count, spread)
+            # As near V as whole keys allow.
+            assert spread == pytest.approx(variance, abs=2 / table.key_range), (count, spread)
+
+
+@st.composite
+def parameters(draw):
+    max_noise = draw(st.integers(1, 8))
+    smallest_shown = draw(st.integers(1, max_noise + 1))
+    variance = draw(st.floats(0.2, max_noise**2 / 2))
+    return max_noise, variance, smallest_shown
+
+
+@hypothesis_settings(max_examples=25, deadline=None)
+@given(parameters())
+def test_any_parameters_the_generator_accepts_give_a_table_that_keeps_its_promises(params):
+    test_a_generated_table_keeps_every_promise_of_its_parameters(*params)
 
 
 def test_small_counts_are_never_published_as_themselves():

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from inuk.stats.disclosure import Audience, equations, protect
-from inuk.stats.query import Dimension, Indicator
+from inuk.stats.query import Dimension, Geography, GeographyKind, Indicator
 from inuk.stats.table import Mark
-from tests.stats.tables_by_hand import CATEGORIES, municipality, query, table
+from tests.stats.tables_by_hand import CATEGORIES, combinations, municipality, query, table
 
 THRESHOLD = 5
 
@@ -41,16 +43,21 @@ COUNTS = st.one_of(st.integers(0, 6), st.integers(0, 60))
 @st.composite
 def tables(draw):
     by = draw(st.lists(st.sampled_from(list(Dimension)), max_size=2, unique=True))
-    geographies = [municipality("0114"), municipality("0115", "Vallentuna")][
+    municipalities = [municipality("0114"), municipality("0115", "Vallentuna")][
         : draw(st.integers(1, 2))
     ]
-    inner = [
-        tuple(c for c in combination)
-        for combination in __import__("itertools").product(*(CATEGORIES[d][:-1] for d in by))
-    ]
-    q = query(Indicator.STARTED, by, geographies)
+    inner = list(itertools.product(*(CATEGORIES[d][:-1] for d in by)))
+    # Sometimes a group made of the table's municipalities, side by side with them.
+    group = Geography(
+        GeographyKind.GROUP, "g:alla", "Alla", frozenset(m.code for m in municipalities)
+    )
+    with_group = draw(st.booleans())
+    q = query(Indicator.STARTED, by, [*municipalities, group] if with_group else municipalities)
     if draw(st.booleans()):
-        parts = {g.code: {cell: draw(COUNTS) for cell in inner} for g in geographies}
+        parts = {g.code: {cell: draw(COUNTS) for cell in inner} for g in municipalities}
+        parts[group.code] = {
+            cell: sum(parts[m.code][cell] for m in municipalities) for cell in inner
+        }
         return _additive_table(q, parts)
     # Distinct persons, some in several parts (two codes, two ages): a total is
     # then less than the sum of its parts, but never more.
@@ -59,8 +66,9 @@ def tables(draw):
             [draw(st.sets(st.sampled_from(CATEGORIES[d][:-1]), min_size=1, max_size=2)) for d in by]
             for _ in range(draw(st.integers(0, 25)))
         ]
-        for g in geographies
+        for g in municipalities
     }
+    persons[group.code] = [p for m in municipalities for p in persons[m.code]]
 
     def count(g, categories):
         return {
@@ -86,9 +94,38 @@ def test_no_small_count_is_shown_and_no_hidden_cell_is_alone_in_an_equation(t):
             assert row.value.value == cell.count, "a shown count is the true count"
         if cell.count == 0:
             assert row.value.value == 0, "a zero is never hidden"
-    for equation in equations(t.cells):
-        unknowns = [t.cells[i].categories for i in equation if hidden[i]]
+    for equation in _equations_of(t):
+        unknowns = [
+            (t.cells[i].geography.code, t.cells[i].categories) for i in equation if hidden[i]
+        ]
         assert len(unknowns) != 1, f"{unknowns[0]} is the only unknown of its equation"
+
+
+def _equations_of(t):
+    """Every "total = sum of parts" of a table, found here apart from the code under test."""
+    at = {(c.geography.code, c.categories): i for i, c in enumerate(t.cells)}
+    found = []
+    for geography in t.query.geographies:
+        for categories in combinations(t.query.by):
+            for position, category in enumerate(categories):
+                if category != "total":
+                    continue
+                parts = [
+                    at[
+                        (
+                            geography.code,
+                            (*categories[:position], part, *categories[position + 1 :]),
+                        )
+                    ]
+                    for part in CATEGORIES[t.query.by[position]][:-1]
+                ]
+                found.append([at[(geography.code, categories)], *parts])
+            if geography.kind is GeographyKind.GROUP:
+                found.append(
+                    [at[(geography.code, categories)]]
+                    + [at[(code, categories)] for code in sorted(geography.municipalities)]
+                )
+    return found
 
 
 def test_every_row_and_column_of_a_two_way_table_is_an_equation_with_its_total():
@@ -122,3 +159,28 @@ def test_the_same_table_is_always_suppressed_the_same_way():
         [row.value for row in protect(t, Audience.PROTECTED).rows] == first for _ in range(5)
     )
     assert [f.text for f in first] == ["..", "..", "12", "27"]
+
+
+def test_a_group_beside_all_its_municipalities_cannot_give_a_hidden_one_away():
+    members = [municipality("0114"), municipality("0115", "Vallentuna"), municipality("0117")]
+    group = Geography(GeographyKind.GROUP, "g:norr", "Norr", frozenset(m.code for m in members))
+    counts = {"0114": 30, "0115": 3, "0117": 12}
+    counts["g:norr"] = sum(counts.values())
+    t = table(
+        query(Indicator.STARTED, geographies=[*members, group]),
+        lambda g, c: {"count": counts[g.code], "key": 0},
+    )
+    shown = {row.geography.code: row.value.text for row in protect(t, Audience.PROTECTED).rows}
+    assert shown == {"0114": "30", "0115": "..", "0117": "..", "g:norr": "45"}
+
+
+def test_a_group_beside_only_some_of_its_municipalities_hides_nothing_more():
+    members = [municipality("0114"), municipality("0115", "Vallentuna")]
+    group = Geography(GeographyKind.GROUP, "g:norr", "Norr", frozenset({"0114", "0115", "0117"}))
+    counts = {"0114": 30, "0115": 3, "g:norr": 45}
+    t = table(
+        query(Indicator.STARTED, geographies=[*members, group]),
+        lambda g, c: {"count": counts[g.code], "key": 0},
+    )
+    shown = {row.geography.code: row.value.text for row in protect(t, Audience.PROTECTED).rows}
+    assert shown == {"0114": "30", "0115": "..", "g:norr": "45"}

@@ -62,6 +62,7 @@ class Event(enum.StrEnum):
     DELIVERY_REJECTED = "delivery.rejected"
     DELIVERY_REFUSED = "delivery.refused"
     DELIVERY_WITHDRAWN = "delivery.withdrawn"
+    DELIVERY_FAILED = "delivery.failed"
     LOGIN = "auth.login"
     LOGIN_FAILED = "auth.login_failed"
     LOGOUT = "auth.logout"

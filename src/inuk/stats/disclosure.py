@@ -16,7 +16,7 @@ deployment's method, ``INUK_STATS_PROTECTION``:
 - ``threshold``: counts from 1 to ``INUK_STATS_THRESHOLD`` - 1 are suppressed
   (``..``), then, table by table, further cells are suppressed until no
   suppressed cell is the only unknown of any equation "total = sum of its
-  parts" of the table (``_secondary_suppression``).
+  parts" of the table (``suppress()``, ``equations()``).
 
 The rest follows the same rules for both methods:
 
@@ -33,6 +33,7 @@ The rest follows the same rules for both methods:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections import defaultdict
 from collections.abc import Sequence
@@ -43,7 +44,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from inuk.stats.ptable import PerturbationTable, PerturbationTableError
-from inuk.stats.query import Indicator
+from inuk.stats.query import GeographyKind, Indicator
 from inuk.stats.table import Cell, Figure, Mark, Protection, Published, Row, Table
 
 TOTAL = "total"
@@ -75,7 +76,11 @@ def audience_of(user: Any) -> Audience:
 def protect(table: Table, audience: Audience) -> Published:
     """The figures of ``table`` as ``audience`` may see them."""
     method: Method = TRUE_FIGURES if audience is Audience.TRUE else configured_method()
-    return Published(query=table.query, rows=method.rows(table), protection=method.protection)
+    # A copy of the parameters: the method is shared by every answer of the process.
+    protection = dataclasses.replace(
+        method.protection, parameters=dict(method.protection.parameters)
+    )
+    return Published(query=table.query, rows=method.rows(table), protection=protection)
 
 
 # --- the methods texts ------------------------------------------------------------------
@@ -183,13 +188,14 @@ class CellKey(Method):
             parameters=parameters,
             description_sv=(
                 f"Cellnyckelmetoden (tabell {ptable.name}): varje antal har fått ett brus på "
-                f"högst ±{ptable.max_noise}; antal mellan 1 och {ptable.smallest_shown - 1} "
-                "visas aldrig. Delarna summerar inte alltid till totalen."
+                f"högst ±{ptable.max_noise}.{_small_sv(ptable.smallest_shown, ' visas aldrig')} "
+                "Delarna summerar inte alltid till totalen."
             ),
             description_en=(
                 f"The cell key method (table {ptable.name}): each count has been given a "
-                f"noise of at most ±{ptable.max_noise}; counts from 1 to "
-                f"{ptable.smallest_shown - 1} are never shown. Parts need not add up to totals."
+                f"noise of at most ±{ptable.max_noise}."
+                f"{_small_en(ptable.smallest_shown, ' are never shown')} "
+                "Parts need not add up to totals."
             ),
         )
 
@@ -216,12 +222,16 @@ class Threshold(Method):
             method="threshold",
             parameters={"smallest_shown": smallest_shown, "secondary_suppression": True},
             description_sv=(
-                f"Tröskelvärde: antal mellan 1 och {smallest_shown - 1} visas som '..', och "
-                "fler celler döljs så att inget dolt antal kan räknas ut ur totalerna."
+                "Tröskelvärde:"
+                + _small_sv(smallest_shown, " visas som '..'")
+                + " Fler celler döljs "
+                "vid behov, så att inget dolt antal kan räknas ut ur totalerna."
             ),
             description_en=(
-                f"Threshold: counts from 1 to {smallest_shown - 1} are shown as '..', and "
-                "further cells are hidden so that no hidden count can be worked out from totals."
+                "Threshold:"
+                + _small_en(smallest_shown, " are shown as '..'")
+                + " Further cells are "
+                "hidden where needed, so that no hidden count can be worked out from totals."
             ),
         )
 
@@ -235,6 +245,22 @@ class Threshold(Method):
             [None if h else c for c, h in zip(counts, hidden, strict=True)],
             [None if h else b for b, h in zip(bases, hidden_bases, strict=True)],
         )
+
+
+def _small_sv(smallest_shown: int, fate: str) -> str:
+    if smallest_shown <= 1:
+        return ""
+    if smallest_shown == 2:
+        return f" Antalet 1{fate}."
+    return f" Antal mellan 1 och {smallest_shown - 1}{fate}."
+
+
+def _small_en(smallest_shown: int, fate: str) -> str:
+    if smallest_shown <= 1:
+        return ""
+    if smallest_shown == 2:
+        return f" Counts of 1{fate}."
+    return f" Counts from 1 to {smallest_shown - 1}{fate}."
 
 
 def suppress(
@@ -308,11 +334,46 @@ def equations(cells: Sequence[Cell]) -> list[list[int]]:
         for position in range(len(categories)):
             rest = categories[:position] + categories[position + 1 :]
             by_place[(place, position, rest)].append(index)
-    return [
+    system = [
         indexes
         for (_, position, _), indexes in by_place.items()
         if len(indexes) > 1 and any(cells[i].categories[position] == TOTAL for i in indexes)
     ]
+    return system + _geography_equations(cells)
+
+
+def _geography_equations(cells: Sequence[Cell]) -> list[list[int]]:
+    """Equations across geographies: an aggregate beside every one of its municipalities.
+
+    Picked municipalities are never summed, but a table may hold a county or a
+    group together with all the municipalities it is made of (a group of three,
+    side by side with its members); then each of its cells is the sum of theirs,
+    and a hidden municipality could be worked out from the aggregate.
+    """
+    geographies = list(dict.fromkeys(cell.geography for cell in cells))
+    municipalities = {g.code for g in geographies if g.kind is GeographyKind.MUNICIPALITY}
+    aggregates = [
+        g
+        for g in geographies
+        if g.kind is not GeographyKind.MUNICIPALITY and g.municipalities <= municipalities
+    ]
+    if not aggregates:
+        return []
+    index_of = {
+        (cell.geography.code, cell.period.first_month, cell.categories): i
+        for i, cell in enumerate(cells)
+    }
+    system = []
+    for aggregate in aggregates:
+        for i, cell in enumerate(cells):
+            if cell.geography.code != aggregate.code:
+                continue
+            parts = [
+                index_of.get((code, cell.period.first_month, cell.categories))
+                for code in sorted(aggregate.municipalities)
+            ]
+            system.append([i, *(j for j in parts if j is not None)])
+    return system
 
 
 def _row(

@@ -340,7 +340,7 @@ def _keys_for(offsets: list[int], probabilities: list[float], key_range: int) ->
 
     Rounded by largest remainder, then moved one key at a time to bring the mean
     noise over the keys to exactly zero, each time by the move that strays least
-    from the probabilities.
+    from the probabilities; then the variance is restored (``_restore_variance``).
     """
     ideal = [p * key_range for p in probabilities]
     keys = [math.floor(x) for x in ideal]
@@ -371,4 +371,37 @@ def _keys_for(offsets: list[int], probabilities: list[float], key_range: int) ->
             break
         keys[best[2]] -= 1
         keys[best[3]] += 1
+    _restore_variance(keys, offsets, ideal)
     return keys
+
+
+def _restore_variance(keys: list[int], offsets: list[int], ideal: list[float]) -> None:
+    """Bring the keys' variance back near the probabilities', keeping their mean.
+
+    Rounding and the moves for the mean shift the variance a little, up to
+    D²/range. Two keys at ``d`` spread to ``d - 1`` and ``d + 1`` (or the
+    reverse) keep the mean and change the sum of squares by 2, so repeating the
+    move that strays least from the probabilities closes the gap to within one.
+    """
+    target = sum(x * d * d for x, d in zip(ideal, offsets, strict=True))
+    position = {d: j for j, d in enumerate(offsets)}
+    middles = [j for j, d in enumerate(offsets) if d - 1 in position and d + 1 in position]
+
+    def cost(changes: list[tuple[int, int]]) -> float:
+        return sum((keys[j] + c - ideal[j]) ** 2 - (keys[j] - ideal[j]) ** 2 for j, c in changes)
+
+    for _ in range(sum(keys)):
+        gap = sum(n * d * d for n, d in zip(keys, offsets, strict=True)) - target
+        if abs(gap) <= 1:
+            return
+        sign = -1 if gap > 0 else 1  # spread (+1) when too narrow, gather (-1) when too wide
+        moves = []
+        for j in middles:
+            low, high = position[offsets[j] - 1], position[offsets[j] + 1]
+            changes = [(j, -2 * sign), (low, sign), (high, sign)]
+            if all(keys[k] + c >= 0 for k, c in changes):
+                moves.append((cost(changes), changes))
+        if not moves:
+            return
+        for k, c in min(moves)[1]:
+            keys[k] += c
