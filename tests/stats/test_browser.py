@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -56,7 +57,9 @@ def assert_accessible(page: Page) -> None:
 
 
 def log_in(browser: Browser, live_server, email: str) -> Page:
-    page = browser.new_page(locale="sv-SE", accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page = browser.new_page(
+        locale="sv-SE", accept_downloads=True, viewport={"width": 1280, "height": 900}
+    )
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.errors = errors  # type: ignore[attr-defined]
@@ -138,7 +141,7 @@ def test_the_explorer_s_exports_hold_the_table_s_figures(
 
     with page.expect_download() as csv_download:
         page.click("a:text('CSV')")
-    text = open(csv_download.value.path(), encoding="utf-8-sig").read()
+    text = Path(csv_download.value.path()).read_text(encoding="utf-8-sig")
     rows = [r for r in csv.DictReader(io.StringIO(text), delimiter=";") if r.get("geography")]
     by_cell = {(r["sex"], r["geography"]): (r["status"] or r["value"]) for r in rows}
     expected = [by_cell[(s, g)] for s in ("K", "M", "total") for g in ("0114", "SE")]
@@ -148,8 +151,11 @@ def test_the_explorer_s_exports_hold_the_table_s_figures(
         page.click("a:text('Excel')")
     workbook = openpyxl.load_workbook(xlsx_download.value.path())
     sheet_text = " ".join(
-        str(value) for sheet in workbook for row in sheet.iter_rows(values_only=True)
-        for value in row if value is not None
+        str(value)
+        for sheet in workbook
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
     )
     assert "cell" in sheet_text.lower() or "cellnyckel" in sheet_text.lower()
 
@@ -157,12 +163,10 @@ def test_the_explorer_s_exports_hold_the_table_s_figures(
         with page.expect_download() as image:
             page.click(f"button[data-download={kind}]")
         assert image.value.suggested_filename.endswith(f".{kind}")
-        assert len(open(image.value.path(), "rb").read()) > 1000
+        assert Path(image.value.path()).stat().st_size > 1000
 
 
-def test_the_statistics_speak_english_when_asked(
-    live_server, browser: Browser, cast: Cast
-) -> None:
+def test_the_statistics_speak_english_when_asked(live_server, browser: Browser, cast: Cast) -> None:
     page = log_in(browser, live_server, cast.af_analyst.email)
     page.click("form.lang button")
     page.wait_for_load_state()

@@ -11,8 +11,8 @@ from inuk.stats.engine import compute
 from inuk.stats.explorer import last_complete_month
 from inuk.stats.query import Query
 from tests.cast import PASSWORD, Cast, make_cast
+from tests.intake.conftest import agreements as agreements_in_force  # noqa: F401
 from tests.stats.conftest import Book
-from tests.intake.conftest import agreements  # noqa: F401 (a fixture)
 from tests.stats.pages import load
 
 
@@ -22,7 +22,7 @@ def cast(db) -> Cast:
 
 
 @pytest.fixture
-def figures(agreements) -> Book:
+def figures(agreements_in_force) -> Book:  # noqa: F811 (the fixture)
     book = Book()
     load(book)
     return book

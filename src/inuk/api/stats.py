@@ -21,13 +21,13 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
-from inuk.client import client_address
 from inuk.accounts.scoping import may_follow_up_deliveries, statistics_access
 from inuk.api.auth import Principal, actor, principal
 from inuk.api.errors import ApiError
 from inuk.api.schemas import ErrorBody
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
+from inuk.client import client_address
 from inuk.stats import engine, follow_up, render
 from inuk.stats.disclosure import (
     TRUE_FIGURES,
