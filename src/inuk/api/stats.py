@@ -28,13 +28,13 @@ from inuk.api.schemas import ErrorBody
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
 from inuk.client import client_address
-from inuk.stats import engine, follow_up, render
+from inuk.stats import follow_up, render
+from inuk.stats.answers import answer
 from inuk.stats.disclosure import (
     TRUE_FIGURES,
     Audience,
     audience_of,
     configured_method,
-    protect,
 )
 from inuk.stats.indicators import COMMON_EN, COMMON_SV, INDICATORS
 from inuk.stats.query import Query as Question
@@ -304,7 +304,7 @@ def _format(request: HttpRequest, asked: str | None) -> str:
 
 def published_for(caller: Principal, question: Question) -> Published:
     """The question's figures as ``caller`` may see them: the one way through for the API."""
-    return protect(engine.compute(question), audience_of(caller))
+    return answer(question, audience_of(caller))
 
 
 def _file(request: HttpRequest, caller: Principal, published: Published, fmt: str) -> HttpResponse:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 from django.http import QueryDict
 from django.utils import timezone
 
-from inuk.stats.disclosure import Audience, protect
-from inuk.stats.engine import compute
+from inuk.stats.answers import answers
+from inuk.stats.disclosure import Audience
 from inuk.stats.query import (
     COUNTRY_CODE,
     Indicator,
@@ -92,7 +92,7 @@ class View:
         return [replace(self.query, period=period) for period in self.periods]
 
     def answer(self, audience: Audience) -> View:
-        self.published = [protect(compute(query), audience) for query in self.queries()]
+        self.published = answers(self.queries(), audience)
         return self
 
 

@@ -10,13 +10,15 @@ mark.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.translation import get_language
 
-from inuk.stats.disclosure import Audience, protect
-from inuk.stats.engine import compute
-from inuk.stats.indicators import INDICATORS, Definition
+from inuk.stats.answers import answers
+from inuk.stats.disclosure import Audience
+from inuk.stats.indicators import INDICATORS, RESULT_WINDOW_DAYS, Definition
 from inuk.stats.query import Geography, Indicator, Period, Query
 from inuk.stats.table import Figure, Row
 
@@ -84,6 +86,20 @@ class Card:
         return " ".join(points)
 
 
+def settled(month: Period) -> Period:
+    """The latest month, up to ``month``, whose results can all have been reported.
+
+    A result counts up to 90 days after an intervention's end, so the share for
+    a month that ended less than 90 days ago is still growing: the start page
+    shows the latest month whose window has closed, and says which.
+    """
+    today = timezone.localdate()
+    candidate = month
+    while candidate.last + dt.timedelta(days=RESULT_WINDOW_DAYS) > today:
+        candidate = months_back(candidate, 2)[0]
+    return candidate
+
+
 def months_back(month: Period, count: int) -> list[Period]:
     """``count`` months ending with ``month``, oldest first."""
     index = month.first_month[0] * 12 + month.first_month[1] - 1
@@ -92,20 +108,26 @@ def months_back(month: Period, count: int) -> list[Period]:
 
 def glance(geographies: tuple[Geography, ...], month: Period, audience: Audience) -> list[Card]:
     """A card per indicator for ``month``: ``geographies`` side by side, the first one's trend."""
-    cards = []
-    trend_months = months_back(month, TREND_MONTHS)
-    year_before = months_back(month, 13)[0]
+    queries: list[Query] = []
+    months: list[Period] = []
+    own = (geographies[0],)
     for definition in INDICATORS:
-        card = Card(definition, month, list(geographies))
-        base = Query(definition.id, month, geographies)
-        published = protect(compute(base), audience)
-        card.figures = [shown(row) for row in published.rows]
-        own = (geographies[0],)
-        for period in trend_months[:-1]:  # the year before lies within the trend
-            row = protect(compute(Query(definition.id, period, own)), audience).rows[0]
-            card.trend.append((period, shown(row)))
+        shown_month = settled(month) if definition.id is Indicator.RESULTS else month
+        months.append(shown_month)
+        queries.append(Query(definition.id, shown_month, geographies))
+        trend = months_back(shown_month, TREND_MONTHS)[:-1]
+        queries.extend(Query(definition.id, period, own) for period in trend)
+    published = iter(answers(queries, audience))
+    cards = []
+    for definition, shown_month in zip(INDICATORS, months, strict=True):
+        card = Card(definition, shown_month, list(geographies))
+        card.figures = [shown(row) for row in next(published).rows]
+        year_before = months_back(shown_month, 13)[0]
+        for period in months_back(shown_month, TREND_MONTHS)[:-1]:
+            figure = shown(next(published).rows[0])  # the year before lies within the trend
+            card.trend.append((period, figure))
             if period == year_before:
-                card.year_before = shown(row)
-        card.trend.append((month, card.figures[0]))
+                card.year_before = figure
+        card.trend.append((shown_month, card.figures[0]))
         cards.append(card)
     return cards

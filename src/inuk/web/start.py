@@ -34,8 +34,8 @@ from inuk.accounts.scoping import (
 from inuk.intake.models import Delivery
 from inuk.organisations.models import Municipality, MunicipalityGroup
 from inuk.stats import follow_up
-from inuk.stats.disclosure import audience_of, protect
-from inuk.stats.engine import compute
+from inuk.stats.answers import answers, follow_up_lines
+from inuk.stats.disclosure import audience_of
 from inuk.stats.explorer import last_complete_month
 from inuk.stats.glance import glance, shown
 from inuk.stats.indicators import INDICATORS
@@ -73,7 +73,7 @@ def start(request: HttpRequest) -> HttpResponse:
     access = statistics_access(user)
     context: dict = {"nav": "start", "month": month, "sections": []}
 
-    lines = {line.kommunkod: line for line in follow_up.follow_up()}
+    lines = {line.kommunkod: line for line in follow_up_lines()}
     own_codes = sorted(own_municipality_codes(user.organisation))
     if access is not None and access.own_codes and user.has_role(Role.ANALYST):
         own = sorted(access.own_codes)[0]
@@ -114,10 +114,11 @@ def start(request: HttpRequest) -> HttpResponse:
 
 def _side_by_side(geographies: tuple[Geography, ...], month: Period, audience) -> dict:
     """Every indicator for ``geographies`` in one month: a row per geography."""
-    columns = []
-    for definition in INDICATORS:
-        published = protect(compute(Query(definition.id, month, geographies)), audience)
-        columns.append((definition, [shown(row) for row in published.rows]))
+    queries = [Query(definition.id, month, geographies) for definition in INDICATORS]
+    columns = [
+        (definition, [shown(row) for row in published.rows])
+        for definition, published in zip(INDICATORS, answers(queries, audience), strict=True)
+    ]
     rows = [
         (geography, [(definition, figures[i]) for definition, figures in columns])
         for i, geography in enumerate(geographies)
