@@ -118,12 +118,21 @@ class ApiError(Exception):
         *,
         details: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        kind: ErrorKind | None = None,
     ) -> None:
         super().__init__(code)
         self.code = code
-        self.kind = ERRORS[code]
+        self.kind = kind or ERRORS[code]
         self.details = details
         self.headers = headers or {}
+
+    @classmethod
+    def bad_question(cls, code: str, sv: str, en: str) -> ApiError:
+        """A 400 with a question's own code and messages (``inuk.stats.query.QueryError``).
+
+        Those codes are the statistics app's, listed in its endpoints' descriptions.
+        """
+        return cls(code, kind=ErrorKind(400, sv, en))
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {

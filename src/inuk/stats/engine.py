@@ -349,6 +349,15 @@ def compute_from_rollups(query: Query) -> Table:
     table = Table(query, origin="rollup")
     for geography in query.geographies:
         rows = Rollup.objects.filter(indicator__in=letters, period=label, geography=geography.code)
+        # Only the rows the cells add up: a dimension the question does not break
+        # down by is read at its total (the base of results is kept by source and
+        # sex alone, with the code at its total).
+        if Dimension.SOURCE not in query.by:
+            rows = rows.filter(source=source_category(()) or TOTAL)
+        if Dimension.CODE not in query.by:
+            rows = rows.filter(code=TOTAL)
+        if Dimension.AGE not in query.by:
+            rows = rows.filter(age=TOTAL)
         values = {
             key[:5]: key[5:]
             for key in rows.values_list(
