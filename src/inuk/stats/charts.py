@@ -72,8 +72,8 @@ def time_series(rows: Sequence[Row], indicator: Indicator, labels: Labels) -> li
         if key not in lines:
             name = row.geography.name
             if row.categories:
-                labels = [labels.category(c) for c in row.categories if c != TOTAL]
-                name = " · ".join([name, *labels]) if labels else name
+                parts = [labels.category(c) for c in row.categories if c != TOTAL]
+                name = " · ".join([name, *parts]) if parts else name
             lines[key] = Series(name, [], [])
         lines[key].x.append(row.period.label)
         lines[key].y.append(_number(plotted(row, indicator), indicator))

@@ -125,7 +125,7 @@ def from_params(params: QueryDict, *, default_geographies: list[str]) -> View:
     end_year, end_month = last_complete_month()
     last = Period.parse(params.get("to") or f"{end_year:04d}-{end_month:02d}")
     if params.get("from"):
-        first = Period.parse(params["from"])
+        first = Period.parse(params.get("from", ""))
     else:
         back = {PeriodKind.MONTH: DEFAULT_MONTHS - 1, PeriodKind.QUARTER: 21, PeriodKind.YEAR: 24}
         index = last.last_month[0] * 12 + last.last_month[1] - 1 - back[kind]

@@ -8,6 +8,7 @@ the same question (``/api/v1/stats/...``), linked from the page.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
@@ -69,7 +70,7 @@ def explorer_page(request: HttpRequest) -> HttpResponse:
     labels = Labels()
     language = get_language() or "sv"
     error: QueryError | None = None
-    view = None
+    view: explorer.View | None = None
     try:
         view = explorer.from_params(
             request.GET, default_geographies=default_geographies(request.user)
@@ -77,7 +78,7 @@ def explorer_page(request: HttpRequest) -> HttpResponse:
         view.answer(audience_of(request.user))
     except QueryError as problem:
         error = problem
-    context = {
+    context: dict[str, Any] = {
         "nav": "statistics",
         "error": error,
         "view": view,
@@ -195,7 +196,7 @@ def _table(view: explorer.View, labels: Labels) -> dict:
         line["cells"][row.geography.code] = [getattr(row, m) for m in measures]
     body = []
     for line in rows.values():
-        cells = []
+        cells: list[tuple[Any, str]] = []
         for geography in geographies:
             values = line["cells"].get(geography.code, [None] * len(measures))
             cells.extend(zip(values, measures, strict=True))
