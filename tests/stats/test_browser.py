@@ -149,7 +149,7 @@ def test_the_explorer_s_exports_hold_the_table_s_figures(
 
     with page.expect_download() as xlsx_download:
         page.click("a:text('Excel')")
-    workbook = openpyxl.load_workbook(xlsx_download.value.path())
+    workbook = openpyxl.load_workbook(io.BytesIO(Path(xlsx_download.value.path()).read_bytes()))
     sheet_text = " ".join(
         str(value)
         for sheet in workbook

@@ -15,6 +15,7 @@ audited as such.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -29,17 +30,18 @@ from inuk.audit.log import Event
 from inuk.audit.log import record as audit
 from inuk.client import client_address
 from inuk.stats import follow_up, render
-from inuk.stats.answers import answer
+from inuk.stats.answers import answer, answers
 from inuk.stats.disclosure import (
     TRUE_FIGURES,
     Audience,
     audience_of,
     configured_method,
 )
+from inuk.stats.explorer import MAX_PERIODS
 from inuk.stats.indicators import COMMON_EN, COMMON_SV, INDICATORS
+from inuk.stats.query import Period, QueryError
 from inuk.stats.query import Query as Question
-from inuk.stats.query import QueryError
-from inuk.stats.table import Published
+from inuk.stats.table import Published, periods, series
 
 router = Router(tags=["statistics"])
 
@@ -78,9 +80,9 @@ class IndicatorList(Schema):
 
 
 class StatsParams(Schema):
-    period: str = Field(
-        max_length=40,
-        description="2026-10 (month), 2026-Q3 (quarter), 2026 (year), 2025-11..2026-10 (range)",
+    period: list[str] = Field(
+        description="2026-10 (month), 2026-Q3 (quarter), 2026 (year), 2025-11..2026-10 (range); "
+        "repeat or comma-separate for a series of periods (at most 36), each its own rows",
     )
     geography: list[str] = Field(
         description="repeat or comma-separate: 0114 (municipality), 01 (county), SE (country), "
@@ -325,7 +327,7 @@ def _file(request: HttpRequest, caller: Principal, published: Published, fmt: st
         details={
             "export": "statistics",
             "format": fmt,
-            "period": question.period.label,
+            "period": [period.label for period in periods(published)],
             "geographies": [g.code for g in question.geographies],
             "by": [str(d) for d in question.by],
             "source": str(question.source),
@@ -336,7 +338,9 @@ def _file(request: HttpRequest, caller: Principal, published: Published, fmt: st
     response = HttpResponse(body, content_type=render.MEDIA_TYPES[fmt])
     if fmt != "json-stat":
         extension = {"csv": "csv", "xlsx": "xlsx"}[fmt]
-        name = f"inuk-{question.indicator}-{question.period.label.replace('..', '_')}.{extension}"
+        found = periods(published)
+        span = found[0].label if len(found) == 1 else f"{found[0].label}_{found[-1].label}"
+        name = f"inuk-{question.indicator}-{span.replace('..', '_')}.{extension}"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Link"] = f'<{methods_url}>; rel="describedby"'
     return response
@@ -371,17 +375,28 @@ def indicator_figures(request: HttpRequest, indicator: str, params: Query[StatsP
     PERIOD_ORDER, GEOGRAPHY_UNKNOWN, GEOGRAPHY_MISSING, GEOGRAPHY_TOO_MANY,
     BREAKDOWN_UNKNOWN, BREAKDOWN_REPEATED, BREAKDOWN_TOO_MANY, SOURCE_UNKNOWN."""
     caller = _statistics_caller(request)
+    labels = _split(params.period)
     try:
+        if not labels or len(labels) > MAX_PERIODS or any(len(p) > 40 for p in labels):
+            raise QueryError(
+                "PERIOD_INVALID",
+                f"Ange en till {MAX_PERIODS} perioder.",
+                f"Give one to {MAX_PERIODS} periods.",
+            )
         question = Question.parse(
             indicator=indicator,
-            period=params.period,
+            period=labels[0],
             geographies=_split(params.geography),
             by=_split(params.by),
             source=params.source,
         )
+        questions = [question] + [
+            replace(question, period=Period.parse(label)) for label in labels[1:]
+        ]
     except QueryError as exc:
         raise ApiError.bad_question(exc.code, exc.message_sv, exc.message_en) from None
-    published = published_for(caller, question)
+    audience = audience_of(caller)
+    published = series(answers(questions, audience))
     fmt = _format(request, params.format)
     if fmt != "json":
         return _file(request, caller, published, fmt)

@@ -26,7 +26,7 @@ from typing import Any
 
 from inuk.stats.indicators import definition
 from inuk.stats.query import Dimension, Indicator
-from inuk.stats.table import Figure, Mark, Published, Row
+from inuk.stats.table import Figure, Mark, Published, Row, periods
 
 #: The measures a row carries beyond its value, by indicator: (key, label sv, label en).
 MEASURES: dict[Indicator, tuple[tuple[str, str, str], ...]] = {
@@ -123,9 +123,9 @@ def as_json(published: Published, *, methods_url: str) -> dict[str, Any]:
         "name_en": indicator.name_en,
         "unit_sv": indicator.unit_sv,
         "unit_en": indicator.unit_en,
-        "period": query.period.label,
-        "first_day": query.period.first.isoformat(),
-        "last_day": query.period.last.isoformat(),
+        "period": ",".join(period.label for period in periods(published)),
+        "first_day": periods(published)[0].first.isoformat(),
+        "last_day": periods(published)[-1].last.isoformat(),
         "by": [str(d) for d in query.by],
         "source": str(query.source),
         "methods_url": methods_url,
@@ -209,7 +209,7 @@ def as_xlsx(published: Published, *, methods_url: str) -> bytes:
     for about_line in (
         ("Indikator / Indicator", f"{indicator.name_sv} / {indicator.name_en}"),
         ("Enhet / Unit", f"{indicator.unit_sv} / {indicator.unit_en}"),
-        ("Period", f"{query.period.label} ({query.period.first} – {query.period.last})"),
+        ("Period", _period_text(published)),
         ("Källa / Source", str(query.source)),
         ("Definition (sv)", indicator.methods_sv),
         ("Definition (en)", indicator.methods_en),
@@ -228,6 +228,14 @@ def as_xlsx(published: Published, *, methods_url: str) -> bytes:
 
 
 # --- JSON-stat 2.0 -----------------------------------------------------------------
+
+
+def _period_text(published: Published) -> str:
+    """``2026-10 (2026-10-01 – 2026-10-31)``, or a series' first and last periods."""
+    found = periods(published)
+    first, last = found[0], found[-1]
+    labels = first.label if len(found) == 1 else f"{first.label} – {last.label}"
+    return f"{labels} ({first.first} – {last.last})"
 
 
 def _category(labels: dict[str, str]) -> dict[str, Any]:
@@ -255,14 +263,12 @@ def as_jsonstat(published: Published, *, methods_url: str) -> dict[str, Any]:
         for position, category in enumerate(row.categories):
             breakdowns[position].setdefault(category, CATEGORY_LABELS_SV.get(category, category))
 
+    period_labels = [period.label for period in periods(published)]
     ids = ["geography", "period", *(str(d) for d in query.by), "measure"]
-    sizes = [len(geographies), 1, *(len(b) for b in breakdowns), len(measures)]
+    sizes = [len(geographies), len(period_labels), *(len(b) for b in breakdowns), len(measures)]
     dimension: dict[str, Any] = {
         "geography": {"label": "Geografi", "category": _category(geographies)},
-        "period": {
-            "label": "Period",
-            "category": _category({query.period.label: query.period.label}),
-        },
+        "period": {"label": "Period", "category": _category({p: p for p in period_labels})},
     }
     for dim, labels in zip(query.by, breakdowns, strict=True):
         dimension[str(dim)] = {"label": DIMENSION_LABELS_SV[dim], "category": _category(labels)}
@@ -282,7 +288,18 @@ def as_jsonstat(published: Published, *, methods_url: str) -> dict[str, Any]:
 
     values: list[int | float | None] = []
     status: dict[str, str] = {}
-    for row in published.rows:
+    # Row-major over ``id``: geography, then period, then the categories as the rows have them.
+    geography_index = {code: i for i, code in enumerate(geographies)}
+    period_index = {label: i for i, label in enumerate(period_labels)}
+    ordered = sorted(
+        enumerate(published.rows),
+        key=lambda item: (
+            geography_index[item[1].geography.code],
+            period_index[item[1].period.label],
+            item[0],
+        ),
+    )
+    for _, row in ordered:
         for key, _sv, _en in measures:
             figure: Figure | None = getattr(row, key)
             figure = figure or Figure(None, Mark.NOT_APPLICABLE)
@@ -297,7 +314,7 @@ def as_jsonstat(published: Published, *, methods_url: str) -> dict[str, Any]:
     dataset: dict[str, Any] = {
         "version": "2.0",
         "class": "dataset",
-        "label": f"{indicator.name_sv}, {query.period.label}",
+        "label": f"{indicator.name_sv}, {_period_text(published)}",
         "source": "INUK",
         "updated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "id": ids,
