@@ -285,6 +285,14 @@ def delivery_follow_up(request: HttpRequest):
 
 # --- an indicator's figures --------------------------------------------------------------
 
+#: With ``format=json-stat``: a JSON-stat 2.0 dataset (https://json-stat.org/full/).
+_JSONSTAT_SCHEMA = {
+    "type": "object",
+    "description": "a JSON-stat 2.0 dataset: format=json-stat",
+    "required": ["version", "class", "id", "size", "dimension", "value"],
+    "properties": {"version": {"const": "2.0"}, "class": {"const": "dataset"}},
+}
+
 
 def _split(values: list[str]) -> list[str]:
     """Repeated parameters and comma lists alike: ``geography=0114&geography=01,SE``."""
@@ -353,7 +361,14 @@ def _file(request: HttpRequest, caller: Principal, published: Published, fmt: st
             "200": {
                 "description": "The rows, as JSON (default), CSV, Excel or JSON-stat 2.0.",
                 "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/StatAnswer"}},
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/StatAnswer"},
+                                _JSONSTAT_SCHEMA,
+                            ]
+                        }
+                    },
                     "text/csv": {"schema": {"type": "string"}},
                     render.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
                 },
