@@ -20,6 +20,7 @@ from inuk.ledger.bulk import LedgerRow
 from inuk.stats import engine, rollups
 from inuk.stats.models import Rollup, RollupState
 from inuk.stats.query import Query
+from inuk.stats.table import Mark
 from tests.ledger.conftest import ANNA, BO, result, tx
 from tests.stats.conftest import CILLA, DAVID, GOTEBORG, TODAY, VALLENTUNA, VASBY, Book
 
@@ -213,3 +214,16 @@ def test_the_rollups_answer_as_the_state_whatever_the_ledger_and_order(book, dra
             source = data.draw(st.sampled_from(("both", "both", "af", "municipal")))
             same(book, indicator, period, by, source)
         transaction.set_rollback(True)
+
+
+def test_a_municipality_has_data_from_its_first_delivery_on_and_none_after_a_withdrawal(book):
+    book.apply(tx("R", person=BO, kommunkod=VALLENTUNA), organisation=book.af)
+    assert book.table("participants", "2024-01", (VALLENTUNA,), straight=False).cells[0].mark
+
+    book.apply(tx("R", person=ANNA, kommunkod=VALLENTUNA), organisation=book.vallentuna)
+    cell = book.table("participants", "2024-01", (VALLENTUNA,), straight=False).cells[0]
+    assert (cell.mark, cell.count) == (Mark.NONE, 2)
+
+    book.withdraw(book.deliveries[-1])
+    cell = book.table("participants", "2024-01", (VALLENTUNA,), straight=False).cells[0]
+    assert (cell.mark, cell.count) == (Mark.MISSING, 0)

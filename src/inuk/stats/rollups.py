@@ -28,6 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from inuk.intake.models import Delivery
 from inuk.ledger.bulk import require_atomic
 from inuk.ledger.models import Intervention, Person, Result, Transaction
 from inuk.ledger.sql import winners
@@ -241,18 +242,50 @@ def _date(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
+def _facts(persons: list[int], today: dt.date, county_of, af_id) -> dict[int, Facts]:
+    rows = Person.objects.filter(pk__in=persons).values_list(
+        "pk", "record_key", "birth_year", "sex"
+    )
+    return {
+        person: Facts(record_key, birth_year, sex, af_id, county_of, today)
+        for person, record_key, birth_year, sex in rows
+    }
+
+
 def _contributions(persons: list[int], records, today: dt.date, county_of, af_id) -> Contribution:
     interventions, results = records
     total = Contribution()
-    facts_of = Person.objects.filter(pk__in=persons).values_list(
-        "pk", "record_key", "birth_year", "sex"
-    )
-    for person, record_key, birth_year, sex in facts_of:
+    for person, facts in _facts(persons, today, county_of, af_id).items():
         if person not in interventions:
             continue  # no interventions, no contribution: results count only after one
-        facts = Facts(record_key, birth_year, sex, af_id, county_of, today)
         total.add(contribution(facts, interventions[person], results.get(person, ())))
     return total
+
+
+def _difference(
+    change: Contribution, facts: Facts, facts_before: Facts, before: tuple, after: tuple
+) -> None:
+    """Add to ``change`` one person's contribution ``after`` less their contribution ``before``.
+
+    Only the cells that differ are touched: a delivery usually changes a
+    small part of what a person contributes.
+    """
+    old = contribution(facts_before, *before) if before[0] else Contribution()
+    new = contribution(facts, *after) if after[0] else Contribution()
+    for key, values in new.cells.items():
+        was = old.cells.pop(key, None)
+        if was != values:
+            cell = change.cells[key]
+            for i in range(3):
+                cell[i] += values[i] - (was[i] if was else 0)
+    for key, was in old.cells.items():
+        cell = change.cells[key]
+        for i in range(3):
+            cell[i] -= was[i]
+    for length, n in new.lengths.items():
+        change.lengths[length] += n
+    for length, n in old.lengths.items():
+        change.lengths[length] -= n
 
 
 def _store(change: Contribution) -> None:
@@ -293,8 +326,13 @@ def _refresh(persons: list[int], before_where: str, before_params: list, as_of: 
         before = _records_without(chunk, before_where, before_params)
         _dates(before[0], intervention=True)
         _dates(before[1], intervention=False)
-        change.add(_contributions(chunk, before, as_of, county_of, af_id), -1)
-        change.add(_contributions(chunk, _current_records(chunk), as_of, county_of, af_id))
+        after = _current_records(chunk)
+        for person, facts in _facts(chunk, as_of, county_of, af_id).items():
+            was = (before[0].get(person, []), before[1].get(person, []))
+            now = (after[0].get(person, []), after[1].get(person, []))
+            if Counter(was[0]) == Counter(now[0]) and Counter(was[1]) == Counter(now[1]):
+                continue  # only transactions that changed nothing
+            _difference(change, facts, facts, was, now)
     _store(change)
 
 
@@ -355,7 +393,15 @@ def delivery_applied(delivery_id: int) -> None:
     af_id = af_organisation_id()
     if af_id is not None:
         received = received.exclude(organisation_id=af_id)
-    _cover(set(received.values_list("kommunkod", flat=True).distinct()))
+    received_at = Delivery.objects.values_list("received_at", flat=True).get(pk=delivery_id)
+    for kommunkod in set(received.values_list("kommunkod", flat=True).distinct()):
+        # Coverage only grows as deliveries are applied: no need to scan the ledger.
+        coverage, made = Coverage.objects.get_or_create(
+            kommunkod=kommunkod, defaults={"last_received": received_at}
+        )
+        if not made and coverage.last_received < received_at:
+            coverage.last_received = received_at
+            coverage.save(update_fields=["last_received"])
 
 
 def delivery_withdrawn(delivery_id: int) -> None:
@@ -387,9 +433,11 @@ def advance(today: dt.date) -> None:
         county_of, af_id = _county_of(), af_organisation_id()
         change = Contribution()
         for chunk in _chunks(persons):
-            records = _current_records(chunk)
-            change.add(_contributions(chunk, records, state.as_of, county_of, af_id), -1)
-            change.add(_contributions(chunk, records, today, county_of, af_id))
+            interventions, results = _current_records(chunk)
+            facts_now = _facts(chunk, today, county_of, af_id)
+            for person, facts in _facts(chunk, state.as_of, county_of, af_id).items():
+                records = (interventions.get(person, []), results.get(person, []))
+                _difference(change, facts_now[person], facts, records, records)
         _store(change)
         state.as_of = today
         state.save(update_fields=["as_of"])
