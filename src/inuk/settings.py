@@ -271,7 +271,8 @@ INUK_DELIVERY_DUE_DAY = env_int(
 )
 if INUK_DELIVERY_DUE_DAY > 28:
     raise ImproperlyConfigured(
-        f"INUK_DELIVERY_DUE_DAY must be at most 28 (every month has it), not {INUK_DELIVERY_DUE_DAY}"
+        "INUK_DELIVERY_DUE_DAY must be at most 28 (a day every month has), "
+        f"not {INUK_DELIVERY_DUE_DAY}"
     )
 
 LOGGING = {

@@ -184,7 +184,7 @@ def _protection_for(caller: Principal) -> dict[str, Any]:
 def _statistics_caller(request: HttpRequest) -> Principal:
     caller = principal(request)
     if statistics_access(caller) is None:
-        raise ApiError("NOT_ALLOWED")
+        raise ApiError("NOT_ALLOWED_STATISTICS")
     return caller
 
 
@@ -250,7 +250,7 @@ def delivery_follow_up(request: HttpRequest):
     which of the last twelve months it has delivered, late municipalities first.
     For AF's administrators and analysts, and AF's tokens with `read`."""
     if not may_follow_up_deliveries(principal(request)):
-        raise ApiError("NOT_ALLOWED")
+        raise ApiError("NOT_ALLOWED_FOLLOW_UP")
     lines = follow_up.follow_up()
     methods_sv, methods_en = follow_up.methods_texts()
     months = [m.label for m in lines[0].months] if lines else []
