@@ -318,7 +318,7 @@ INUK_DELIVERY_DUE_DAY = env_int(
 )
 if INUK_DELIVERY_DUE_DAY > 28:
     raise ImproperlyConfigured(
-        "INUK_DELIVERY_DUE_DAY must be at most 28 (every month has it), "
+        "INUK_DELIVERY_DUE_DAY must be at most 28 (a day every month has), "
         f"not {INUK_DELIVERY_DUE_DAY}"
     )
 

@@ -232,7 +232,9 @@ def test_an_unknown_indicator_or_geography_is_a_400(world):
 def test_users_without_a_statistics_role_are_refused(world, name):
     client = logged_in(world.users()[name])
 
-    assert ask(client).status_code == 403
+    response = ask(client)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "NOT_ALLOWED_STATISTICS"
     assert client.get(f"{API}/stats").status_code == 403
 
 
@@ -384,6 +386,7 @@ def test_the_delivery_follow_up_is_for_af(world, token_for):
         assert logged_in(user).get(f"{API}/stats/delivery-follow-up").status_code == 403
     response = with_token(token_for(world.vasby, "read")).get(f"{API}/stats/delivery-follow-up")
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "NOT_ALLOWED_FOLLOW_UP"
 
 
 def test_the_delivery_follow_up_lists_municipalities_with_agreements(world, agreements):

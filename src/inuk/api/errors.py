@@ -54,6 +54,16 @@ ERRORS: dict[str, ErrorKind] = {
         "Du har inte behörighet till detta.",
         "You are not allowed to do this.",
     ),
+    "NOT_ALLOWED_STATISTICS": ErrorKind(
+        403,
+        "Bara analytiker och API-nycklar med behörigheten Läsa får hämta statistik.",
+        "Only analysts and API tokens with the permission Read may fetch statistics.",
+    ),
+    "NOT_ALLOWED_FOLLOW_UP": ErrorKind(
+        403,
+        "Leveransuppföljningen är till för Arbetsförmedlingens förvaltare och analytiker.",
+        "The delivery follow-up is for Arbetsförmedlingen's administrators and analysts.",
+    ),
     "CSRF_FAILED": ErrorKind(
         403,
         "CSRF-kontrollen misslyckades: skicka sidans CSRF-token i huvudet X-CSRFToken.",

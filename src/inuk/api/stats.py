@@ -186,7 +186,7 @@ def _protection_for(caller: Principal) -> dict[str, Any]:
 def _statistics_caller(request: HttpRequest) -> Principal:
     caller = principal(request)
     if statistics_access(caller) is None:
-        raise ApiError("NOT_ALLOWED")
+        raise ApiError("NOT_ALLOWED_STATISTICS")
     return caller
 
 
@@ -252,7 +252,7 @@ def delivery_follow_up(request: HttpRequest):
     which of the last twelve months it has delivered, late municipalities first.
     For AF's administrators and analysts, and AF's tokens with `read`."""
     if not may_follow_up_deliveries(principal(request)):
-        raise ApiError("NOT_ALLOWED")
+        raise ApiError("NOT_ALLOWED_FOLLOW_UP")
     lines = follow_up.follow_up()
     methods_sv, methods_en = follow_up.methods_texts()
     months = [m.label for m in lines[0].months] if lines else []
@@ -286,6 +286,14 @@ def delivery_follow_up(request: HttpRequest):
 
 
 # --- an indicator's figures --------------------------------------------------------------
+
+#: With ``format=json-stat``: a JSON-stat 2.0 dataset (https://json-stat.org/full/).
+_JSONSTAT_SCHEMA = {
+    "type": "object",
+    "description": "a JSON-stat 2.0 dataset: format=json-stat",
+    "required": ["version", "class", "id", "size", "dimension", "value"],
+    "properties": {"version": {"const": "2.0"}, "class": {"const": "dataset"}},
+}
 
 
 def _split(values: list[str]) -> list[str]:
@@ -357,7 +365,14 @@ def _file(request: HttpRequest, caller: Principal, published: Published, fmt: st
             "200": {
                 "description": "The rows, as JSON (default), CSV, Excel or JSON-stat 2.0.",
                 "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/StatAnswer"}},
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/StatAnswer"},
+                                _JSONSTAT_SCHEMA,
+                            ]
+                        }
+                    },
                     "text/csv": {"schema": {"type": "string"}},
                     render.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
                 },
