@@ -28,7 +28,7 @@ from django.utils import timezone
 from inuk.intake.models import Delivery
 from inuk.ledger.models import Withdrawal
 from inuk.stats.disclosure import Audience, protect
-from inuk.stats.engine import compute
+from inuk.stats.engine import compute, compute_many
 from inuk.stats.query import Query
 from inuk.stats.table import Published
 
@@ -77,14 +77,10 @@ def answers(queries: list[Query], audience: Audience) -> list[Published]:
     version = data_version()
     keys = [_key(query, audience, version) for query in queries]
     kept = cache.get_many(keys)
-    result = []
-    fresh = {}
-    for query, key in zip(queries, keys, strict=True):
-        published = kept.get(key)
-        if published is None:
-            published = protect(compute(query), audience)
-            fresh[key] = published
-        result.append(published)
+    missing = [i for i, key in enumerate(keys) if key not in kept]
+    tables = compute_many([queries[i] for i in missing])
+    fresh = {keys[i]: protect(table, audience) for i, table in zip(missing, tables, strict=True)}
+    result = [kept.get(key) or fresh[key] for key in keys]
     if fresh:
         cache.set_many(fresh, TIMEOUT)
     return result

@@ -301,12 +301,29 @@ def covered_by_rollups(query: Query) -> bool:
 
 def compute(query: Query, *, today: dt.date | None = None) -> Table:
     """The question's true figures: from the rollups where they cover it, else from the state."""
+    return compute_many([query], today=today)[0]
+
+
+def compute_many(queries: Sequence[Query], *, today: dt.date | None = None) -> list[Table]:
+    """The true figures of several questions, in their order.
+
+    Questions the rollups cover are answered together, with one read of the
+    rollups per kind of question (indicator, breakdowns, source) however many
+    periods and geographies they ask: a page asking 24 months costs one query,
+    not 24.
+    """
     from inuk.stats import rollups
 
     today = today or timezone.localdate()
-    if covered_by_rollups(query) and rollups.ready(today):
-        return compute_from_rollups(query)
-    return compute_straight(query, today=today)
+    tables: list[Table | None] = [None] * len(queries)
+    rolled = [i for i, query in enumerate(queries) if covered_by_rollups(query)]
+    if rolled and rollups.ready(today):
+        for i, table in zip(rolled, _from_rollups([queries[i] for i in rolled]), strict=True):
+            tables[i] = table
+    return [
+        table if table is not None else compute_straight(query, today=today)
+        for query, table in zip(queries, tables, strict=True)
+    ]
 
 
 def _median(lengths: dict[int, int]) -> float | None:
@@ -326,103 +343,140 @@ def _median(lengths: dict[int, int]) -> float | None:
 
 def compute_from_rollups(query: Query) -> Table:
     """The question's true figures from the rollups, which must cover it and be current."""
+    return _from_rollups([query])[0]
+
+
+def _source_category(query: Query, combination: Sequence[str]) -> str | None:
+    """The rollup's source of a cell; None when the query's source excludes the category."""
+    wanted = cell_source(query, combination)
+    if query.source is not Source.BOTH and wanted != str(query.source):
+        return None
+    return TOTAL if wanted == "both" else wanted
+
+
+def _narrowed(rows, query: Query):
+    """Only the rows the cells add up: a dimension the question does not break down
+    by is read at its total (the base of results is kept with the code at its total)."""
+    if Dimension.SOURCE not in query.by:
+        rows = rows.filter(source=_source_category(query, ()) or TOTAL)
+    if Dimension.CODE not in query.by:
+        rows = rows.filter(code=TOTAL)
+    if Dimension.AGE not in query.by:
+        rows = rows.filter(age=TOTAL)
+    return rows
+
+
+def _from_rollups(queries: Sequence[Query]) -> list[Table]:
+    """The questions' true figures from the rollups, which must cover them and be current."""
     from inuk.stats import rollups
-    from inuk.stats.models import Length, Rollup
+    from inuk.stats.models import Coverage, Length, Rollup
+
+    last_received = dict(Coverage.objects.values_list("kommunkod", "last_received"))
+    zone = timezone.get_current_timezone()
+
+    # One read per kind of question: every period and geography asked of that kind.
+    kinds: dict[tuple, list[Query]] = defaultdict(list)
+    for query in queries:
+        kinds[(query.indicator, query.by, query.source)].append(query)
+    values: dict[tuple[str, str], dict[tuple, tuple[int, int, int]]] = defaultdict(dict)
+    lengths: dict[tuple[str, str], dict[tuple, dict[int, int]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for (indicator, _by, _source), asked in kinds.items():
+        sample = asked[0]
+        letter = rollups.LETTER[indicator]
+        letters = [letter, rollups.RESULTS_BASE] if indicator is Indicator.RESULTS else [letter]
+        labels = {q.period.label for q in asked}
+        codes = {g.code for q in asked for g in q.geographies}
+        rows = _narrowed(
+            Rollup.objects.filter(indicator__in=letters, period__in=labels, geography__in=codes),
+            sample,
+        )
+        for period, geography, *key in rows.values_list(
+            "period", "geography", "indicator", "source", "code", "sex", "age",
+            "count", "persons", "key_sum",
+        ):  # fmt: skip
+            values[period, geography][tuple(key[:5])] = tuple(key[5:])
+        if indicator is Indicator.ENDED:
+            picked = _narrowed(
+                Length.objects.filter(period__in=labels, geography__in=codes), sample
+            )
+            for period, geography, of_source, of_code, of_sex, of_age, days, n in (
+                picked.values_list("period", "geography", "source", "code", "sex", "age", "days",
+                                   "count")
+            ):  # fmt: skip
+                lengths[period, geography][of_source, of_code, of_sex, of_age][days] = n
+
+    tables = []
+    for query in queries:
+        since = dt.datetime.combine(query.period.first, dt.time(), tzinfo=zone)
+
+        def covers(kommunkod: str, since=since) -> bool:
+            latest = last_received.get(kommunkod)
+            return latest is not None and latest >= since
+
+        table = Table(query, origin="rollup")
+        for geography in query.geographies:
+            here = (query.period.label, geography.code)
+            table.cells.extend(_rollup_cells(query, geography, values[here], lengths[here], covers))
+        tables.append(table)
+    return tables
+
+
+def _rollup_cells(query, geography, values, lengths, covers) -> list[Cell]:
+    """One geography's cells of ``query`` from its rollup rows and length histograms."""
+    from inuk.stats import rollups
 
     letter = rollups.LETTER[query.indicator]
-    letters = [letter, rollups.RESULTS_BASE] if query.indicator is Indicator.RESULTS else [letter]
-    label = query.period.label
-    coverage: dict[str, bool] = {}
-
-    def covers(kommunkod: str) -> bool:
-        if kommunkod not in coverage:
-            coverage[kommunkod] = rollups.covered(kommunkod, query.period)
-        return coverage[kommunkod]
-
-    def source_category(combination: Sequence[str]) -> str | None:
-        """The rollup's source of a cell; None when the query's source excludes the category."""
-        wanted = cell_source(query, combination)
-        if query.source is not Source.BOTH and wanted != str(query.source):
-            return None
-        return TOTAL if wanted == "both" else wanted
-
-    table = Table(query, origin="rollup")
-    for geography in query.geographies:
-        rows = Rollup.objects.filter(indicator__in=letters, period=label, geography=geography.code)
-        # Only the rows the cells add up: a dimension the question does not break
-        # down by is read at its total (the base of results is kept by source and
-        # sex alone, with the code at its total).
-        if Dimension.SOURCE not in query.by:
-            rows = rows.filter(source=source_category(()) or TOTAL)
-        if Dimension.CODE not in query.by:
-            rows = rows.filter(code=TOTAL)
-        if Dimension.AGE not in query.by:
-            rows = rows.filter(age=TOTAL)
-        values = {
-            key[:5]: key[5:]
-            for key in rows.values_list(
-                "indicator", "source", "code", "sex", "age", "count", "persons", "key_sum"
+    cells = []
+    for combination in combinations(query):
+        cell = _rollup_cell(
+            query, geography, combination, covers, lambda c: _source_category(query, c)
+        )
+        if cell is not None:
+            cells.append(cell)
+            continue
+        chosen = dict(zip(query.by, combination, strict=True))
+        source = _source_category(query, combination)
+        code, age = chosen.get(Dimension.CODE, TOTAL), chosen.get(Dimension.AGE, TOTAL)
+        sex = chosen.get(Dimension.SEX, TOTAL)
+        sexes = SEXES if sex == TOTAL else (sex,)
+        if source is None:
+            count = persons = key_sum = 0
+            base = base_key = 0
+        else:
+            count, persons, key_sum = (
+                sum(values.get((letter, source, code, s, age), (0, 0, 0))[i] for s in sexes)
+                for i in range(3)
             )
-        }
-        lengths: dict[tuple[str, str, str, str], dict[int, int]] = defaultdict(dict)
-        if query.indicator is Indicator.ENDED:
-            picked = Length.objects.filter(period=label, geography=geography.code)
-            if Dimension.SOURCE not in query.by:
-                picked = picked.filter(source=source_category(()) or TOTAL)
-            if Dimension.CODE not in query.by:
-                picked = picked.filter(code=TOTAL)
-            if Dimension.AGE not in query.by:
-                picked = picked.filter(age=TOTAL)
-            for of_source, of_code, of_sex, of_age, days, n in picked.values_list(
-                "source", "code", "sex", "age", "days", "count"
-            ):
-                lengths[of_source, of_code, of_sex, of_age][days] = n
-        for combination in combinations(query):
-            cell = _rollup_cell(query, geography, combination, covers, source_category)
-            if cell is not None:
-                table.cells.append(cell)
-                continue
-            chosen = dict(zip(query.by, combination, strict=True))
-            source = source_category(combination)
-            code, age = chosen.get(Dimension.CODE, TOTAL), chosen.get(Dimension.AGE, TOTAL)
-            sex = chosen.get(Dimension.SEX, TOTAL)
-            sexes = SEXES if sex == TOTAL else (sex,)
-            if source is None:
-                count = persons = key_sum = 0
-                base = base_key = 0
-            else:
-                count, persons, key_sum = (
-                    sum(values.get((letter, source, code, s, age), (0, 0, 0))[i] for s in sexes)
-                    for i in range(3)
+            base, base_key = (
+                sum(
+                    values.get((rollups.RESULTS_BASE, source, TOTAL, s, age), (0, 0, 0))[i]
+                    for s in sexes
                 )
-                base, base_key = (
-                    sum(
-                        values.get((rollups.RESULTS_BASE, source, TOTAL, s, age), (0, 0, 0))[i]
-                        for s in sexes
-                    )
-                    for i in (1, 2)
-                )
-            median = None
-            if query.indicator is Indicator.ENDED and source is not None:
-                merged: dict[int, int] = defaultdict(int)
-                for s in sexes:
-                    for days, n in lengths.get((source, code, s, age), {}).items():
-                        merged[days] += n
-                median = _median(merged)
-            results = query.indicator is Indicator.RESULTS
-            table.cells.append(
-                Cell(
-                    geography,
-                    query.period,
-                    tuple(combination),
-                    persons if query.indicator in PERSON_INDICATORS else count,
-                    key_sum % RECORD_KEY_RANGE,
-                    median_days=median,
-                    base=base if results else None,
-                    base_key=base_key % RECORD_KEY_RANGE if results else None,
-                )
+                for i in (1, 2)
             )
-    return table
+        median = None
+        if query.indicator is Indicator.ENDED and source is not None:
+            merged: dict[int, int] = defaultdict(int)
+            for s in sexes:
+                for days, n in lengths.get((source, code, s, age), {}).items():
+                    merged[days] += n
+            median = _median(merged)
+        results = query.indicator is Indicator.RESULTS
+        cells.append(
+            Cell(
+                geography,
+                query.period,
+                tuple(combination),
+                persons if query.indicator in PERSON_INDICATORS else count,
+                key_sum % RECORD_KEY_RANGE,
+                median_days=median,
+                base=base if results else None,
+                base_key=base_key % RECORD_KEY_RANGE if results else None,
+            )
+        )
+    return cells
 
 
 def _rollup_cell(query, geography, combination, covers, source_category) -> Cell | None:
