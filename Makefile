@@ -35,6 +35,8 @@ bench: $(VENV)/.installed
 	$(PY) bench/validate.py
 	$(PY) bench/ingest.py
 	$(PY) bench/ledger_apply.py
+	$(PY) bench/stats.py
+	$(PY) bench/pages.py
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/inuk demo
