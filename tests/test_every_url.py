@@ -52,6 +52,8 @@ NO_ARGUMENTS = {
     "password_change",
     "password_change_done",
     "web:home",
+    "web:start",
+    "stats:explorer",
 }
 RECEIPT = {
     "intake:receipt",
@@ -75,6 +77,7 @@ OPEN = {
     "password_reset_confirm",
     "password_reset_complete",
     "web:format",
+    "stats:methods",
     "api-1:openapi-json",
     "api-1:openapi-view",
     "api-1:api-root",

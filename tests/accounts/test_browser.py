@@ -18,7 +18,7 @@ from tests.cast import PASSWORD, make_cast
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]
 
 SCREENSHOT = "/tmp/h7-token.png"

@@ -24,7 +24,8 @@ from tests.stats.pages import load
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The reference data comes back after each test by tests/conftest.py's fixture.
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]
 
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
