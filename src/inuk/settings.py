@@ -148,7 +148,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "web:home"
+LOGIN_REDIRECT_URL = "web:start"
 LOGOUT_REDIRECT_URL = "web:home"
 OTP_TOTP_ISSUER = "INUK"  # the name authenticator apps show for the account
 # The admin never shows an existing device's secret key or QR code.
@@ -178,6 +178,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(mode=0o700, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "inuk.web.finders.PackageFinder",  # plotly.js from the plotly package
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -305,6 +310,17 @@ INUK_STATS_THRESHOLD = env_int(
     "threshold method: the smallest count shown; smaller counts but zero are suppressed",
     minimum=1,
 )
+INUK_DELIVERY_DUE_DAY = env_int(
+    "INUK_DELIVERY_DUE_DAY",
+    15,
+    "delivery follow-up: a month counts as delivered when received by this day of the next month",
+    minimum=1,
+)
+if INUK_DELIVERY_DUE_DAY > 28:
+    raise ImproperlyConfigured(
+        "INUK_DELIVERY_DUE_DAY must be at most 28 (a day every month has), "
+        f"not {INUK_DELIVERY_DUE_DAY}"
+    )
 
 LOGGING = {
     "version": 1,

@@ -24,6 +24,9 @@ def test_the_openapi_description_lists_every_endpoint(client: Client):
         "/api/v1/deliveries/{id}/errors.csv": {"get"},
         "/api/v1/organisations": {"get"},
         "/api/v1/codes": {"get"},
+        "/api/v1/stats": {"get"},
+        "/api/v1/stats/delivery-follow-up": {"get"},
+        "/api/v1/stats/{indicator}": {"get"},
     } == {path: set(operations) for path, operations in schema["paths"].items()}
     assert schema["components"]["securitySchemes"]["TokenAuth"] == {
         "type": "http",

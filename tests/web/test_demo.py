@@ -19,6 +19,8 @@ from inuk.accounts.models import Role, User
 from inuk.intake import population
 from inuk.intake.models import Delivery, Message
 from inuk.ledger.models import Intervention
+from inuk.stats import engine
+from inuk.stats.query import Query
 from inuk.web import demo
 from inuk.web.demo import DEMO_PASSWORD, DEMO_USERS, demo_accounts_present, load_demo_data
 
@@ -35,11 +37,24 @@ def test_the_demo_loads_the_plan_month_by_month_and_a_second_run_reuses_it():
     it_applied_every_planned_file_with_the_receipt_the_plan_expects(plan)
     the_late_municipality_has_not_delivered_its_latest_month(plan, lines)
     there_is_one_demo_user_per_role_and_their_logins_are_printed(lines)
+    its_statistics_come_from_rollups_equal_to_the_state()
 
     deliveries = Delivery.objects.count()
     again = load_demo_data(dt.date(2026, 8, 2), scale=SCALE)  # even in a later month
     assert Delivery.objects.count() == deliveries
     assert "already loaded" in again[0]
+
+
+def its_statistics_come_from_rollups_equal_to_the_state():
+    """Built once at the end of the load, the rollups answer as the state does."""
+    for indicator in ("participants", "results"):
+        query = Query.parse(
+            indicator=indicator, period="2026-05", geographies=["0380", "03", "SE"], by=["sex"]
+        )
+        from_rollups = engine.compute(query, today=TODAY)
+        assert from_rollups.origin == "rollup"
+        assert from_rollups.cells == engine.compute_straight(query, today=TODAY).cells
+        assert any(cell.count for cell in from_rollups.cells)
 
 
 def it_applied_every_planned_file_with_the_receipt_the_plan_expects(plan):

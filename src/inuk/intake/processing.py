@@ -59,6 +59,7 @@ from inuk.ledger.bulk import apply_delivery
 from inuk.ledger.rows import LedgerRow, PersonRow
 from inuk.organisations.authorisation import refusal as authorisation_refusal
 from inuk.organisations.models import Organisation
+from inuk.stats import rollups
 from inuk.vault import files as vault_files
 from inuk.vault.pseudonymize import Newcomer, admit, look_up
 from inuk.vault.routers import VAULT_DB
@@ -449,6 +450,7 @@ class Run:
                 persons = renamed(self.persons, replaced, PSEUDONYM_OF_PERSON)
                 rows = renamed(self.rows, replaced, PSEUDONYM_OF_ROW)
                 outcome = apply_delivery(delivery.pk, persons, rows)
+                rollups.delivery_applied(delivery.pk)
                 self._save_messages(self.messages)
                 warnings = [
                     self._unknown_identity(position) for position in outcome.unknown_identity
