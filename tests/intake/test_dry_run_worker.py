@@ -99,9 +99,7 @@ def test_the_worker_reports_what_the_inline_dry_run_of_the_same_file_says(vasby,
     assert {error["code"] for error in stored["errors"]} == {"PNR_CHECKSUM", "CODE_UNKNOWN"}
 
 
-def test_a_dry_run_checked_by_a_worker_stores_nothing_in_the_ledger_or_the_vault(
-    vasby, settings
-):
+def test_a_dry_run_checked_by_a_worker_stores_nothing_in_the_ledger_or_the_vault(vasby, settings):
     checked = checked_by_a_worker(vasby, file_with_errors(), settings)
     assert checked.status == Delivery.Status.CHECKED
     assert not Transaction.objects.exists()

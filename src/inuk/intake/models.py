@@ -39,6 +39,11 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
     def update(self, **values: Any) -> int:
         return super().update(**fit(self.model, values))
 
+    def deliveries(self) -> DeliveryQuerySet:
+        """Deliveries proper, without dry runs: a dry run is a check of a file, never a
+        delivery of it, so it neither counts as delivered nor is anyone's last delivery."""
+        return self.filter(dry_run=False)
+
     def for_organisation(self, organisation) -> DeliveryQuerySet:
         return self.filter(organisation=organisation)
 
