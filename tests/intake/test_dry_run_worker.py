@@ -4,8 +4,10 @@ reported as the inline dry run of the same file would be, and nothing stored."""
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
+from django.core.management import call_command
 
 from inuk.audit.models import Entry
 from inuk.intake import processing, receipts
@@ -157,3 +159,17 @@ def test_a_dry_run_while_the_same_bytes_wait_as_a_delivery_is_a_dry_run_of_its_o
     assert Transaction.objects.count() == 2  # the delivery's, once
     statuses = sorted(Delivery.objects.values_list("status", flat=True))
     assert statuses == ["applied", "checked", "checked"]
+
+
+def test_inuk_ingest_checks_a_large_dry_run_itself_as_it_has_no_worker_to_wait_for(
+    vasby, settings, tmp_path
+):
+    settings.INUK_INLINE_MAX_BYTES = 0
+    path = tmp_path / "prov.xml"
+    path.write_bytes(xml(*VASBY, [FilePerson(ANNA, [Tx("SYV")])]))
+    out = io.StringIO()
+    call_command("ingest", str(path), "--org", VASBY[0], "--dry-run", "--json", stdout=out)
+    answer = json.loads(out.getvalue())
+    assert (answer["status"], answer["counts"]["accepted"]) == ("dry_run", 1)
+    assert not Delivery.objects.exists()
+    assert not FileChunk.objects.exists()

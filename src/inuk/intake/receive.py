@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import BinaryIO
+from typing import BinaryIO, Literal, overload
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -175,12 +175,25 @@ def _refused_on_arrival(submission: Submission, received_at, refusal: FileRefuse
     return delivery
 
 
-def dry_run(stream: BinaryIO, submission: Submission) -> dict | Delivery:
+@overload
+def dry_run(stream: BinaryIO, submission: Submission, *, inline: Literal[True]) -> dict: ...
+
+
+@overload
+def dry_run(
+    stream: BinaryIO, submission: Submission, *, inline: bool | None = None
+) -> dict | Delivery: ...
+
+
+def dry_run(
+    stream: BinaryIO, submission: Submission, *, inline: bool | None = None
+) -> dict | Delivery:
     """Validate as a delivery would be, authorisation included, and store nothing.
 
-    A file up to ``INUK_INLINE_MAX_BYTES`` is checked at once: the answer is
-    its report, a receipt as a dict of the same shape as a stored one, with no
-    id. A larger one would hold the web process as long as it takes to read
+    A file up to ``INUK_INLINE_MAX_BYTES`` (any file with ``inline=True``, as
+    ``inuk ingest`` has no worker to wait for) is checked at once: the answer
+    is its report, a receipt as a dict of the same shape as a stored one, with
+    no id. A larger one would hold the web process as long as it takes to read
     it, so it is kept (encrypted, in the vault, as a delivery is) for a worker,
     and the answer is its receipt, a ``Delivery`` marked ``dry_run``, that ends
     ``checked``; the worker then discards the file. Neither stores a person.
@@ -191,7 +204,7 @@ def dry_run(stream: BinaryIO, submission: Submission) -> dict | Delivery:
     submission = replace(submission, dry_run=True)
     try:
         with spooled(stream, settings.INUK_MAX_DELIVERY_BYTES) as (spool, checksum, size):
-            if size <= settings.INUK_INLINE_MAX_BYTES:
+            if size <= settings.INUK_INLINE_MAX_BYTES if inline is None else inline:
                 return check_delivery(spool, submission, received_at, checksum)
             delivery = _store(spool, submission, received_at, checksum, size)
     except FileRefused as refusal:
