@@ -252,7 +252,7 @@ INUK_MAX_REQUEST_BYTES = env_int(
 INUK_INLINE_MAX_BYTES = env_int(
     "INUK_INLINE_MAX_BYTES",
     256 * 1024,
-    "deliveries up to this size are processed at once, larger ones by a worker",
+    "deliveries and dry runs up to this size are processed at once, larger ones by a worker",
     minimum=0,
 )
 INUK_VALIDATOR_REQUIRES_LOGIN = env_bool(

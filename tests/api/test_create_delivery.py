@@ -9,6 +9,7 @@ import pytest
 
 from inuk.audit.models import Entry
 from inuk.intake.models import Delivery
+from inuk.intake.processing import process_pending
 from inuk.ledger.models import Transaction
 from tests.cast import Cast
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
@@ -92,6 +93,42 @@ def test_a_dry_run_answers_200_with_a_receipt_without_id_and_stores_nothing(vasb
     assert (body["id"], body["status"], body["url"]) == (None, "dry_run", None)
     assert body["counts"]["transactions"] == 1
     assert not Delivery.objects.exists()
+
+
+def test_a_large_dry_run_answers_202_and_a_worker_checks_it_as_the_inline_one_would(
+    vasby_api, settings
+):
+    data = vasby_file(Tx("SYV"), Tx("NOPE", "20240110"))
+    inline = vasby_api.post("/deliveries", data, query="dry_run=true").json()
+    settings.INUK_INLINE_MAX_BYTES = len(data) - 1
+    response = vasby_api.post("/deliveries", data, query="dry_run=true")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["status"], body["dry_run"], body["finished_at"]) == ("received", True, None)
+    assert response["Location"] == body["url"]
+    assert process_pending("test") == 1
+    checked = vasby_api.get(body["url"].removeprefix("http://testserver/api/v1")).json()
+    assert (checked["status"], checked["dry_run"]) == ("checked", True)
+    for name in ("counts", "errors", "errors_total", "refusal"):
+        assert checked[name] == inline[name], name
+    assert not Transaction.objects.exists()
+    listed = vasby_api.get("/deliveries").json()["items"]
+    assert [(item["status"], item["dry_run"]) for item in listed] == [("checked", True)]
+
+
+def test_the_same_bytes_sent_for_real_after_a_large_dry_run_are_received_and_applied(
+    vasby_api, settings
+):
+    settings.INUK_INLINE_MAX_BYTES = 10
+    tried = vasby_api.post("/deliveries", vasby_file(), query="dry_run=true").json()
+    process_pending("test")
+    settings.INUK_INLINE_MAX_BYTES = 1024 * 1024
+    response = vasby_api.post("/deliveries", vasby_file())
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["status"], body["repeat"], body["dry_run"]) == ("applied", False, False)
+    assert body["id"] != tried["id"]
+    assert Transaction.objects.count() == 1
 
 
 def test_a_strict_delivery_with_an_error_is_rejected_whole(vasby_api):

@@ -22,6 +22,7 @@ from django.db import connections
 from inuk.intake.models import Delivery
 from inuk.intake.processing import process_pending
 from inuk.intake.submit_command import deliveries_url
+from inuk.ledger.models import Transaction
 from tests.cast import Cast
 from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
 
@@ -199,6 +200,21 @@ def test_with_wait_it_follows_a_background_delivery_until_applied(
     receipt = json.loads(result.stdout)
     assert receipt["status"] == "applied"
     assert receipt["counts"]["accepted"] == 1
+
+
+def test_with_wait_it_follows_a_large_dry_run_until_a_worker_has_checked_it(
+    live_server, vasby_token, write, tmp_path, settings, worker
+):
+    settings.INUK_INLINE_MAX_BYTES = 0  # the dry run goes to the worker
+    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV"), Tx("NOPE", "20240110")])]))
+    result = submit(
+        str(path), "--url", live_server.url, "--dry-run", "--wait", token=vasby_token, cwd=tmp_path
+    )
+    assert result.returncode == 1, result.stdout + result.stderr  # a transaction would be rejected
+    assert "kontrollerad (provkörning), inget sparat" in result.stdout
+    assert "CODE_UNKNOWN" in result.stdout
+    assert Delivery.objects.get().status == Delivery.Status.CHECKED
+    assert not Transaction.objects.exists()
 
 
 def test_with_wait_it_ends_on_a_delivery_that_failed_and_exits_2(

@@ -45,6 +45,7 @@ def deliver(
     status: str = "applied",
     accepted: int = 10,
     rejected: int = 0,
+    dry_run: bool = False,
 ) -> Delivery:
     return Delivery.objects.create(
         organisation=organisation,
@@ -54,6 +55,7 @@ def deliver(
         status=status,
         accepted=accepted,
         rejected=rejected,
+        dry_run=dry_run,
     )
 
 
@@ -131,6 +133,16 @@ def test_rejected_refused_and_withdrawn_deliveries_do_not_count():
     assert state(VASBY, "2026-02") is MonthState.LATE
     assert state(VASBY, "2026-01") is MonthState.LATE
     assert state(VASBY, "2025-12") is MonthState.LATE
+
+
+def test_a_dry_run_neither_counts_as_delivered_nor_is_the_last_delivery():
+    agree(VASBY)
+    deliver(org(VASBY), "2026-01-20 10:00", accepted=7)
+    deliver(org(VASBY), "2026-02-20 10:00", status="checked", accepted=5, dry_run=True)
+
+    assert state(VASBY, "2026-02") is MonthState.LATE
+    last = line(VASBY).last_delivery
+    assert (last.status, last.accepted) == ("applied", 7)
 
 
 def test_a_month_whose_due_day_has_not_come_is_open_and_not_late():

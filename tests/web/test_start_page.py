@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from inuk.intake.models import Delivery
 from inuk.stats.disclosure import Audience, protect
 from inuk.stats.engine import compute
 from inuk.stats.explorer import last_complete_month
@@ -102,6 +103,25 @@ def test_a_reporter_sees_deliveries_and_the_month_due(
     assert all(d.organisation == cast.vasby for d in reporter["deliveries"])
     assert reporter["due"].month >= month()
     assert "own" not in response.context
+
+
+def test_a_reporter_s_latest_deliveries_and_receipt_leave_out_dry_runs(
+    client: Client, cast: Cast, figures: Book
+) -> None:
+    client.force_login(cast.vasby_reporter)
+    before = client.get(reverse("web:start")).context["reporter"]
+    Delivery.objects.create(
+        organisation=cast.vasby,
+        received_at=timezone.now(),
+        finished_at=timezone.now(),
+        checksum="0" * 64,
+        size=1,
+        status=Delivery.Status.CHECKED,
+        dry_run=True,
+    )
+    after = client.get(reverse("web:start")).context["reporter"]
+    assert after["deliveries"] == before["deliveries"]
+    assert after["latest_final"] == before["latest_final"]
 
 
 def test_af_s_administrator_sees_the_follow_up_late_municipalities_first(

@@ -81,3 +81,22 @@ def test_it_requires_login_when_configured(client):
         response = client.get("/")
     assert response.status_code == 302
     assert "login" in response["Location"] or "logga-in" in response["Location"]
+
+
+def test_a_file_above_the_inline_limit_is_refused_unread_with_the_way_to_check_it(
+    client, settings, monkeypatch
+):
+    def reading(*args, **kwargs):
+        raise AssertionError("the file was read in the request")
+
+    monkeypatch.setattr("inuk.web.views.validate_stream", reading)
+    data = xml(*VASBY, [Person(ANNA, [Tx()])])
+    settings.INUK_INLINE_MAX_BYTES = len(data) - 1
+    response = upload(client, data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Filen är större än vad den här sidan kontrollerar" in page
+    assert "inuk validate FIL" in page
+    as_json = upload(client, data, HTTP_ACCEPT="application/json")
+    assert as_json.status_code == 400
+    assert as_json.json()["errors"]["file"][0]["code"] == "too_large"

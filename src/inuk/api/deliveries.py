@@ -11,7 +11,10 @@ HTTP status says what happened:
 - 200 OK with ``repeat: true`` and the header ``Inuk-Repeat: true``: the same
   bytes were received from the organisation before; this is that first
   receipt, and nothing changed.
-- 200 OK for a dry run (``?dry_run=true``): the receipt with ``id`` null.
+- 200 OK for a dry run (``?dry_run=true``) of a file up to
+  ``INUK_INLINE_MAX_BYTES``: the report, a receipt with ``id`` null. A larger
+  dry run is answered 202 like a delivery, its receipt marked ``dry_run``;
+  it ends ``checked`` with the same report, and nothing is stored.
 
 Which receipts a caller sees is ``inuk.accounts.scoping``'s answer
 (``visible_organisations``), and in addition a token with the ``deliver``
@@ -144,7 +147,9 @@ def create_delivery(
     201: received and processed at once (small files); 202: received, to be
     processed by a worker, fetch `url` until the status is final; 200 with
     `repeat: true` and header `Inuk-Repeat: true`: the same bytes were received
-    before and this is the first receipt; 200 for a dry run (no id).
+    before and this is the first receipt; 200 for a dry run (no id), but 202
+    for a dry run too large to check at once: fetch `url` until the status is
+    `checked` (`dry_run: true` on its receipt; nothing is stored).
     The content type names the format (`application/xml`, `text/csv`,
     `application/json`); with `application/octet-stream` or as multipart it is
     told from the content; `?format=` overrides both.
@@ -163,10 +168,14 @@ def create_delivery(
         channel="api",
         remote_addr=client_address(request),
     )
-    if dry_run_:
-        return Status(200, {**dry_run(upload.stream, submission), "repeat": False})
     started = timezone.now()
-    delivery = receive(upload.stream, submission)
+    if dry_run_:
+        outcome = dry_run(upload.stream, submission)
+        if not isinstance(outcome, Delivery):
+            return Status(200, {**outcome, "repeat": False})
+        delivery = outcome  # a large file: checked by a worker, 202 below
+    else:
+        delivery = receive(upload.stream, submission)
     answer = {**_receipt(request, delivery), "repeat": False}
     if delivery.received_at < started:
         answer["repeat"] = True
@@ -217,6 +226,7 @@ def _summary(request: HttpRequest, delivery: Delivery) -> dict:
         "format": delivery.format,
         "size": delivery.size,
         "strict": delivery.strict,
+        "dry_run": delivery.dry_run,
         "refusal_code": delivery.refusal_code or None,
         "counts": {
             "persons": delivery.persons,

@@ -13,9 +13,11 @@ from typing import Literal
 from ninja import Field, Schema
 
 ReceiptStatus = Literal[
-    "received", "processing", "applied", "rejected", "refused", "failed", "dry_run"
+    "received", "processing", "applied", "rejected", "refused", "failed", "checked", "dry_run"
 ]
-DeliveryStatus = Literal["received", "processing", "applied", "rejected", "refused", "failed"]
+DeliveryStatus = Literal[
+    "received", "processing", "applied", "rejected", "refused", "failed", "checked"
+]
 
 
 class ErrorDetail(Schema):
@@ -59,13 +61,21 @@ class Refusal(Schema):
 
 
 class Receipt(Schema):
-    """The receipt (kvittens) of a delivery, or of a dry run (``id`` null, ``status`` dry_run)."""
+    """The receipt (kvittens) of a delivery, or of a dry run: answered at once (``id`` null,
+    ``status`` dry_run), or, for a large file, kept for a worker (``dry_run`` true, ending
+    ``checked``)."""
 
-    id: str | None = Field(description="the receipt id (a UUID); null for a dry run")
+    id: str | None = Field(
+        description="the receipt id (a UUID); null for a dry run answered at once"
+    )
     status: ReceiptStatus = Field(
         description="received and processing: not final yet; applied, rejected (strict, "
         "with errors), refused (the whole file) and failed (the service could not process "
-        "it after its last attempt; send it again): final"
+        "it after its last attempt; send it again): final; checked: a dry run's report, "
+        "final, nothing stored; dry_run: a dry run answered at once"
+    )
+    dry_run: bool = Field(
+        False, description="a dry run (provkörning): validated and reported, nothing stored"
     )
     organisation: str = Field(description="the delivering organisation's number")
     received_at: str | None = Field(None, description="ISO 8601")
@@ -107,6 +117,7 @@ class DeliverySummary(Schema):
     format: str
     size: int
     strict: bool
+    dry_run: bool = Field(description="a dry run: validated and reported, nothing stored")
     refusal_code: str | None
     counts: Counts
     url: str

@@ -63,6 +63,7 @@ class Event(enum.StrEnum):
     DELIVERY_REFUSED = "delivery.refused"
     DELIVERY_WITHDRAWN = "delivery.withdrawn"
     DELIVERY_FAILED = "delivery.failed"
+    DELIVERY_CHECKED = "delivery.checked"
     LOGIN = "auth.login"
     LOGIN_FAILED = "auth.login_failed"
     LOGOUT = "auth.logout"

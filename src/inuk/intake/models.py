@@ -39,13 +39,25 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
     def update(self, **values: Any) -> int:
         return super().update(**fit(self.model, values))
 
+    def deliveries(self) -> DeliveryQuerySet:
+        """Deliveries proper, without dry runs: a dry run is a check of a file, never a
+        delivery of it, so it neither counts as delivered nor is anyone's last delivery."""
+        return self.filter(dry_run=False)
+
     def for_organisation(self, organisation) -> DeliveryQuerySet:
         return self.filter(organisation=organisation)
 
     def holding(self, organisation, checksum: str) -> DeliveryQuerySet:
-        """The delivery, applied or on its way, that already has these bytes of ``organisation``."""
+        """The delivery, applied or on its way, that already has these bytes of ``organisation``.
+
+        A dry run holds nothing: it stores nothing, so the same bytes sent for
+        real afterwards (or tried again) are received anew.
+        """
         return self.filter(
-            organisation=organisation, checksum=checksum, status__in=Delivery.HOLDING
+            organisation=organisation,
+            checksum=checksum,
+            status__in=Delivery.HOLDING,
+            dry_run=False,
         )
 
     def claimable(self, stale_before) -> DeliveryQuerySet:
@@ -64,8 +76,10 @@ class Delivery(models.Model):
         REJECTED = "rejected", _("Rejected")
         REFUSED = "refused", _("Refused")
         FAILED = "failed", _("Failed")
+        #: A dry run's end: checked and reported, nothing stored.
+        CHECKED = "checked", _("Checked (dry run)")
 
-    FINAL = (Status.APPLIED, Status.REJECTED, Status.REFUSED, Status.FAILED)
+    FINAL = (Status.APPLIED, Status.REJECTED, Status.REFUSED, Status.FAILED, Status.CHECKED)
     #: The deliveries whose bytes are taken: the same file again returns their
     #: receipt. A file rejected, refused or failed may be sent again, and is
     #: then received anew (SPEC §4).
@@ -83,6 +97,10 @@ class Delivery(models.Model):
     size = models.BigIntegerField(_("size in bytes"))
     format = models.CharField(_("format"), max_length=10, blank=True)
     strict = models.BooleanField(_("all or nothing"), default=False)
+    #: Validated as a delivery would be, authorisation included, and nothing
+    #: stored: a large dry run waits here for a worker, like a delivery, and
+    #: ends ``checked`` (or refused, or failed) with its report as the receipt.
+    dry_run = models.BooleanField(_("dry run"), default=False)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED
     )
@@ -113,10 +131,10 @@ class Delivery(models.Model):
         constraints = [
             # The same bytes from the same organisation are one delivery while
             # it is applied or on its way; after a refusal, a rejection or a
-            # failure, sending them again is a new try.
+            # failure, sending them again is a new try. A dry run takes no bytes.
             models.UniqueConstraint(
                 fields=["organisation", "checksum"],
-                condition=Q(status__in=["received", "processing", "applied"]),
+                condition=Q(status__in=["received", "processing", "applied"], dry_run=False),
                 name="delivery_once_per_checksum",
             )
         ]

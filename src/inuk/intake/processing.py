@@ -17,6 +17,9 @@ Two phases, so that a delivery is applied whole or not at all:
 A crash or a kill in either phase leaves both databases as they were; the
 delivery stays claimable and a worker processes it again from the start.
 
+A large dry run waits as a delivery marked ``dry_run``; a worker claims it
+like any other, but only reads and reports on it (``inuk.intake.checking``).
+
 A worker owns the delivery it claimed while it keeps its heartbeat (a thread
 of its own reports it, on its own connection, however long the apply takes);
 every write of the outcome is conditional on still owning the claim, so a
@@ -597,7 +600,13 @@ def process(delivery_id: int, worker: str) -> bool:
     if held is None:
         return False
     delivery = Delivery.objects.select_related("organisation").get(pk=delivery_id)
-    run = Run(delivery, held)
+    if delivery.dry_run:
+        # Imported here: the dry run's module builds on this one.
+        from inuk.intake.checking import DryRun
+
+        run: Run = DryRun(delivery, held)
+    else:
+        run = Run(delivery, held)
     try:
         with Heartbeat(held):
             run.process()

@@ -49,6 +49,7 @@ def receipt(delivery: Delivery, *, limit: int = RECEIPT_MESSAGES) -> dict:
         "format": delivery.format,
         "size": delivery.size,
         "strict": delivery.strict,
+        "dry_run": delivery.dry_run,
         "progress": delivery.progress,
         "refusal": refusal,
         "failure": failure,
@@ -72,6 +73,7 @@ def dry_run_receipt(organisation, checksum: str, tally, errors: list[dict]) -> d
     return {
         "id": None,
         "status": "dry_run",
+        "dry_run": True,
         "organisation": organisation.orgnr,
         "checksum": checksum,
         "refusal": None,
@@ -94,6 +96,7 @@ def refused_receipt(organisation, checksum: str, refusal: FileRefused, *, dry_ru
     return {
         "id": None,
         "status": "dry_run" if dry_run else Delivery.Status.REFUSED,
+        "dry_run": dry_run,
         "organisation": organisation.orgnr,
         "checksum": checksum,
         "refusal": {"code": refusal.code, "message_sv": rule.sv, "message_en": rule.en},

@@ -17,8 +17,8 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import BinaryIO
+from dataclasses import dataclass, replace
+from typing import BinaryIO, Literal, overload
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -54,6 +54,7 @@ class Submission:
     channel: str = "cli"
     remote_addr: str = ""
     received_at: dt.datetime | None = None
+    dry_run: bool = False
 
 
 @contextmanager
@@ -123,6 +124,7 @@ def _store(
                 size=size,
                 format=submission.format or "",
                 strict=submission.strict,
+                dry_run=submission.dry_run,
             )
             vault_files.store(delivery.pk, spool)
             audit(
@@ -136,6 +138,7 @@ def _store(
                     "size": size,
                     "channel": submission.channel,
                     "strict": submission.strict,
+                    "dry_run": submission.dry_run,
                 },
             )
     except IntegrityError:
@@ -172,18 +175,42 @@ def _refused_on_arrival(submission: Submission, received_at, refusal: FileRefuse
     return delivery
 
 
-def dry_run(stream: BinaryIO, submission: Submission) -> dict:
+@overload
+def dry_run(stream: BinaryIO, submission: Submission, *, inline: Literal[True]) -> dict: ...
+
+
+@overload
+def dry_run(
+    stream: BinaryIO, submission: Submission, *, inline: bool | None = None
+) -> dict | Delivery: ...
+
+
+def dry_run(
+    stream: BinaryIO, submission: Submission, *, inline: bool | None = None
+) -> dict | Delivery:
     """Validate as a delivery would be, authorisation included, and store nothing.
 
-    Returns the receipt as a dict of the same shape as a stored one, with no id.
+    A file up to ``INUK_INLINE_MAX_BYTES`` (any file with ``inline=True``, as
+    ``inuk ingest`` has no worker to wait for) is checked at once: the answer
+    is its report, a receipt as a dict of the same shape as a stored one, with
+    no id. A larger one would hold the web process as long as it takes to read
+    it, so it is kept (encrypted, in the vault, as a delivery is) for a worker,
+    and the answer is its receipt, a ``Delivery`` marked ``dry_run``, that ends
+    ``checked``; the worker then discards the file. Neither stores a person.
     """
     from inuk.intake.processing import check_delivery
 
-    received_at = timezone.now()
+    received_at = submission.received_at or timezone.now()
+    submission = replace(submission, dry_run=True)
     try:
-        with spooled(stream, settings.INUK_MAX_DELIVERY_BYTES) as (spool, checksum, _size):
-            return check_delivery(spool, submission, received_at, checksum)
+        with spooled(stream, settings.INUK_MAX_DELIVERY_BYTES) as (spool, checksum, size):
+            if size <= settings.INUK_INLINE_MAX_BYTES if inline is None else inline:
+                return check_delivery(spool, submission, received_at, checksum)
+            delivery = _store(spool, submission, received_at, checksum, size)
     except FileRefused as refusal:
         from inuk.intake.receipts import refused_receipt
 
         return refused_receipt(submission.organisation, "", refusal, dry_run=True)
+    # Dry runs hold no bytes, so no constraint can refuse one.
+    assert delivery is not None
+    return delivery

@@ -6,7 +6,8 @@ offline first (a file that cannot be read as a delivery is not sent), streams
 it to ``POST /api/v1/deliveries``, and with ``--wait`` fetches the receipt
 until it is final.
 
-Exit status: 0 applied without rejected transactions (a dry run: no errors);
+Exit status: 0 applied without rejected transactions (a dry run: no errors; a
+large one is checked by a worker in the service, so ``--wait`` follows it too);
 1 applied with rejected transactions, or rejected whole as ``--strict``;
 2 refused, failed in the service after its last attempt, or any error (the
 file, the network, the token, the service);
@@ -31,7 +32,7 @@ from inuk.intake import report as reports
 from inuk.intake.masking import redact
 
 EXIT_APPLIED, EXIT_REJECTIONS, EXIT_ERROR, EXIT_PENDING = 0, 1, 2, 3
-FINAL = {"applied", "rejected", "refused", "failed", "dry_run"}
+FINAL = {"applied", "rejected", "refused", "failed", "checked", "dry_run"}
 CONTENT_TYPES = {"xml": "application/xml", "csv": "text/csv", "json": "application/json"}
 #: Errors of the receipt printed; all of them are in the CSV the receipt links to.
 SHOWN_ERRORS = 20
@@ -47,6 +48,7 @@ STATUS_TEXT = {
     "rejected": "avvisad i sin helhet (strikt) / rejected whole (strict)",
     "refused": "avvisad / refused",
     "failed": "misslyckad i tjänsten / failed in the service",
+    "checked": "kontrollerad (provkörning), inget sparat / checked (dry run), nothing stored",
     "dry_run": "provkörning, inget sparat / dry run, nothing stored",
 }
 

@@ -101,7 +101,11 @@ def upload(request: HttpRequest) -> HttpResponse:
         try:
             uploaded.seek(0)
             if form.cleaned_data["dry_run"]:
-                report = dry_run(uploaded.file, submission)
+                outcome = dry_run(uploaded.file, submission)
+                if not isinstance(outcome, Delivery):
+                    report = outcome
+                else:  # a large file: a worker checks it, its receipt shows how far
+                    return redirect("intake:receipt", public_id=outcome.public_id)
             else:
                 started = timezone.now()
                 delivery = receive(uploaded.file, submission)

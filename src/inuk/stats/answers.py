@@ -7,7 +7,7 @@ municipality. What a question gets depends only on the current state, the day
 protection is a function of the cell, so an answer can be kept and served
 again until any of those changes.
 
-The figures change when a delivery is applied or withdrawn, when the rollups
+The figures change when a delivery is applied or withdrawn (never by a dry run), when the rollups
 are rebuilt, and at midnight; ``data_version()`` reads those from the
 database, so every web process on every machine sees the same version, and a
 kept answer is never served across a change. Other changes (an edited code
@@ -40,7 +40,8 @@ def data_version() -> str:
     """What the figures stand on: the day, the latest delivery finished, withdrawals, rollups."""
     from inuk.stats.models import RollupState
 
-    finished = Delivery.objects.aggregate(latest=Max("finished_at"))["latest"]
+    # A dry run changes no figure, so its end is no new version.
+    finished = Delivery.objects.deliveries().aggregate(latest=Max("finished_at"))["latest"]
     withdrawals = Withdrawal.objects.aggregate(n=Count("pk"), latest=Max("withdrawn_at"))
     rollups = RollupState.objects.values_list("pk", "as_of").first()
     parts = (timezone.localdate(), finished, withdrawals["n"], withdrawals["latest"], rollups)

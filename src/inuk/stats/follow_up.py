@@ -178,14 +178,20 @@ def follow_up(today: dt.date | None = None, due: int | None = None) -> list[Foll
 
     # (kommunkod) -> deliveries covering it: (received_at, delivery)
     covering: dict[str, list[Delivery]] = defaultdict(list)
-    own = Delivery.objects.filter(organisation_id__in=org_to_code).select_related("withdrawal")
+    own = (
+        Delivery.objects.deliveries()
+        .filter(organisation_id__in=org_to_code)
+        .select_related("withdrawal")
+    )
     for delivery in own:
         covering[org_to_code[delivery.organisation_id]].append(delivery)
     on_behalf = list(
-        Delivery.objects.filter(
+        Delivery.objects.deliveries()
+        .filter(
             organisation__kind__in=Organisation.DELIVERING_ON_BEHALF,
             status=Delivery.Status.APPLIED,
-        ).select_related("withdrawal")
+        )
+        .select_related("withdrawal")
     )
     if on_behalf:
         by_id = {d.pk: d for d in on_behalf}

@@ -85,9 +85,11 @@ def start(request: HttpRequest) -> HttpResponse:
             "follow_up": lines.get(own),
         }
     if user.has_role(Role.REPORTER):
-        deliveries = Delivery.objects.filter(
-            organisation__in=visible_organisations(user)
-        ).select_related("organisation")
+        deliveries = (
+            Delivery.objects.deliveries()
+            .filter(organisation__in=visible_organisations(user))
+            .select_related("organisation")
+        )
         latest = list(deliveries[:5])
         context["reporter"] = {
             "deliveries": latest,

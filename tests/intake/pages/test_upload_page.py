@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from inuk.accounts.models import Role, User
 from inuk.audit.models import Entry
 from inuk.intake.models import Delivery
+from inuk.intake.processing import process_pending
 from inuk.ledger.models import Transaction
 from inuk.organisations.models import DeliveryAuthorisation, Municipality, Organisation
 from inuk.vault.models import FileChunk
@@ -151,6 +152,33 @@ def test_a_large_file_waits_for_a_worker(cast, client_as, settings):
     page = client_as(cast.vasby_reporter).get(response["Location"]).content.decode()
     assert "Filen väntar på att bearbetas." in page
     assert f"/leveranser/{delivery.public_id}/status.json" in page
+
+
+def test_a_large_dry_run_leads_to_its_receipt_and_a_worker_checks_it(cast, client_as, settings):
+    client = client_as(cast.vasby_reporter)
+    inline = send(client, file_with_errors(), dry_run="on").context["report"]
+    settings.INUK_INLINE_MAX_BYTES = 0
+    response = send(client, file_with_errors(), dry_run="on")
+    tried = Delivery.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/leveranser/{tried.public_id}/"
+    assert (tried.status, tried.dry_run) == (Delivery.Status.RECEIVED, True)
+    waiting = client.get(response["Location"]).content.decode()
+    assert "Provkörning: inget sparas" in waiting
+    assert "Filen väntar på att bearbetas." in waiting
+    assert process_pending("test") == 1
+    page = client.get(response["Location"])
+    shown = page.context["receipt"]
+    assert shown["status"] == "checked"
+    assert (shown["counts"], shown["errors"]) == (inline["counts"], inline["errors"])
+    text = page.content.decode()
+    assert "Provkörning: inget sparas" in text
+    assert "Filen har fel." in text and "Skulle godkännas" in text
+    assert BAD not in text
+    assert Transaction.objects.count() == 0
+    assert not FileChunk.objects.exists()
+    listing = client.get("/leveranser/").content.decode()
+    assert "Kontrollerad (provkörning)" in listing and "Provkörning: inget sparas" in listing
 
 
 def test_a_post_without_a_file_says_what_is_missing(cast, client_as):

@@ -44,7 +44,7 @@ class Command(BaseCommand):
         )
         with open(path, "rb") as stream:
             if options["dry_run"]:
-                result = dry_run(stream, submission)
+                result = dry_run(stream, submission, inline=True)
             else:
                 delivery = self._receive(stream, submission, path.stat().st_size)
                 result = receipts.receipt(delivery)
