@@ -56,6 +56,15 @@ class Refusal(Schema):
     message_en: str
 
 
+class WithdrawalInfo(Schema):
+    withdrawn_at: str = Field(description="ISO 8601")
+    reason: str
+
+
+class WithdrawalRequest(Schema):
+    reason: str = Field(description="why AF withdraws the delivery; kept and shown on the receipt")
+
+
 class Receipt(Schema):
     """The receipt (kvittens) of a delivery, or of a dry run (``id`` null, ``status`` dry_run)."""
 
@@ -73,6 +82,10 @@ class Receipt(Schema):
     strict: bool | None = None
     progress: float | None = Field(None, description="share of the file read, while processing")
     refusal: Refusal | None
+    withdrawal: WithdrawalInfo | None = Field(
+        None,
+        description="set once AF has withdrawn the delivery: its transactions no longer count",
+    )
     counts: Counts
     errors: list[Problem] = Field(description="the first 1000 errors; all are in errors_csv")
     warnings: list[Problem]

@@ -1,4 +1,4 @@
-"""The upload page's form: a delivery file and how to send it."""
+"""The delivery pages' forms: a delivery file and how to send it, the list's filters, a withdrawal."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from inuk.intake.models import Delivery
+from inuk.intake.withdrawal import REASON_MAX
 
 FORMAT_CHOICES = [
     ("", _("Detect from the content")),
@@ -69,3 +70,12 @@ class DeliveryFilterForm(forms.Form):
             return field.clean(value)
         except forms.ValidationError:
             return ""
+
+
+class WithdrawalForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the withdrawal"),
+        help_text=_("Shown on the receipt to the municipality and kept in the audit log."),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
