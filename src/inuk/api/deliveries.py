@@ -31,8 +31,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
-from pydantic import ValidationError as PydanticValidationError
 from ninja.responses import Status
+from pydantic import ValidationError as PydanticValidationError
 
 from inuk.accounts.models import ApiToken
 from inuk.accounts.scoping import may_deliver_for, may_withdraw, visible_organisations

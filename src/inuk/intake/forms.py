@@ -1,4 +1,4 @@
-"""The delivery pages' forms: a delivery file and how to send it, the list's filters, a withdrawal."""
+"""The delivery pages' forms: a file and how to send it, the list's filters, a withdrawal."""
 
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ def withdrawal_of(delivery: Delivery) -> Withdrawal | None:
 def withdraw_delivery(
     delivery: Delivery, *, reason: str, actor: str, remote_addr: str = ""
 ) -> Withdrawal:
-    """Withdraw ``delivery`` for ``reason``; raises ``WithdrawalRefused`` and changes nothing if it cannot.
+    """Withdraw ``delivery`` for ``reason``, or raise ``WithdrawalRefused`` and change nothing.
 
     Whether ``actor`` may is the caller's question (``scoping.may_withdraw``).
     The delivery row is locked first, so two administrators withdrawing at

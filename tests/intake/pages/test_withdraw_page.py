@@ -1,4 +1,4 @@
-"""Withdrawing a delivery from its receipt page (/leveranser/<id>/aterkalla/), as AF's administrator."""
+"""Withdrawing a delivery from its receipt page (/leveranser/<id>/aterkalla/), as AF's admin."""
 
 from __future__ import annotations
 
