@@ -23,7 +23,7 @@ from tests.ledger.test_order_independence import histories, row
 def state_after(
     ledger: Ledger, history: list[tuple], deliveries: list[list[int]], withdrawn: set[int]
 ) -> tuple:
-    """Apply ``deliveries`` in order, then withdraw those numbered in ``withdrawn``; keep nothing."""
+    """Apply ``deliveries`` in order, withdraw those numbered in ``withdrawn``; keep nothing."""
     with transaction.atomic():
         created = []
         for delivery in deliveries:
