@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from inuk.intake.models import Delivery
 from inuk.ledger.bulk import rebuild
-from inuk.ledger.models import Transaction
+from inuk.ledger.models import Intervention, Transaction
 from inuk.ledger.withdrawal import withdraw
-from tests.ledger.conftest import Ledger, tx
+from tests.ledger.conftest import FEB1, Ledger, tx
 from tests.ledger.test_order_independence import histories, row
 
 
@@ -69,3 +69,17 @@ def test_a_withdrawn_delivery_cannot_be_withdrawn_again(ledger):
         withdraw(delivery_id)
     with pytest.raises(ValueError, match="already withdrawn"), transaction.atomic():
         withdraw(delivery_id)
+
+
+def test_a_transaction_another_delivery_carried_too_keeps_counting(ledger):
+    ledger.apply(tx("R", at="2024-01-10 10:00"))
+    ledger.apply(tx("R", at="2024-01-10 10:00"), tx("A", at="2024-02-01 09:00", end=FEB1))
+    first, second = Delivery.objects.order_by("pk").values_list("pk", flat=True)
+
+    with transaction.atomic():
+        stopped = withdraw(first)
+
+    assert stopped == 0
+    (record,) = Intervention.objects.current()
+    assert record.end == FEB1
+    assert set(Transaction.objects.counting().values_list("delivery_id", flat=True)) == {second}
