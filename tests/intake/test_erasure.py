@@ -14,7 +14,8 @@ from inuk.intake.erasure import ErasureRefused, erase_person
 from inuk.ledger.models import Intervention, Person, Result, Transaction
 from inuk.vault.models import Identity
 from inuk.vault.pseudonymize import find, link
-from tests.intake.deliveries import VASBY, Person as P, Tx, pnr, xml
+from tests.intake.deliveries import VASBY, Tx, pnr, xml
+from tests.intake.deliveries import Person as P
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
