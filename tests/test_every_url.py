@@ -56,6 +56,8 @@ RECEIPT = {
 }
 #: What AF's administrator alone may do to a receipt: the own municipality is refused too.
 RECEIPT_ACTION = {"intake:withdraw", "api-1:delivery-withdrawal"}
+#: The identity officer's alone, with no argument: everyone else is refused.
+IDENTITY_OFFICER = {"erasure", "api-1:identity-erasures"}
 #: API endpoints that answer only POST: another municipality's token tries that.
 API_POST_ONLY = {"api-1:delivery-withdrawal"}
 USER = {"accounts:user_edit", "accounts:user_send_link", "accounts:user_remove"}
@@ -75,7 +77,9 @@ OPEN = {
     "api-1:openapi-view",
     "api-1:api-root",
 }
-CLASSIFIED = NO_ARGUMENTS | RECEIPT | RECEIPT_ACTION | USER | TOKEN | MUNICIPALITY | OPEN
+CLASSIFIED = (
+    NO_ARGUMENTS | RECEIPT | RECEIPT_ACTION | IDENTITY_OFFICER | USER | TOKEN | MUNICIPALITY | OPEN
+)
 
 
 def url_names() -> set[str]:
@@ -206,6 +210,21 @@ def test_the_own_municipality_may_not_act_on_its_receipt(name, world, client: Cl
         response = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {world['token_raw']}")
         assert response.status_code == 403, name
     assert not Withdrawal.objects.exists()
+
+
+@pytest.mark.parametrize("name", sorted(IDENTITY_OFFICER))
+def test_only_the_identity_officer_may_erase(name, world, client: Client):
+    url = reverse(name)
+    for user_name, user in world["cast"].users().items():
+        if user_name == "identity_officer":
+            continue
+        client.force_login(user)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (403, 405), (name, method, user_name)
+    if name.startswith("api-1:"):
+        response = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {world['token_raw']}")
+        assert response.status_code == 403
 
 
 def test_a_token_cannot_deliver_for_another_municipality(world):

@@ -19,7 +19,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from inuk.intake import withdrawal
+from inuk.intake import erasure, withdrawal
 from inuk.intake.errors import RULES
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,9 @@ ERRORS: dict[str, ErrorKind] = {
             (withdrawal.NOT_APPLIED, 409),
             (withdrawal.ALREADY_WITHDRAWN, 409),
             (withdrawal.REASON_MISSING, 400),
+            (erasure.INVALID_NUMBER, 400),
+            (erasure.CASE_MISSING, 400),
+            (erasure.UNKNOWN_PERSON, 404),
         )
     },
     "LENGTH_REQUIRED": ErrorKind(

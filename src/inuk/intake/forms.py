@@ -79,3 +79,33 @@ class WithdrawalForm(forms.Form):
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class _NeverEchoed(forms.TextInput):
+    """A text input that never puts a submitted value back into the page (as a password's)."""
+
+    def format_value(self, value: object) -> None:
+        return None
+
+
+class ErasureForm(forms.Form):
+    """The identity officer's erasure: whose, by which decision, and a confirmation."""
+
+    personnummer = forms.CharField(
+        label=_("Personal identity number"),
+        help_text=_("Twelve digits without a dash."),
+        max_length=13,
+        widget=_NeverEchoed(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    case_number = forms.CharField(label=_("Case number (dnr)"), max_length=50)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "I confirm that the person is to be erased from the identity vault and the "
+            "statistics. This cannot be undone."
+        )
+    )
