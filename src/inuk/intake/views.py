@@ -14,7 +14,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -40,6 +40,7 @@ from inuk.intake.models import Delivery
 from inuk.intake.receipts import receipt
 from inuk.intake.receive import Submission, dry_run, receive
 from inuk.intake.withdrawal import WithdrawalRefused, withdraw_delivery
+from inuk.ledger.models import Withdrawal
 from inuk.organisations.models import Organisation
 
 #: Deliveries per page of the list.
@@ -171,6 +172,9 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         deliveries = deliveries.filter(status=status)
     if orgnr := filters.chosen("org"):
         deliveries = deliveries.filter(organisation__orgnr=orgnr)
+    deliveries = deliveries.annotate(
+        is_withdrawn=Exists(Withdrawal.objects.filter(delivery=OuterRef("pk")))
+    )
     page = Paginator(deliveries.order_by("-received_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -113,3 +113,13 @@ def test_a_rejected_delivery_cannot_be_withdrawn(cast, deliver, client_as):
 
 def test_the_page_answers_get_with_405(cast, applied, client_as):
     assert client_as(cast.af_admin).get(url(applied)).status_code == 405
+
+
+def test_the_deliveries_list_marks_a_withdrawn_delivery(cast, applied, client_as):
+    before = client_as(cast.vasby_reporter).get("/leveranser/").content.decode()
+    client_as(cast.af_admin).post(url(applied), {"reason": "Fel kommun i filen"})
+
+    after = client_as(cast.vasby_reporter).get("/leveranser/").content.decode()
+
+    assert "Återkallad" not in before
+    assert "Återkallad" in after
