@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 
 from inuk.accounts.tokens import issue_token
 from inuk.intake.receive import Submission, receive
+from inuk.ledger.models import Withdrawal
 from inuk.organisations.models import Agreement, Municipality
 from inuk.stats import engine
 from inuk.stats.disclosure import Audience, protect
@@ -62,6 +63,12 @@ RECEIPT = {
     "api-1:delivery",
     "api-1:delivery-errors",
 }
+#: What AF's administrator alone may do to a receipt: the own municipality is refused too.
+RECEIPT_ACTION = {"intake:withdraw", "api-1:delivery-withdrawal"}
+#: The identity officer's alone, with no argument: everyone else is refused.
+IDENTITY_OFFICER = {"erasure", "api-1:identity-erasures"}
+#: API endpoints that answer only POST: another municipality's token tries that.
+API_POST_ONLY = {"api-1:delivery-withdrawal"}
 USER = {"accounts:user_edit", "accounts:user_send_link", "accounts:user_remove"}
 TOKEN = {"accounts:token_revoke"}
 MUNICIPALITY = {"organisations:agreement"}
@@ -82,7 +89,17 @@ OPEN = {
     "api-1:openapi-view",
     "api-1:api-root",
 }
-CLASSIFIED = NO_ARGUMENTS | RECEIPT | USER | TOKEN | MUNICIPALITY | STATISTICS | OPEN
+CLASSIFIED = (
+    NO_ARGUMENTS
+    | RECEIPT
+    | RECEIPT_ACTION
+    | IDENTITY_OFFICER
+    | USER
+    | TOKEN
+    | MUNICIPALITY
+    | STATISTICS
+    | OPEN
+)
 
 
 def url_names() -> set[str]:
@@ -139,7 +156,7 @@ def vallentuna_users(cast) -> dict:
 
 def url_for(name: str, world) -> str:
     cast = world["cast"]
-    if name in RECEIPT:
+    if name in RECEIPT | RECEIPT_ACTION:
         key = "id" if name.startswith("api-1:") else "public_id"
         return reverse(name, kwargs={key: world["delivery"].public_id})
     if name in USER:
@@ -175,7 +192,7 @@ def test_no_page_shows_another_municipalitys_things(name, world, client: Client)
     assert leaked(response, world) == [], name
 
 
-@pytest.mark.parametrize("name", sorted(RECEIPT | USER | TOKEN | MUNICIPALITY))
+@pytest.mark.parametrize("name", sorted(RECEIPT | RECEIPT_ACTION | USER | TOKEN | MUNICIPALITY))
 def test_another_municipalitys_records_are_not_found(name, world, client: Client):
     url = url_for(name, world)
     for user in vallentuna_users(world["cast"]).values():
@@ -185,7 +202,10 @@ def test_another_municipalitys_records_are_not_found(name, world, client: Client
             assert response.status_code in (403, 404, 405), (name, method, user.email)
             assert leaked(response, world) == []
     if name.startswith("api-1:"):
-        response = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {world['other_token_raw']}")
+        method = "post" if name in API_POST_ONLY else "get"
+        response = getattr(Client(), method)(
+            url, HTTP_AUTHORIZATION=f"Bearer {world['other_token_raw']}"
+        )
         assert response.status_code == 404
     # Nothing was changed by the tries: Väsby's user and token are still there and active.
     world["cast"].vasby_reporter.refresh_from_db()
@@ -199,6 +219,36 @@ def test_the_own_municipality_does_see_its_receipt(name, world, client: Client):
     client.force_login(world["cast"].vasby_reporter)
     response = client.get(url_for(name, world))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(RECEIPT_ACTION))
+def test_the_own_municipality_may_not_act_on_its_receipt(name, world, client: Client):
+    url = url_for(name, world)
+    for user_name, user in world["cast"].users().items():
+        if user_name == "af_admin":
+            continue
+        client.force_login(user)
+        response = client.post(url, {"reason": "Prov"})
+        assert response.status_code in (403, 404), (name, user_name)
+    if name.startswith("api-1:"):
+        response = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {world['token_raw']}")
+        assert response.status_code == 403, name
+    assert not Withdrawal.objects.exists()
+
+
+@pytest.mark.parametrize("name", sorted(IDENTITY_OFFICER))
+def test_only_the_identity_officer_may_erase(name, world, client: Client):
+    url = reverse(name)
+    for user_name, user in world["cast"].users().items():
+        if user_name == "identity_officer":
+            continue
+        client.force_login(user)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (403, 405), (name, method, user_name)
+    if name.startswith("api-1:"):
+        response = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {world['token_raw']}")
+        assert response.status_code == 403
 
 
 def test_a_token_cannot_deliver_for_another_municipality(world):

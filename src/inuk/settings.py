@@ -272,6 +272,18 @@ INUK_AUDIT_ANCHOR = Path(
         "file outside the database holding the audit log's last entry; ship copies off-machine",
     )
 ).expanduser()
+INUK_RETENTION_YEARS = env_int(
+    "INUK_RETENTION_YEARS",
+    10,
+    "`inuk retention` removes transactions whose Transaktionsdatum is older, in years",
+    minimum=1,
+)
+INUK_AGREEMENT_RETENTION_DAYS = env_int(
+    "INUK_AGREEMENT_RETENTION_DAYS",
+    365,
+    "`inuk retention` removes a municipality's data this many days after its agreement ended",
+    minimum=0,
+)
 INUK_WORKER_STALE_SECONDS = env_int(
     "INUK_WORKER_STALE_SECONDS",
     300,

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from inuk.api.api import api
+from inuk.intake.erasure_views import erase
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("avtal/", include("inuk.organisations.urls")),
     path("leveranser/", include("inuk.intake.urls")),
     path("statistik/", include("inuk.stats.urls")),
+    path("identitet/radera/", erase, name="erasure"),
     path("api/v1/", api.urls),
     path("", include("inuk.web.urls")),
 ]

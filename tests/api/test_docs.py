@@ -22,6 +22,8 @@ def test_the_openapi_description_lists_every_endpoint(client: Client):
         "/api/v1/deliveries": {"get", "post"},
         "/api/v1/deliveries/{id}": {"get"},
         "/api/v1/deliveries/{id}/errors.csv": {"get"},
+        "/api/v1/deliveries/{id}/withdrawal": {"post"},
+        "/api/v1/identity/erasures": {"post"},
         "/api/v1/organisations": {"get"},
         "/api/v1/codes": {"get"},
         "/api/v1/stats": {"get"},

@@ -127,6 +127,16 @@ def may_deliver_for(principal: Principal, organisation: Organisation) -> bool:
     return bool(user and user.has_role(Role.REPORTER) and user.organisation_id == organisation.pk)
 
 
+def may_withdraw(principal: Principal) -> bool:
+    """May ``principal`` withdraw a delivery (SPEC §11)? AF's administrators, as users only.
+
+    No API token may: a withdrawal is a decision someone answers for, and a
+    token is a machine's.
+    """
+    user = _active_user(principal)
+    return bool(user and user.has_role(Role.AF_ADMIN))
+
+
 @dataclass(frozen=True, slots=True)
 class StatisticsAccess:
     """What a user may see in the statistics tool.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from inuk.api import deliveries, errors, reference, stats
+from inuk.api import deliveries, erasures, errors, reference, stats
 from inuk.api.auth import SessionUserAuth, TokenAuth
 
 DESCRIPTION = """\
@@ -54,3 +54,4 @@ errors.install(api)
 api.add_router("/", deliveries.router)
 api.add_router("/", reference.router)
 api.add_router("/", stats.router)
+api.add_router("/", erasures.router)

@@ -35,9 +35,10 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import ValidationError as PydanticValidationError
 
 from inuk.accounts.models import ApiToken
-from inuk.accounts.scoping import may_deliver_for, visible_organisations
+from inuk.accounts.scoping import may_deliver_for, may_withdraw, visible_organisations
 from inuk.api.auth import Principal, actor, principal
 from inuk.api.errors import ApiError
 from inuk.api.schemas import (
@@ -46,6 +47,7 @@ from inuk.api.schemas import (
     ErrorBody,
     Receipt,
     SubmittedReceipt,
+    WithdrawalRequest,
 )
 from inuk.api.uploads import MULTIPART, RAW_TYPES, upload_from
 from inuk.audit.log import Event
@@ -54,6 +56,7 @@ from inuk.client import client_address
 from inuk.intake.models import Delivery
 from inuk.intake.receipts import messages_csv, receipt
 from inuk.intake.receive import Submission, dry_run, receive
+from inuk.intake.withdrawal import WithdrawalRefused, withdraw_delivery
 
 router = Router(tags=["deliveries"])
 
@@ -319,3 +322,55 @@ def delivery_errors_csv(request: HttpRequest, id: str):
     response = StreamingHttpResponse(messages_csv(delivery), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="kvittens-{delivery.public_id}.csv"'
     return response
+
+
+# --- POST /deliveries/{id}/withdrawal ---------------------------------------------------
+
+
+@router.post(
+    "/deliveries/{id}/withdrawal",
+    response={
+        200: Receipt,
+        400: ErrorBody,
+        401: ErrorBody,
+        403: ErrorBody,
+        404: ErrorBody,
+        409: ErrorBody,
+        429: ErrorBody,
+    },
+    url_name="delivery-withdrawal",
+    summary="Withdraw a delivery / Återkalla en leverans",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": WithdrawalRequest.model_json_schema()}},
+        }
+    },
+)
+def withdraw(request: HttpRequest, id: str):
+    """AF's administrator withdraws an applied delivery, with a reason; answers the receipt.
+
+    Its transactions stop counting, and the current state and statistics are
+    derived again as if it had never arrived. 409 if it is not applied or
+    already withdrawn; 403 for anyone but AF's administrators (never a token).
+    """
+    # The body is read only after the caller is let in: whoever may not
+    # withdraw learns no more than that, whatever they send.
+    caller = principal(request)
+    delivery = _delivery(request, id)
+    if not may_withdraw(caller):
+        raise ApiError("NOT_ALLOWED")
+    try:
+        reason = WithdrawalRequest.model_validate_json(request.body or b"{}").reason
+    except PydanticValidationError:
+        reason = ""
+    try:
+        withdraw_delivery(
+            delivery,
+            reason=reason,
+            actor=actor(caller),
+            remote_addr=client_address(request),
+        )
+    except WithdrawalRefused as refused:
+        raise ApiError(refused.code) from None
+    return _receipt(request, delivery)

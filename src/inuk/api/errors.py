@@ -19,6 +19,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from inuk.intake import erasure, withdrawal
 from inuk.intake.errors import RULES
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,17 @@ ERRORS: dict[str, ErrorKind] = {
         "Det finns ingen sådan leverans som du får se.",
         "There is no such delivery that you may see.",
     ),
+    **{
+        refused.code: ErrorKind(status, refused.message_sv, refused.message_en)
+        for refused, status in (
+            (withdrawal.NOT_APPLIED, 409),
+            (withdrawal.ALREADY_WITHDRAWN, 409),
+            (withdrawal.REASON_MISSING, 400),
+            (erasure.INVALID_NUMBER, 400),
+            (erasure.CASE_MISSING, 400),
+            (erasure.UNKNOWN_PERSON, 404),
+        )
+    },
     "LENGTH_REQUIRED": ErrorKind(
         411,
         "Ange filens storlek i huvudet Content-Length.",

@@ -60,6 +60,15 @@ class Refusal(Schema):
     message_en: str
 
 
+class WithdrawalInfo(Schema):
+    withdrawn_at: str = Field(description="ISO 8601")
+    reason: str
+
+
+class WithdrawalRequest(Schema):
+    reason: str = Field(description="why AF withdraws the delivery; kept and shown on the receipt")
+
+
 class Receipt(Schema):
     """The receipt (kvittens) of a delivery, or of a dry run: answered at once (``id`` null,
     ``status`` dry_run), or, for a large file, kept for a worker (``dry_run`` true, ending
@@ -88,6 +97,10 @@ class Receipt(Schema):
     refusal: Refusal | None
     failure: Refusal | None = Field(
         None, description="why the service could not process the delivery (status failed)"
+    )
+    withdrawal: WithdrawalInfo | None = Field(
+        None,
+        description="set once AF has withdrawn the delivery: its transactions no longer count",
     )
     counts: Counts
     errors: list[Problem] = Field(description="the first 1000 errors; all are in errors_csv")

@@ -79,6 +79,7 @@ class Event(enum.StrEnum):
     IDENTITY_EXTRACT = "identity.extract"
     PERSON_ERASED = "person.erased"
     RETENTION_APPLIED = "retention.applied"
+    KEY_ROTATED = "vault.key_rotated"
     EXPORT = "export"
     ADMIN_CHANGE = "admin.change"
 

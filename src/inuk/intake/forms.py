@@ -1,4 +1,4 @@
-"""The upload page's form: a delivery file and how to send it."""
+"""The delivery pages' forms: a file and how to send it, the list's filters, a withdrawal."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from inuk.intake.models import Delivery
+from inuk.intake.withdrawal import REASON_MAX
 
 FORMAT_CHOICES = [
     ("", _("Detect from the content")),
@@ -69,3 +70,42 @@ class DeliveryFilterForm(forms.Form):
             return field.clean(value)
         except forms.ValidationError:
             return ""
+
+
+class WithdrawalForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the withdrawal"),
+        help_text=_("Shown on the receipt to the municipality and kept in the audit log."),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class _NeverEchoed(forms.TextInput):
+    """A text input that never puts a submitted value back into the page (as a password's)."""
+
+    def format_value(self, value: object) -> None:
+        return None
+
+
+class ErasureForm(forms.Form):
+    """The identity officer's erasure: whose, by which decision, and a confirmation."""
+
+    personnummer = forms.CharField(
+        label=_("Personal identity number"),
+        help_text=_("Twelve digits without a dash."),
+        max_length=13,
+        widget=_NeverEchoed(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    case_number = forms.CharField(label=_("Case number (dnr)"), max_length=50)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "I confirm that the person is to be erased from the identity vault and the "
+            "statistics. This cannot be undone."
+        )
+    )

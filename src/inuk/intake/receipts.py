@@ -10,6 +10,7 @@ from typing import TextIO
 
 from inuk.intake.errors import RULES, FileRefused
 from inuk.intake.models import Delivery, Message
+from inuk.ledger.models import Withdrawal
 
 #: A receipt lists at most this many errors; all of them are in the CSV download.
 RECEIPT_MESSAGES = 1_000
@@ -26,6 +27,13 @@ def message_dict(message: Message) -> dict:
     return {name: getattr(message, name) for name in MESSAGE_FIELDS}
 
 
+def _withdrawal(withdrawal: Withdrawal | None) -> dict | None:
+    """AF withdrew the delivery: its transactions no longer count (SPEC §11)."""
+    if withdrawal is None:
+        return None
+    return {"withdrawn_at": withdrawal.withdrawn_at.isoformat(), "reason": withdrawal.reason}
+
+
 def receipt(delivery: Delivery, *, limit: int = RECEIPT_MESSAGES) -> dict:
     messages = delivery.messages.all()
     errors = messages.filter(severity=Message.Severity.ERROR)
@@ -39,6 +47,7 @@ def receipt(delivery: Delivery, *, limit: int = RECEIPT_MESSAGES) -> dict:
     failure = reason if delivery.status == Delivery.Status.FAILED else None
     error_count = errors.count()
     warning_count = warnings.count()
+    withdrawal = Withdrawal.objects.filter(delivery_id=delivery.pk).first()
     return {
         "id": str(delivery.public_id),
         "status": delivery.status,
@@ -53,6 +62,7 @@ def receipt(delivery: Delivery, *, limit: int = RECEIPT_MESSAGES) -> dict:
         "progress": delivery.progress,
         "refusal": refusal,
         "failure": failure,
+        "withdrawal": _withdrawal(withdrawal),
         "counts": _counts(
             persons=delivery.persons,
             transactions=delivery.transactions,
@@ -78,6 +88,7 @@ def dry_run_receipt(organisation, checksum: str, tally, errors: list[dict]) -> d
         "checksum": checksum,
         "refusal": None,
         "failure": None,
+        "withdrawal": None,
         "counts": _counts(
             persons=tally.persons,
             transactions=tally.transactions,
@@ -101,6 +112,7 @@ def refused_receipt(organisation, checksum: str, refusal: FileRefused, *, dry_ru
         "checksum": checksum,
         "refusal": {"code": refusal.code, "message_sv": rule.sv, "message_en": rule.en},
         "failure": None,
+        "withdrawal": None,
         "counts": _counts(),
         "errors": [refusal.as_problem().as_dict()],
         "warnings": [],

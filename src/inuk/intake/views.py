@@ -1,4 +1,4 @@
-"""The delivery pages under /leveranser/: upload, the deliveries list, the receipt.
+"""The delivery pages under /leveranser/: upload, the deliveries list, the receipt, withdrawal.
 
 Every query starts from ``inuk.accounts.scoping.visible_organisations``, so a
 user sees only the deliveries scoping lets them see; a receipt outside them
@@ -14,25 +14,33 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from inuk.accounts.models import Role, User
-from inuk.accounts.scoping import may_deliver_for, require_role, visible_organisations
+from inuk.accounts.scoping import (
+    may_deliver_for,
+    may_withdraw,
+    require_role,
+    visible_organisations,
+)
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
 from inuk.client import client_address
 from inuk.intake import receipts
-from inuk.intake.forms import DeliveryFilterForm, DeliveryForm
+from inuk.intake.forms import DeliveryFilterForm, DeliveryForm, WithdrawalForm
 from inuk.intake.models import Delivery
 from inuk.intake.receipts import receipt
 from inuk.intake.receive import Submission, dry_run, receive
+from inuk.intake.withdrawal import WithdrawalRefused, withdraw_delivery
+from inuk.ledger.models import Withdrawal
 from inuk.organisations.models import Organisation
 
 #: Deliveries per page of the list.
@@ -168,6 +176,9 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         deliveries = deliveries.filter(status=status)
     if orgnr := filters.chosen("org"):
         deliveries = deliveries.filter(organisation__orgnr=orgnr)
+    deliveries = deliveries.annotate(
+        is_withdrawn=Exists(Withdrawal.objects.filter(delivery=OuterRef("pk")))
+    )
     page = Paginator(deliveries.order_by("-received_at", "-id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -202,6 +213,15 @@ def _moment(text: str | None) -> dt.datetime | None:
 def receipt_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The receipt (kvittens): what became of a delivery, live while it is processed."""
     delivery = _visible_delivery(request, public_id)
+    return _receipt_page(request, delivery)
+
+
+def _receipt_page(
+    request: HttpRequest,
+    delivery: Delivery,
+    withdrawal_form: WithdrawalForm | None = None,
+    status_code: int = 200,
+) -> HttpResponse:
     data = receipt(delivery)
     status = Delivery.Status(data["status"])
     progress = data["progress"]
@@ -219,9 +239,47 @@ def receipt_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         ),
         "received_at": _moment(data["received_at"]),
         "finished_at": _moment(data["finished_at"]),
+        "withdrawn_at": _moment((data["withdrawal"] or {}).get("withdrawn_at")),
         "labels": labels,
+        "may_withdraw": (
+            status == Delivery.Status.APPLIED
+            and data["withdrawal"] is None
+            and may_withdraw(request.user)
+        ),
+        "withdrawal_form": withdrawal_form or WithdrawalForm(),
     }
-    return render(request, "intake/receipt.html", context)
+    return render(request, "intake/receipt.html", context, status=status_code)
+
+
+@require_role(Role.AF_ADMIN)
+@require_http_methods(["POST"])
+def withdraw(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """AF's administrator withdraws an applied delivery, giving a reason (SPEC §11)."""
+    delivery = _visible_delivery(request, public_id)
+    if not may_withdraw(request.user):
+        raise PermissionDenied
+    form = WithdrawalForm(request.POST)
+    if form.is_valid():
+        try:
+            withdraw_delivery(
+                delivery,
+                reason=form.cleaned_data["reason"],
+                actor=_user(request).email,
+                remote_addr=client_address(request),
+            )
+        except WithdrawalRefused as refused:
+            form.add_error(None, refused.message_sv if _is_swedish() else refused.message_en)
+        else:
+            messages.success(
+                request,
+                _("The delivery was withdrawn. Its transactions no longer count."),
+            )
+            return redirect("intake:receipt", public_id=delivery.public_id)
+    return _receipt_page(request, delivery, form, status_code=400)
+
+
+def _is_swedish() -> bool:
+    return (get_language() or "sv").startswith("sv")
 
 
 @require_role()

@@ -29,6 +29,7 @@ from inuk.ledger.sql import (
     ORDER_KEY,
     PERSON,
     PERSONS,
+    REPEAT,
     STATE,
     TRANSACTIONS,
     TX,
@@ -116,6 +117,10 @@ class Backend:
 
     def append(self, delivery_id: int) -> int:
         """Append the staged transactions the ledger does not hold yet; returns how many."""
+        raise NotImplementedError
+
+    def note_repeats(self, delivery_id: int) -> int:
+        """Record the staged transactions the ledger holds from another delivery (``Repeat``)."""
         raise NotImplementedError
 
     def merge_state(self, delivery_id: int) -> None:
@@ -213,6 +218,18 @@ class PostgreSQL(Backend):
                   AND t.withdrawn = 0
             )""",
             [delivery_id],
+        )
+
+    def note_repeats(self, delivery_id: int) -> int:
+        return self.run(
+            f"""INSERT INTO {REPEAT} (person_id, fingerprint, delivery_id, position)
+            SELECT DISTINCT ON (p.id, f.fingerprint) p.id, f.fingerprint, %s, s.position
+            FROM {TRANSACTIONS} s JOIN {PERSON} p ON p.pseudonym = s.pseudonym
+            CROSS JOIN LATERAL (SELECT {self._FINGERPRINT} AS fingerprint) f
+            JOIN {TX} t ON t.person_id = p.id AND t.fingerprint = f.fingerprint
+                AND t.withdrawn = 0 AND t.delivery_id <> %s
+            ORDER BY p.id, f.fingerprint, s.position""",
+            [delivery_id, delivery_id],
         )
 
     def merge_state(self, delivery_id: int) -> None:
@@ -318,6 +335,17 @@ class SQLite(Backend):
             WHERE true
             ON CONFLICT (person_id, fingerprint, withdrawn) DO NOTHING""",
             [delivery_id],
+        )
+
+    def note_repeats(self, delivery_id: int) -> int:
+        return self.run(
+            f"""INSERT INTO {REPEAT} (person_id, fingerprint, delivery_id, position)
+            SELECT p.id, s.fingerprint, %s, MIN(s.position)
+            FROM {TRANSACTIONS} s JOIN {PERSON} p ON p.pseudonym = s.pseudonym
+            JOIN {TX} t ON t.person_id = p.id AND t.fingerprint = s.fingerprint
+                AND t.withdrawn = 0 AND t.delivery_id <> %s
+            GROUP BY p.id, s.fingerprint""",
+            [delivery_id, delivery_id],
         )
 
     def merge_state(self, delivery_id: int) -> None:

@@ -8,7 +8,8 @@ between PostgreSQL and SQLite):
 1. new persons are inserted, changed ones updated;
 2. the staged transactions the ledger does not hold yet are appended; one it
    holds already (same identity, Transaktionsdatum, status and values, found by
-   its fingerprint) is counted as already known;
+   its fingerprint) is counted as already known, and noted as a ``Repeat`` so
+   that a withdrawal of the delivery that brought it first can hand it on;
 3. each identity's winner among the newly appended transactions is merged into
    the state where its ordering key is greater than the stored winner's;
 4. one query finds the Ändring and Borttag whose identity has never had a
@@ -112,6 +113,8 @@ def apply_delivery(
             if "person_id" not in str(exc):
                 raise
             raise ValueError("a transaction's pseudonym is missing from the persons") from None
+        if accepted < tally.count:
+            db.note_repeats(delivery_id)
         db.merge_state(delivery_id)
         unknown = [position for (position,) in db.fetch(UNKNOWN_IDENTITY)]
         db.drop()

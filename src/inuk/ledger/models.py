@@ -187,6 +187,39 @@ class Transaction(models.Model):
         return f"{self.delivery_id}:{self.position}"
 
 
+class Repeat(models.Model):
+    """A transaction that a delivery brought again, when the ledger held it already.
+
+    The ledger keeps each transaction once, with the delivery that brought it
+    first; a later delivery carrying it too is only counted as already known.
+    This row remembers that it did, so that withdrawing the first delivery
+    does not take the transaction from the state while another still carries
+    it: the earliest of those then owns it (``withdrawal.withdraw``), as if the
+    withdrawn delivery had never arrived. Written only for deliveries that
+    repeat something, so a delivery of new transactions costs nothing more.
+    """
+
+    pk = models.CompositePrimaryKey("person", "fingerprint", "delivery")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,  # the primary key leads with the person
+        related_name="+",
+    )
+    fingerprint = models.BinaryField(max_length=16)
+    delivery = models.ForeignKey(
+        "intake.Delivery",
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        related_name="+",  # indexed: a withdrawn delivery's repeats are dropped
+    )
+    position = models.PositiveIntegerField(help_text="index of the transaction in its file")
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}:{self.position}"
+
+
 class StateQuerySet(models.QuerySet):
     def current(self):
         """The records as they stand now, without the tombstones of removed ones."""

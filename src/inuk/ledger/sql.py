@@ -7,9 +7,10 @@ winner's values and key; ``removed`` marks a winning Borttag (a tombstone).
 
 from __future__ import annotations
 
-from inuk.ledger.models import Intervention, Person, Result, Transaction
+from inuk.ledger.models import Intervention, Person, Repeat, Result, Transaction
 
 TX = Transaction._meta.db_table
+REPEAT = Repeat._meta.db_table
 PERSON = Person._meta.db_table
 STATE = {"I": Intervention._meta.db_table, "R": Result._meta.db_table}
 

@@ -5,11 +5,16 @@ The keys never live in a database. A deployment passes the keyring in
 
     {"lookup": "<base64, 32 bytes>", "keys": {"1": "<base64, 32 bytes>"}, "current": 1}
 
-``lookup`` keys the HMAC-SHA-256 that finds a personnummer's row; it cannot be
-changed without recomputing every look-up, so it is not rotated. ``keys`` are
+``lookup`` keys the HMAC-SHA-256 that finds a personnummer's row. ``keys`` are
 AES-256-GCM keys by version: new values are encrypted under ``current``, and
 older versions stay in the keyring until ``rotation.reencrypt()`` has moved
 every row off them.
+
+The look-up key rotates too: a new one becomes ``lookup`` and the one before
+moves to the optional ``"previous_lookups"`` list. New rows are found and
+written under ``lookup``; a row not yet moved is still found under a previous
+key, until ``rotation.rehash()`` has moved every row and the list can be
+emptied. A pseudonym never changes on the way.
 
 The embedded default (SQLite, no ``INUK_VAULT_KEY``) creates ``vault-keys.json``
 in the data directory on first use. A deployment on PostgreSQL must bring its
@@ -58,11 +63,14 @@ class Keyring:
     lookup_key: bytes = field(repr=False)
     keys: dict[int, bytes] = field(repr=False)
     current: int
+    #: Look-up keys before ``lookup_key``, newest first: rows not yet re-hashed.
+    previous_lookup_keys: tuple[bytes, ...] = field(default=(), repr=False)
     _ciphers: dict[int, AESGCM] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if len(self.lookup_key) != KEY_BYTES:
-            raise KeyringError(f"the vault's look-up key must be {KEY_BYTES} bytes")
+        for lookup_key in (self.lookup_key, *self.previous_lookup_keys):
+            if len(lookup_key) != KEY_BYTES:
+                raise KeyringError(f"the vault's look-up keys must be {KEY_BYTES} bytes")
         if not self.keys:
             raise KeyringError("the vault's keyring holds no encryption key")
         for version, key in self.keys.items():
@@ -99,25 +107,56 @@ class Keyring:
             if not (isinstance(version, str) and version.isascii() and version.isdigit()):
                 raise KeyringError("the vault's key versions must be whole numbers from 1")
             versions[int(version)] = _decode(key, f"encryption key {version}")
-        return cls(_decode(data["lookup"], "look-up key"), versions, current)
+        previous = data.get("previous_lookups", [])
+        if not isinstance(previous, list):
+            raise KeyringError('the vault\'s keyring: "previous_lookups" must be a list of keys')
+        return cls(
+            _decode(data["lookup"], "look-up key"),
+            versions,
+            current,
+            tuple(_decode(key, "previous look-up key") for key in previous),
+        )
 
     def to_text(self) -> str:
-        return json.dumps(
-            {
-                "lookup": _encode(self.lookup_key),
-                "keys": {str(v): _encode(k) for v, k in sorted(self.keys.items())},
-                "current": self.current,
-            }
-        )
+        data: dict = {
+            "lookup": _encode(self.lookup_key),
+            "keys": {str(v): _encode(k) for v, k in sorted(self.keys.items())},
+            "current": self.current,
+        }
+        if self.previous_lookup_keys:
+            data["previous_lookups"] = [_encode(k) for k in self.previous_lookup_keys]
+        return json.dumps(data)
 
     def with_new_version(self) -> Keyring:
         """This keyring plus a fresh encryption key, which becomes the current one."""
         version = max(self.keys) + 1
-        return Keyring(self.lookup_key, {**self.keys, version: _new_key()}, version)
+        return Keyring(
+            self.lookup_key, {**self.keys, version: _new_key()}, version, self.previous_lookup_keys
+        )
+
+    def with_new_lookup(self) -> Keyring:
+        """This keyring with a fresh look-up key; the current one joins the previous ones."""
+        return Keyring(
+            _new_key(), self.keys, self.current, (self.lookup_key, *self.previous_lookup_keys)
+        )
+
+    def without_previous_lookups(self) -> Keyring:
+        """This keyring without its previous look-up keys: once no row is under one."""
+        return Keyring(self.lookup_key, self.keys, self.current)
 
     def lookup(self, personnummer: str) -> bytes:
         """The keyed hash that finds a personnummer's row (32 bytes)."""
         return hmac.digest(self.lookup_key, personnummer.encode("ascii"), "sha256")
+
+    def previous_lookups(self, personnummer: str) -> list[bytes]:
+        """The personnummer's look-ups under the previous look-up keys, newest first."""
+        number = personnummer.encode("ascii")
+        return [hmac.digest(key, number, "sha256") for key in self.previous_lookup_keys]
+
+    def matches(self, personnummer: str, lookup: bytes) -> bool:
+        """Whether ``lookup`` is the personnummer's look-up under any key of the keyring."""
+        candidates = [self.lookup(personnummer), *self.previous_lookups(personnummer)]
+        return any(hmac.compare_digest(candidate, lookup) for candidate in candidates)
 
     def encrypt(self, plaintext: bytes, context: bytes) -> tuple[int, bytes]:
         """Encrypt under the current key; returns (key version, nonce + ciphertext + tag).
@@ -178,6 +217,11 @@ def add_version(text: str) -> str:
     The first step of a rotation (``inuk.vault.rotation``).
     """
     return Keyring.parse(text).with_new_version().to_text()
+
+
+def add_lookup_key(text: str) -> str:
+    """The keyring ``text`` with a new look-up key; the first step of its rotation."""
+    return Keyring.parse(text).with_new_lookup().to_text()
 
 
 def is_configured() -> bool:

@@ -24,7 +24,6 @@ Only the identity officer's features may call ``reidentify``, ``find``,
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
@@ -81,6 +80,7 @@ def pseudonymize(personnummer: Iterable[str]) -> dict[str, str]:
     found: dict[bytes, str] = {}
     for batch in _batches(lookups):
         found.update(_pseudonyms_of(batch))
+    found.update(_found_under_previous_keys(ring, numbers_by_lookup, found))
     missing = [lookup for lookup in lookups if lookup not in found]
     if missing:
         # One transaction for all the new persons: each batch of random look-ups
@@ -165,8 +165,10 @@ def admit(newcomers: Iterable[Newcomer]) -> dict[str, str]:
 def find(personnummer: str) -> str | None:
     """The pseudonym of a personnummer, or None if the vault does not know it."""
     (number,) = _canonical([personnummer])
-    lookup = keyring().lookup(number)
-    return _pseudonyms_of([lookup]).get(lookup)
+    ring = keyring()
+    lookup = ring.lookup(number)
+    found = _pseudonyms_of([lookup]) or _found_under_previous_keys(ring, {lookup: number}, {})
+    return found.get(lookup)
 
 
 @sensitive_variables()
@@ -209,6 +211,7 @@ def link(old: str, new: str) -> str:
         # removes the new number too (see ``erase``).
         locked = Identity.objects.select_for_update().filter(lookup__in=lookups)
         found = {bytes(lookup): p for lookup, p in locked.values_list("lookup", "pseudonym")}
+        found.update(_found_under_previous_keys(ring, numbers_by_lookup, found, lock=True))
         owners = set(found.values())
         if len(owners) > 1:
             raise LinkConflict("the two personnummer already belong to different persons")
@@ -245,7 +248,7 @@ def decrypt_identity(
 ) -> str:
     """The personnummer of one identity row, checked against its look-up."""
     number = ring.decrypt(blob, _context(pseudonym, lookup), version).decode("ascii")
-    if not hmac.compare_digest(ring.lookup(number), lookup):
+    if not ring.matches(number, lookup):
         raise DecryptionError("a stored personnummer does not match its look-up")
     return number
 
@@ -255,6 +258,30 @@ def encrypt_identity(
 ) -> tuple[int, bytes]:
     """(key version, ciphertext) of a personnummer, bound to its pseudonym and look-up."""
     return ring.encrypt(number.encode("ascii"), _context(pseudonym, lookup))
+
+
+def _found_under_previous_keys(
+    ring: Keyring, numbers_by_lookup: dict[bytes, str], found: dict[bytes, str], *, lock=False
+) -> dict[bytes, str]:
+    """Current look-up -> pseudonym of the numbers not in ``found`` whose row is still under a
+    previous look-up key (a rotation under way, ``rotation.rehash``); {} when there is none.
+    """
+    if not ring.previous_lookup_keys:
+        return {}
+    current_by_old: dict[bytes, bytes] = {}
+    for lookup, number in numbers_by_lookup.items():
+        if lookup not in found:
+            for old in ring.previous_lookups(number):
+                current_by_old[old] = lookup
+    olds = sorted(current_by_old)
+    if lock:
+        rows = Identity.objects.select_for_update().filter(lookup__in=olds)
+        pseudonyms = {bytes(old): p for old, p in rows.values_list("lookup", "pseudonym")}
+    else:
+        pseudonyms = {}
+        for batch in _batches(olds):
+            pseudonyms.update(_pseudonyms_of(batch))
+    return {current_by_old[old]: pseudonym for old, pseudonym in pseudonyms.items()}
 
 
 def _context(pseudonym: str, lookup: bytes) -> bytes:

@@ -13,6 +13,18 @@ encrypted under it:
 
 The embedded default has one key file that all its processes read, so
 ``rotate()`` does all three at once.
+
+The look-up key rotates the same way: ``inuk vault add-lookup-key`` (the old
+key moves to ``previous_lookups``), install everywhere, ``inuk vault rehash``,
+then ``inuk vault drop-previous-lookups`` prints the keyring without the old
+keys; ``rotate_lookup()`` does it all on the embedded default. Restart the
+workers together rather than one by one when installing: a process still on
+the old keyring does not find rows already under the new key, so two such
+processes seeing a new person at the same moment could give it two pseudonyms.
+A row's look-up is bound into its ciphertext, so ``rehash`` re-encrypts each
+row it moves, under the current encryption key; pseudonyms never change.
+Both passes work in batches, each its own transaction, and skip what is done:
+after an interruption (even ``kill -9``) run them again.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from inuk.vault.keys import (
     DecryptionError,
     Keyring,
     KeyringError,
+    add_lookup_key,
     add_version,
     is_configured,
     keyring,
@@ -43,6 +56,14 @@ class Rotation:
     version: int
     identities: int
     file_pieces: int
+
+
+@dataclass(frozen=True)
+class Rehash:
+    #: Rows moved to the current look-up key by this run.
+    moved: int
+    #: Rows that were under it already (moved by an earlier, interrupted run, or new).
+    current: int
 
 
 def rotate() -> Rotation:
@@ -65,6 +86,82 @@ def reencrypt(ring: Keyring | None = None, *, batch_size: int = 1000) -> Rotatio
     """
     ring = ring or keyring()
     return Rotation(ring.current, _identities(ring, batch_size), _file_pieces(ring))
+
+
+def rotate_lookup() -> Rehash:
+    """Add a look-up key to the embedded key file, move every row to it, drop the old key."""
+    if is_configured():
+        raise KeyringError(
+            "the vault's keyring comes from INUK_VAULT_KEY: add a look-up key with "
+            "`inuk vault add-lookup-key`, install it everywhere, then run `inuk vault rehash`"
+        )
+    text = add_lookup_key(keyring().to_text())
+    replace_key_file(text)
+    done = rehash(Keyring.parse(text))
+    replace_key_file(Keyring.parse(text).without_previous_lookups().to_text())
+    return done
+
+
+@sensitive_variables()
+def rehash(ring: Keyring | None = None, *, batch_size: int = 1000) -> Rehash:
+    """Move every identity row to the keyring's current look-up key; returns what was done.
+
+    Each row is decrypted, its look-up computed under the current key and, if
+    it differs, the row updated with the new look-up and a new ciphertext bound
+    to it, but only if its look-up is still the one read: a row changed
+    meanwhile is left to a later run. Each batch is one transaction.
+    """
+    ring = ring or keyring()
+    connection = connections[VAULT_DB]
+    quote = connection.ops.quote_name
+    update = (
+        f"UPDATE {quote(Identity._meta.db_table)} SET {quote('lookup')} = %s, "
+        f"{quote('key_version')} = %s, {quote('ciphertext')} = %s "
+        f"WHERE {quote('id')} = %s AND {quote('lookup')} = %s"
+    )
+    moved = current = 0
+    after = 0
+    while True:
+        rows = list(
+            Identity.objects.filter(id__gt=after)
+            .order_by("id")
+            .values_list("id", "pseudonym", "lookup", "key_version", "ciphertext")[:batch_size]
+        )
+        if not rows:
+            return Rehash(moved, current)
+        changes = []
+        for pk, pseudonym, lookup, version, blob in rows:
+            lookup = bytes(lookup)
+            try:
+                number = decrypt_identity(ring, pseudonym, lookup, version, bytes(blob))
+            except DecryptionError as exc:
+                raise DecryptionError(f"identity row {pk}: {exc}") from None
+            new_lookup = ring.lookup(number)
+            if new_lookup == lookup:
+                current += 1
+                continue
+            new_version, new_blob = encrypt_identity(ring, pseudonym, new_lookup, number)
+            changes.append((new_lookup, new_version, new_blob, pk, lookup))
+        if changes:
+            with transaction.atomic(using=VAULT_DB), connection.cursor() as cursor:
+                cursor.executemany(update, changes)
+        moved += len(changes)
+        after = rows[-1][0]
+
+
+def under_previous_lookups(ring: Keyring | None = None) -> int:
+    """How many identity rows are not yet under the current look-up key (reads them all)."""
+    ring = ring or keyring()
+    if not ring.previous_lookup_keys:
+        return 0
+    count = 0
+    rows = Identity.objects.order_by("id").values_list(
+        "pseudonym", "lookup", "key_version", "ciphertext"
+    )
+    for pseudonym, lookup, version, blob in rows.iterator(chunk_size=1000):
+        number = decrypt_identity(ring, pseudonym, bytes(lookup), version, bytes(blob))
+        count += ring.lookup(number) != bytes(lookup)
+    return count
 
 
 def versions_in_use() -> dict[int, int]:
