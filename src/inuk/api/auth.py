@@ -45,7 +45,8 @@ class SessionUserAuth(APIKeyCookie):
     """The web pages' session, as for the pages themselves.
 
     As ``inuk.accounts.scoping.require_role`` does for pages, a user who has
-    a second factor but whose session was not verified with it is not let in.
+    a second factor, or whose role demands one, but whose session was not
+    verified with it is not let in.
     """
 
     param_name = settings.SESSION_COOKIE_NAME
@@ -64,7 +65,7 @@ class SessionUserAuth(APIKeyCookie):
         if not isinstance(user, User) or not user.is_active:
             return None
         verified = getattr(user, "is_verified", lambda: False)()
-        if not verified and user_has_device(user):
+        if not verified and (user_has_device(user) or user.requires_second_factor):
             return None
         ratelimit.hit(f"user:{user.pk}")
         return user

@@ -4,25 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisations', '0002_reference_data'),
+        ("organisations", "0002_reference_data"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MunicipalityGroup',
+            name="MunicipalityGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(max_length=60, unique=True, verbose_name='short name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('municipalities', models.ManyToManyField(related_name='groups', to='organisations.municipality', verbose_name='municipalities')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("slug", models.SlugField(max_length=60, unique=True, verbose_name="short name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "municipalities",
+                    models.ManyToManyField(
+                        related_name="groups",
+                        to="organisations.municipality",
+                        verbose_name="municipalities",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'municipality group',
-                'verbose_name_plural': 'municipality groups',
-                'ordering': ['name'],
+                "verbose_name": "municipality group",
+                "verbose_name_plural": "municipality groups",
+                "ordering": ["name"],
             },
         ),
     ]
