@@ -175,7 +175,7 @@ def test_link_merging_moves_the_new_numbers_person_into_the_old_numbers():
     linked = link_merging(ANNA, BO)
     assert linked == (pseudonyms[ANNA], pseudonyms[BO])
     assert find(BO) == find(CARL) == find(ANNA) == pseudonyms[ANNA]
-    assert reidentify(pseudonyms[ANNA]) == [ANNA, BO, CARL]
+    assert sorted(reidentify(pseudonyms[ANNA])) == sorted([ANNA, BO, CARL])
     assert reidentify(pseudonyms[BO]) == []
 
 
@@ -183,14 +183,15 @@ def test_link_merging_of_numbers_not_both_known_merges_no_one():
     pseudonym = pseudonymize([ANNA])[ANNA]
     assert link_merging(ANNA, BO) == (pseudonym, None)
     assert link_merging(ANNA, BO) == (pseudonym, None)
-    assert reidentify(pseudonym) == [ANNA, BO]
+    assert sorted(reidentify(pseudonym)) == sorted([ANNA, BO])
 
 
 def test_history_tells_when_each_number_became_known():
-    pseudonym = link(ANNA, BO)
+    pseudonym = pseudonymize([ANNA])[ANNA]
+    link(ANNA, BO)
     numbers = history(pseudonym)
     assert [number for number, _ in numbers] == [ANNA, BO]
-    assert all(known is not None for _, known in numbers)
+    assert numbers[0][1] <= numbers[1][1]
 
 
 def test_erase_removes_every_number_of_the_person():
