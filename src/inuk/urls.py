@@ -12,6 +12,7 @@ urlpatterns = [
     path("konto/", include("inuk.accounts.urls")),
     path("avtal/", include("inuk.organisations.urls")),
     path("leveranser/", include("inuk.intake.urls")),
+    path("identitet/", include("inuk.identity.urls")),
     path("api/v1/", api.urls),
     path("", include("inuk.web.urls")),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from inuk.api import deliveries, errors, reference
+from inuk.api import deliveries, errors, identity, reference
 from inuk.api.auth import SessionUserAuth, TokenAuth
 
 DESCRIPTION = """\
@@ -48,3 +48,4 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", deliveries.router)
 api.add_router("/", reference.router)
+api.add_router("/", identity.router)
