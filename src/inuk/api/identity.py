@@ -5,7 +5,9 @@ an identity officer logged in to the web pages with a second factor (the
 session cookie, with the CSRF token on POST); an API token never gets a
 personnummer (``inuk.accounts.scoping.may_identify``). Every call is a POST,
 so that no personnummer is ever part of a URL, and states the case number and
-the reason that go into the audit log.
+the reason that go into the audit log. (The operations are not marked
+``sensitive_variables``: django-ninja reads their signatures, and the API's
+error handler logs a failure without its frames' variables anyway.)
 """
 
 from __future__ import annotations
@@ -104,7 +106,6 @@ def _throttled(refused: work.Throttled) -> ApiError:
     url_name="identity-pseudonym",
     summary="Personnummer to pseudonym / Personnummer till pseudonym",
 )
-@sensitive_variables()
 def pseudonym_of(request: HttpRequest, query: PersonnummerQuery):
     """The pseudonym of one personnummer. Audited; identity officers only."""
     officer = _officer(request)
@@ -122,7 +123,6 @@ def pseudonym_of(request: HttpRequest, query: PersonnummerQuery):
     url_name="identity-personnummer",
     summary="Pseudonym to personnummer / Pseudonym till personnummer",
 )
-@sensitive_variables()
 def personnummer_of(request: HttpRequest, query: PseudonymQuery):
     """Every personnummer of the person with a pseudonym. Audited; identity officers only."""
     officer = _officer(request)
@@ -150,7 +150,6 @@ def personnummer_of(request: HttpRequest, query: PseudonymQuery):
     url_name="identity-link",
     summary="Link a changed personnummer / Koppla ett ändrat personnummer",
 )
-@sensitive_variables()
 def link(request: HttpRequest, query: LinkQuery):
     """Link a person's new personnummer to the old one, merging two persons if need be."""
     officer = _officer(request)
@@ -173,7 +172,6 @@ def link(request: HttpRequest, query: LinkQuery):
     url_name="identity-extract",
     summary="Register extract / Registerutdrag",
 )
-@sensitive_variables()
 def extract(request: HttpRequest, query: PersonnummerQuery):
     """Everything stored about one personnummer (GDPR art. 15), as on the extract page."""
     officer = _officer(request)
