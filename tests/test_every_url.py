@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from inuk.accounts.tokens import issue_token
 from inuk.intake.receive import Submission, receive
 from inuk.organisations.models import Agreement, Municipality
-from tests.cast import make_cast
+from tests.cast import log_in, make_cast
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -70,7 +70,17 @@ OPEN = {
     "api-1:openapi-view",
     "api-1:api-root",
 }
-CLASSIFIED = NO_ARGUMENTS | RECEIPT | USER | TOKEN | MUNICIPALITY | OPEN
+#: The identity officer's: a personnummer only ever in a POST body, so none has arguments.
+IDENTITY = {
+    "identity:lookup",
+    "identity:link",
+    "identity:extract",
+    "api-1:identity-pseudonym",
+    "api-1:identity-personnummer",
+    "api-1:identity-link",
+    "api-1:identity-extract",
+}
+CLASSIFIED = NO_ARGUMENTS | RECEIPT | USER | TOKEN | MUNICIPALITY | OPEN | IDENTITY
 
 
 def url_names() -> set[str]:
@@ -212,3 +222,27 @@ def test_the_check_for_leaks_would_see_one(world, client: Client):
         client.get(reverse("accounts:users")), world
     )
     assert "Väsbys export" in leaked(client.get(reverse("accounts:tokens")), world)
+
+
+@pytest.mark.parametrize("name", sorted(IDENTITY))
+def test_identity_functions_answer_no_one_but_the_identity_officer(name, world, client: Client):
+    url = reverse(name)
+    cast = world["cast"]
+    for member, user in cast.users().items():
+        if member == "identity_officer":
+            continue
+        log_in(client, user)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (403, 405), (name, method, member)
+    response = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {world['token_raw']}")
+    if name.startswith("api-1:"):
+        assert response.status_code == 403
+    else:  # the pages know no tokens: log in first
+        assert response["Location"].startswith(reverse("login"))
+    log_in(client, cast.identity_officer)
+    if name.startswith("api-1:"):
+        response = client.post(url, {}, content_type="application/json")
+        assert response.status_code == 400  # let in, and told what is missing
+    else:
+        assert client.get(url).status_code == 200

@@ -20,6 +20,7 @@ from django_otp import user_has_device
 from ninja.security import APIKeyCookie, HttpBearer
 
 from inuk.accounts.models import ApiToken, User
+from inuk.accounts.scoping import may_identify
 from inuk.accounts.tokens import authenticate_token
 from inuk.api import ratelimit
 from inuk.api.errors import ApiError
@@ -81,3 +82,25 @@ def principal(request: HttpRequest) -> Principal:
 def actor(caller: Principal) -> str:
     """How the caller is named on receipts and in the audit log."""
     return caller.actor if isinstance(caller, ApiToken) else caller.email
+
+
+class IdentityOfficerAuth(SessionUserAuth):
+    """The identity officer's endpoints: only a session that ``may_identify`` accepts.
+
+    Decided before the request's body is read, so that no one else learns
+    even whether their request was well formed.
+    """
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user = super().authenticate(request, key)
+        if user is not None and not may_identify(user):
+            raise ApiError("IDENTITY_OFFICER_ONLY")
+        return user
+
+
+class NoTokenAuth(TokenAuth):
+    """An API token, valid or not, never opens the identity officer's endpoints."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
+        super().authenticate(request, token)  # a bad token still answers 401
+        raise ApiError("IDENTITY_OFFICER_ONLY")

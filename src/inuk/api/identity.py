@@ -19,7 +19,7 @@ from ninja import Field, Router, Schema
 
 from inuk.accounts.models import User
 from inuk.accounts.scoping import may_identify
-from inuk.api.auth import principal
+from inuk.api.auth import IdentityOfficerAuth, NoTokenAuth, principal
 from inuk.api.errors import ApiError
 from inuk.api.schemas import ErrorBody
 from inuk.client import client_address
@@ -27,7 +27,7 @@ from inuk.identity import officer as work
 from inuk.identity.forms import canonical_personnummer, canonical_pseudonym
 from inuk.vault.pseudonymize import LinkConflict
 
-router = Router(tags=["identity"])
+router = Router(tags=["identity"], auth=[NoTokenAuth(), IdentityOfficerAuth()])
 
 REFUSED = {400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody}
 
