@@ -231,6 +231,15 @@ def _table(pdf: FPDF, header: list[str] | None, rows: list, widths: tuple | None
                 cells.cell(_latin1(value))
 
 
+def _event_label(event: str) -> str:
+    labels = {
+        Event.IDENTITY_LOOKUP.value: _("Look-up"),
+        Event.IDENTITY_LINKED.value: _("Numbers linked"),
+        Event.IDENTITY_EXTRACT.value: _("Register extract"),
+    }
+    return labels.get(event, event)
+
+
 def _cell(value: object) -> object:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
@@ -281,7 +290,7 @@ def _sections(extract: Extract) -> list[tuple[str, list[dict], list[tuple[str, s
         ),
         (
             _("Look-ups of the person"),
-            extract["lookups"],
+            [{**row, "event": _event_label(row["event"])} for row in extract["lookups"]],
             [
                 ("at", _("When (UTC)")),
                 ("event", _("What")),
