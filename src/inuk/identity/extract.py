@@ -207,7 +207,7 @@ def as_pdf(extract: Extract) -> bytes:
         pdf.ln(4)
         pdf.set_font("Helvetica", style="B", size=12)
         pdf.cell(0, 8, _latin1(heading), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", size=8)
+        pdf.set_font("Helvetica", size=7 if len(columns) > 6 else 8)  # wide tables fit A4
         if not rows:
             pdf.cell(0, 6, _latin1(_("None.")), new_x="LMARGIN", new_y="NEXT")
             continue

@@ -113,7 +113,7 @@ def admit(officer: Officer, now: dt.datetime | None = None) -> None:
         actor=officer.user.email,
         organisation=officer.user.organisation.orgnr,
         remote_addr=officer.remote_addr,
-        details={"limit": LIMIT, "window_minutes": WINDOW.total_seconds() // 60},
+        details={"limit": LIMIT, "window_minutes": int(WINDOW.total_seconds() // 60)},
     )
     raise Throttled(max(1, wait))
 
