@@ -24,6 +24,10 @@ def test_the_openapi_description_lists_every_endpoint(client: Client):
         "/api/v1/deliveries/{id}/errors.csv": {"get"},
         "/api/v1/organisations": {"get"},
         "/api/v1/codes": {"get"},
+        "/api/v1/identity/pseudonym": {"post"},
+        "/api/v1/identity/personnummer": {"post"},
+        "/api/v1/identity/link": {"post"},
+        "/api/v1/identity/extract": {"post"},
     } == {path: set(operations) for path, operations in schema["paths"].items()}
     assert schema["components"]["securitySchemes"]["TokenAuth"] == {
         "type": "http",
