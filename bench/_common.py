@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from inuk.intake import synthetic
+from inuk.intake import hostile, synthetic
 from inuk.intake.formats import writers
 
 
@@ -92,3 +92,23 @@ def run_inuk(
         output, errors = out.read(), err.read()
     result = subprocess.CompletedProcess(process.args, process.returncode, output, errors)
     return result, seconds, peak_kib / 1024
+
+
+def hostile_files(folder: Path, size_mb: int) -> list[Path]:
+    """One file of each kind in ``inuk.intake.hostile``, of ``size_mb`` MB each."""
+    paths = []
+    for kind in hostile.KINDS:
+        path = folder / f"hostile-{kind}.{kind.split('-')[0]}"
+        with open(path, "wb") as out:
+            hostile.write(kind, out, size_mb * 1_000_000)
+        paths.append(path)
+    return paths
+
+
+def outcome(report: dict) -> str:
+    """A receipt's or a report's verdict in a few words: refused with a code, or counts."""
+    errors = report.get("errors") or []
+    if report.get("refused") or report.get("status") == "refused":
+        return f"refused {errors[0]['code'] if errors else ''}".strip()
+    codes = sorted({error["code"] for error in errors})
+    return f"{report['counts']}, {', '.join(codes) or 'no errors'}"

@@ -18,6 +18,10 @@ kept: a machine shared with others slows some runs down, and the best of a
 few says what the code can do. Prints the throughputs, the ratios and the
 validator's peak memory (what its processes held together at most, in any
 round). Targets: ratio >= 0.5, peak memory < 200 MB.
+
+Then the same peak memory for each hostile file of ``inuk.intake.hostile``
+(``--hostile-mb`` MB each; 0 leaves them out), which a reader must skip or
+refuse rather than hold: the target is the same 200 MB.
 """
 
 from __future__ import annotations
@@ -29,16 +33,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import bare_parse, generate, run_inuk
+from _common import bare_parse, generate, hostile_files, outcome, run_inuk
 
 from inuk.intake.report import SHARDED_FROM_BYTES, default_jobs
 
 
-def run_validator(path: Path, *options: str) -> tuple[dict, float, float]:
+def run_validator(path: Path, *options: str, refusable: bool = False) -> tuple[dict, float, float]:
     result, seconds, peak_mb = run_inuk(
         "validate", str(path), "--json", "--max-errors", "100", *options
     )
-    if result.returncode not in (0, 1):
+    if result.returncode not in ((0, 1, 2) if refusable else (0, 1)):
         sys.exit(f"the validator failed: {result.stderr[-2000:]}")
     return json.loads(result.stdout), seconds, peak_mb
 
@@ -51,6 +55,7 @@ def main() -> None:
     parser.add_argument("--per-person", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each; the best is kept")
     parser.add_argument("--keep", type=Path, help="write the file here and keep it")
+    parser.add_argument("--hostile-mb", type=int, default=20, help="size of each hostile file")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -97,6 +102,16 @@ def main() -> None:
     print(f"errors found:        {report['counts']['errors']} (a synthetic file is valid: 0)")
     if counted != transactions:
         sys.exit("the validator counted a different number of transactions")
+    if args.hostile_mb:
+        hostile_peaks(args.hostile_mb)
+
+
+def hostile_peaks(size_mb: int) -> None:
+    print(f"hostile files of {size_mb} MB, peak RSS of inuk validate (target < 200 MB):")
+    with tempfile.TemporaryDirectory() as scratch:
+        for path in hostile_files(Path(scratch), size_mb):
+            report, seconds, peak_mb = run_validator(path, "--jobs", "1", refusable=True)
+            print(f"  {path.name:32} {peak_mb:5.0f} MB {seconds:5.1f} s  {outcome(report)}")
 
 
 if __name__ == "__main__":

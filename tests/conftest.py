@@ -75,3 +75,18 @@ def reference_data(request):
         organisations.load(Organisation, Municipality)
     if not Code.objects.exists():
         codes.load(Code)
+
+
+@pytest.fixture(autouse=True)
+def audit_anchor(settings, tmp_path):
+    """Each test its own audit anchor: the log is emptied after a test, a shared file is not."""
+    settings.INUK_AUDIT_ANCHOR = tmp_path / "audit-anchor"
+    return settings.INUK_AUDIT_ANCHOR
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: kept statistics answers belong to one test's data."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -10,16 +10,21 @@ another municipality's delivery be accepted.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from openpyxl import load_workbook
 
 from inuk.accounts.tokens import issue_token
 from inuk.intake.receive import Submission, receive
 from inuk.organisations.models import Agreement, Municipality
+from inuk.stats import engine
+from inuk.stats.disclosure import Audience, protect
+from inuk.stats.query import Query
 from tests.cast import log_in, make_cast
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
 
@@ -42,6 +47,8 @@ NO_ARGUMENTS = {
     "api-1:deliveries-create",
     "api-1:organisations",
     "api-1:codes",
+    "api-1:stats-indicators",
+    "api-1:stats-follow-up",
     "password_change",
     "password_change_done",
     "web:home",
@@ -56,6 +63,8 @@ RECEIPT = {
 USER = {"accounts:user_edit", "accounts:user_send_link", "accounts:user_remove"}
 TOKEN = {"accounts:token_revoke"}
 MUNICIPALITY = {"organisations:agreement"}
+#: Statistics asked of an indicator: reachable with any geography, the figures always protected.
+STATISTICS = {"api-1:stats"}
 OPEN = {
     "set_language",
     "login",
@@ -80,7 +89,7 @@ IDENTITY = {
     "api-1:identity-link",
     "api-1:identity-extract",
 }
-CLASSIFIED = NO_ARGUMENTS | RECEIPT | USER | TOKEN | MUNICIPALITY | OPEN | IDENTITY
+CLASSIFIED = NO_ARGUMENTS | RECEIPT | USER | TOKEN | MUNICIPALITY | STATISTICS | OPEN | IDENTITY
 
 
 def url_names() -> set[str]:
@@ -146,6 +155,10 @@ def url_for(name: str, world) -> str:
         return reverse(name, kwargs={"pk": world["token"].pk})
     if name in MUNICIPALITY:
         return reverse(name, kwargs={"kommunkod": VASBY[1]})
+    if name in STATISTICS:
+        return (
+            reverse(name, kwargs={"indicator": "participants"}) + "?period=2026-01&geography=0114"
+        )
     return reverse(name)
 
 
@@ -246,3 +259,63 @@ def test_identity_functions_answer_no_one_but_the_identity_officer(name, world, 
         assert response.status_code == 400  # let in, and told what is missing
     else:
         assert client.get(url).status_code == 200
+
+
+#: Who sees statistics, and how: everyone else is refused.
+STATISTICS_AUDIENCE = {
+    "vasby_analyst": Audience.PROTECTED,
+    "vallentuna_analyst": Audience.PROTECTED,
+    "af_analyst": Audience.TRUE,
+}
+
+
+def _shown(response, fmt: str) -> list[list[str]]:
+    """The value and status of each row of an answer, as text, whatever its format."""
+    if fmt == "json":
+        rows = response.json()["rows"]
+        return [["" if r["value"] is None else str(r["value"]), r["status"]] for r in rows]
+    if fmt == "csv":
+        text = response.content.decode("utf-8-sig")
+        return [[r["value"], r["status"]] for r in csv.DictReader(io.StringIO(text), delimiter=";")]
+    lines = list(load_workbook(io.BytesIO(response.content))["Data"].iter_rows(values_only=True))
+    header = list(lines[0])
+    at, status = header.index("value"), header.index("status")
+    return [["" if line[at] is None else str(line[at]), line[status] or ""] for line in lines[1:]]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+@pytest.mark.parametrize("geography", ["0114", "0115", "01", "SE"])
+def test_every_role_sees_statistics_only_as_its_audience_may(world, fmt, geography):
+    """Every member of the cast and both tokens, against every kind of geography and format."""
+    query = Query.parse(
+        indicator="participants", period="2026", geographies=[geography], by=["sex"]
+    )
+    table = engine.compute_straight(query)
+    answers = {
+        audience: [
+            ["" if row.value.mark else str(row.value.value), str(row.value.mark)]
+            for row in protect(table, audience).rows
+        ]
+        for audience in Audience
+    }
+    if geography in ("0114", "01", "SE"):  # Väsby's one participant: true 1, never shown so
+        assert answers[Audience.TRUE][-1] == ["1", ""]
+        assert answers[Audience.PROTECTED][-1] != ["1", ""]
+    url = f"/api/v1/stats/participants?period=2026&geography={geography}&by=sex&format={fmt}"
+    callers = {name: _logged_in(user) for name, user in world["cast"].users().items()}
+    callers["vasby_token"] = Client(HTTP_AUTHORIZATION=f"Bearer {world['token_raw']}")
+    callers["vallentuna_token"] = Client(HTTP_AUTHORIZATION=f"Bearer {world['other_token_raw']}")
+    for name, client in callers.items():
+        response = client.get(url)
+        audience = STATISTICS_AUDIENCE.get(name, Audience.PROTECTED if "token" in name else None)
+        if audience is None:
+            assert response.status_code == 403, name
+            continue
+        assert response.status_code == 200, name
+        assert _shown(response, fmt) == answers[audience], name
+
+
+def _logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

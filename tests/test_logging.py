@@ -16,6 +16,9 @@ from inuk.logging import RedactPersonnummer, redact
         ("881212-0387", "881212-****"),
         ("881212+0387", "881212-****"),
         ("samordning 19980161-7891.", "samordning 19980161-****."),
+        ("fil_198812120387.xml", "fil_19881212-****.xml"),
+        ("user x8812120387", "user x881212-****"),
+        ("19881212 0387", "19881212-****"),
     ],
 )
 def test_it_masks_every_written_form_of_a_personnummer(text, shown):
@@ -43,3 +46,72 @@ def test_the_filter_rewrites_the_log_record(caplog):
     logger.filters.clear()
     assert "198812120387" not in caplog.text
     assert "19881212-****" in caplog.text
+
+
+def test_the_filter_masks_a_personnummer_glued_to_letters_or_split_by_a_space(caplog):
+    logger = logging.getLogger("inuk.test")
+    logger.addFilter(RedactPersonnummer())
+    with caplog.at_level(logging.INFO, logger="inuk.test"):
+        logger.info("file %s from %s", "rapport198812120387.xml", "881212 0387")
+    logger.filters.clear()
+    assert "0387" not in caplog.text
+    assert "rapport19881212-****.xml from 881212-****" in caplog.text
+
+
+def _log_a_failure(logger: logging.Logger) -> None:
+    def look_up(personnummer: str) -> None:
+        raise LookupError(f"no person {personnummer}")
+
+    try:
+        look_up("19881212-0387")
+    except LookupError:
+        logger.exception("look-up failed")
+
+
+def test_the_filter_masks_the_exception_and_its_traceback(caplog):
+    logger = logging.getLogger("inuk.test")
+    logger.addFilter(RedactPersonnummer())
+    with caplog.at_level(logging.INFO, logger="inuk.test"):
+        _log_a_failure(logger)
+    logger.filters.clear()
+    [record] = caplog.records
+    formatted = logging.Formatter().format(record)
+    assert "LookupError: no person 19881212-****" in formatted
+    assert "Traceback" in formatted
+    assert "0387" not in formatted
+    assert "0387" not in caplog.text
+
+
+def test_a_handler_that_formats_the_traceback_itself_sees_it_masked(tmp_path):
+    # Any handler of the configured logging, whatever its formatter does.
+    path = tmp_path / "log.txt"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.addFilter(RedactPersonnummer())
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("inuk.test.file")
+    logger.addHandler(handler)
+    try:
+        _log_a_failure(logger)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    text = path.read_text(encoding="utf-8")
+    assert "no person 19881212-****" in text
+    assert "0387" not in text
+
+
+def test_every_handler_the_settings_configure_redacts():
+    # Django's default logging adds handlers of its own (a console, mails to
+    # ADMINS) that would write a record before the root's filter masked it.
+    handlers = [
+        (name, handler)
+        for name, logger in [("root", logging.root), *logging.root.manager.loggerDict.items()]
+        if isinstance(logger, logging.Logger)
+        for handler in logger.handlers
+        # pytest's own capture, and libraries' NullHandler, which writes nothing
+        if not type(handler).__module__.startswith("_pytest")
+        and not isinstance(handler, logging.NullHandler)
+    ]
+    assert handlers
+    for name, handler in handlers:
+        assert any(isinstance(f, RedactPersonnummer) for f in handler.filters), name

@@ -45,6 +45,12 @@ def test_a_bad_number_stops_the_service_naming_the_variable(tmp_path):
     assert "INUK_MAX_DELIVERY_BYTES must be a whole number" in result.stderr
 
 
+def test_a_due_day_not_in_every_month_is_refused(tmp_path):
+    result = _settings_with(tmp_path, INUK_DELIVERY_DUE_DAY="30")
+    assert result.returncode != 0
+    assert "INUK_DELIVERY_DUE_DAY must be at most 28" in result.stderr
+
+
 def test_an_unsupported_database_is_refused(tmp_path):
     result = _settings_with(tmp_path, INUK_DATABASE_URL="mysql://localhost/inuk")
     assert result.returncode != 0

@@ -8,8 +8,11 @@ which the operations guide is checked against.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import secrets
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -57,6 +60,14 @@ def env_int(name: str, default: int, doc: str, *, minimum: int | None = None) ->
     return number
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...], doc: str) -> str:
+    """One of ``choices``; unset or empty means the default."""
+    value = env_str(name, default, doc).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def env_list(name: str, default: list[str], doc: str) -> list[str]:
     value = _declare(name, doc)
     if value is None:
@@ -89,3 +100,28 @@ def env_secret(name: str, doc: str) -> str | None:
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_name}: {exc}") from None
     return value
+
+
+def secret_file(path: Path, nbytes: int = 50) -> str:
+    """A random secret kept in ``path`` (mode 0600), made by whichever process comes first.
+
+    Several processes may start at once on a fresh data directory (a web
+    server and a worker); they must all end up with the same secret, and none
+    may read a file that another is still writing. So the secret is written
+    whole to a private temporary file (``mkstemp``: ``O_CREAT | O_EXCL``, mode
+    0600) and then linked to its name, which fails if the name exists: the
+    first link wins, and the others read what it wrote.
+    """
+    if not path.exists():
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(secrets.token_urlsafe(nbytes))
+                stream.flush()
+                os.fsync(stream.fileno())
+            # If another process was first, its secret is the one.
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    return path.read_text(encoding="utf-8").strip()

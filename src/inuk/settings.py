@@ -9,7 +9,6 @@ All variables are documented in ``docs/operations.md``.
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -17,7 +16,16 @@ import platformdirs
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from inuk.conf import env_bool, env_int, env_list, env_networks, env_secret, env_str
+from inuk.conf import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_networks,
+    env_secret,
+    env_str,
+    secret_file,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -28,16 +36,13 @@ DATA_DIR = Path(
         "directory for the embedded databases, keys and spool files",
     )
 ).expanduser()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Readable by its owner only: databases, keys and uploads live here (inuk.datadir).
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def _secret_file(name: str, nbytes: int = 50) -> str:
+def _secret_file(name: str) -> str:
     """A secret kept in the data directory, created on first use (embedded default only)."""
-    path = DATA_DIR / name
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(nbytes), encoding="utf-8")
-    return path.read_text(encoding="utf-8").strip()
+    return secret_file(DATA_DIR / name)
 
 
 DEBUG = env_bool("INUK_DEBUG", False, "show tracebacks in pages; never in production")
@@ -144,9 +149,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "web:home"
+LOGIN_REDIRECT_URL = "web:start"
 LOGOUT_REDIRECT_URL = "web:home"
 OTP_TOTP_ISSUER = "INUK"  # the name authenticator apps show for the account
+# The admin never shows an existing device's secret key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -170,8 +177,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT.mkdir(mode=0o700, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "inuk.web.finders.PackageFinder",  # plotly.js from the plotly package
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -218,7 +230,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Uploads too large for memory are spooled in the data directory, not the system's /tmp.
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
-Path(FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True)
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, exist_ok=True)
 
 EMAIL_BACKEND = env_str(
     "INUK_EMAIL_BACKEND",
@@ -254,6 +266,13 @@ INUK_VAULT_KEY = env_secret(
 INUK_AUDIT_KEY = env_secret(
     "INUK_AUDIT_KEY", "key of the audit log's hash chain; embedded default: a file in the data dir"
 ) or _secret_file("audit-key")
+INUK_AUDIT_ANCHOR = Path(
+    env_str(
+        "INUK_AUDIT_ANCHOR",
+        str(DATA_DIR / "audit-anchor"),
+        "file outside the database holding the audit log's last entry; ship copies off-machine",
+    )
+).expanduser()
 INUK_WORKER_STALE_SECONDS = env_int(
     "INUK_WORKER_STALE_SECONDS",
     300,
@@ -268,6 +287,42 @@ INUK_API_RATE_PER_MINUTE = env_int(
     minimum=1,
 )
 
+# Disclosure control of the statistics (SPEC §10 R11); see inuk.stats.disclosure.
+INUK_STATS_PROTECTION = env_choice(
+    "INUK_STATS_PROTECTION",
+    "cell-key",
+    ("cell-key", "threshold"),
+    "how figures are protected for all but AF's national analysts: cell-key or threshold",
+)
+INUK_STATS_PTABLE = env_str(
+    "INUK_STATS_PTABLE",
+    "",
+    "perturbation table of the cell key method, a pcv,ckey,pvalue CSV; default: the shipped one",
+)
+INUK_STATS_PTABLE_CYCLE = env_int(
+    "INUK_STATS_PTABLE_CYCLE",
+    0,
+    "counts above the perturbation table reuse its last N rows in turn; 0: its last row",
+    minimum=0,
+)
+INUK_STATS_THRESHOLD = env_int(
+    "INUK_STATS_THRESHOLD",
+    5,
+    "threshold method: the smallest count shown; smaller counts but zero are suppressed",
+    minimum=1,
+)
+INUK_DELIVERY_DUE_DAY = env_int(
+    "INUK_DELIVERY_DUE_DAY",
+    15,
+    "delivery follow-up: a month counts as delivered when received by this day of the next month",
+    minimum=1,
+)
+if INUK_DELIVERY_DUE_DAY > 28:
+    raise ImproperlyConfigured(
+        "INUK_DELIVERY_DUE_DAY must be at most 28 (a day every month has), "
+        f"not {INUK_DELIVERY_DUE_DAY}"
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -277,5 +332,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
     },
     "root": {"handlers": ["console"], "level": env_str("INUK_LOG_LEVEL", "INFO", "log level")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own handlers for these (a console, mails to ADMINS, the
+        # development server's) would write records before the redacting
+        # filter sees them: replaced, so every record goes through "console".
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

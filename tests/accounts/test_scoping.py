@@ -12,6 +12,7 @@ from inuk.accounts.scoping import (
     grantable_roles,
     managed_organisations,
     may_deliver_for,
+    may_follow_up_deliveries,
     may_manage_user,
     may_see_organisation,
     own_municipality_codes,
@@ -92,6 +93,53 @@ def test_the_national_analyst_sees_every_municipality_without_disclosure_control
 @pytest.mark.parametrize("name", ["vasby_reporter", "vasby_admin", "af_admin", "identity_officer"])
 def test_those_without_an_analyst_role_have_no_statistics(cast: Cast, name: str) -> None:
     assert statistics_access(cast.users()[name]) is None
+
+
+def test_a_token_with_read_sees_statistics_protected_and_one_without_sees_none(
+    cast: Cast,
+) -> None:
+    reader, _ = issue_token(cast.vasby, "Läsare", [TokenScope.READ])
+    deliverer, _ = issue_token(cast.vasby, "Leverantör", [TokenScope.DELIVER])
+
+    access = statistics_access(reader)
+    assert access is not None and not access.unprotected
+    assert access.own_codes == {VASBY_CODE}
+    assert statistics_access(deliverer) is None
+    revoke_token(reader, actor="test")
+    reader.refresh_from_db()
+    assert statistics_access(reader) is None
+
+
+def test_an_af_token_with_read_still_sees_statistics_protected(cast: Cast) -> None:
+    reader, _ = issue_token(cast.af, "AF:s läsare", [TokenScope.READ])
+
+    access = statistics_access(reader)
+    assert access is not None and not access.unprotected
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed"),
+    [
+        ("af_admin", True),
+        ("af_analyst", True),
+        ("identity_officer", False),
+        ("vasby_analyst", False),
+        ("vasby_reporter", False),
+        ("vallentuna_admin", False),
+    ],
+)
+def test_the_delivery_follow_up_is_for_afs_administrators_and_analysts(
+    cast: Cast, name: str, allowed: bool
+) -> None:
+    assert may_follow_up_deliveries(cast.users()[name]) is allowed
+
+
+def test_the_delivery_follow_up_is_for_afs_read_tokens_only(cast: Cast) -> None:
+    af_reader, _ = issue_token(cast.af, "AF:s läsare", [TokenScope.READ])
+    vasby_reader, _ = issue_token(cast.vasby, "Läsare", [TokenScope.READ])
+
+    assert may_follow_up_deliveries(af_reader)
+    assert not may_follow_up_deliveries(vasby_reader)
 
 
 def test_a_federation_follows_up_the_municipalities_that_authorised_it(db: None) -> None:

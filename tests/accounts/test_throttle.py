@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from inuk.accounts import throttle
-from inuk.accounts.models import LoginFailure
+from inuk.accounts.models import LoginFailure, User
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from tests.cast import PASSWORD, Cast
@@ -107,3 +110,77 @@ def test_behind_the_trusted_proxy_each_client_is_paused_on_its_own(
     )
     assert client.session["_auth_user_id"] == str(cast.vasby_analyst.pk)
     assert set(LoginFailure.objects.values_list("remote_addr", flat=True)) == {"203.0.113.66"}
+
+
+# --- the other places a password is checked ----------------------------------------
+
+
+def test_wrong_passwords_before_turning_off_the_second_factor_are_paused_too(
+    client: Client, cast: Cast
+) -> None:
+    from tests.accounts.test_second_factor import enrol
+
+    enrol(client, cast.vasby_analyst)
+    url = reverse("accounts:second_factor_remove")
+    for _ in range(throttle.MAX_FAILURES):
+        client.post(url, {"password": "not-the-password"}, REMOTE_ADDR=ADDRESS)
+    response = client.post(url, {"password": PASSWORD}, REMOTE_ADDR=ADDRESS)
+    assert TOTPDevice.objects.filter(user=cast.vasby_analyst).exists()
+    [error] = response.context["form"].errors.as_data()["password"]
+    assert error.code == "throttled"
+    assert Entry.objects.filter(event=Event.LOGIN_FAILED, details__reason="throttled").exists()
+
+
+def test_wrong_old_passwords_when_changing_it_are_paused_too_and_pause_logging_in(
+    client: Client, cast: Cast
+) -> None:
+    client.force_login(cast.vasby_analyst)
+    new = "sju-sjösjuka-sjömän-på-ett-skepp"
+    for _ in range(throttle.MAX_FAILURES):
+        client.post(
+            reverse("password_change"),
+            {"old_password": "not-it", "new_password1": new, "new_password2": new},
+            REMOTE_ADDR=ADDRESS,
+        )
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+        REMOTE_ADDR=ADDRESS,
+    )
+    assert response.status_code == 200
+    [error] = response.context["form"].errors.as_data()["old_password"]
+    assert error.code == "throttled"
+    assert User.objects.get(pk=cast.vasby_analyst.pk).check_password(PASSWORD)
+    assert throttle.locked_until(cast.vasby_analyst.email, ADDRESS) is not None
+
+
+def test_reset_mails_to_one_address_are_limited_and_the_answer_stays_the_same(
+    client: Client, cast: Cast
+) -> None:
+    for _ in range(throttle.MAX_RESET_MAILS + 2):
+        response = client.post(reverse("password_reset"), {"email": cast.vasby_analyst.email})
+        assert response["Location"] == reverse("password_reset_done")
+    assert len(mail.outbox) == throttle.MAX_RESET_MAILS
+    client.post(reverse("password_reset"), {"email": cast.vasby_reporter.email})
+    assert len(mail.outbox) == throttle.MAX_RESET_MAILS + 1
+
+
+def test_reset_mails_may_go_again_after_an_hour(cast: Cast) -> None:
+    start = timezone.now()
+    for _ in range(throttle.MAX_RESET_MAILS):
+        assert throttle.may_send_reset_mail(cast.vasby_analyst.email, start)
+    assert not throttle.may_send_reset_mail(cast.vasby_analyst.email, start)
+    later = start + throttle.RESET_WINDOW + dt.timedelta(seconds=1)
+    assert throttle.may_send_reset_mail(cast.vasby_analyst.email, later)
+
+
+def test_a_personnummer_typed_as_the_login_name_is_kept_only_masked(
+    client: Client, cast: Cast
+) -> None:
+    for name in ("x198812120387", "881212 0387", "19881212-0387@example.se"):
+        _login(client, name, "not-the-password")
+    kept = list(LoginFailure.objects.values_list("username", flat=True))
+    assert kept == ["x19881212-****", "881212-****", "19881212-****@example.se"]
+    assert throttle.locked_until("x198812120387", ADDRESS) is None
+    _fail(client, "x198812120387", throttle.MAX_FAILURES - 1)
+    assert throttle.locked_until("x198812120387", ADDRESS) is not None

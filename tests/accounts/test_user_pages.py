@@ -188,6 +188,39 @@ def test_an_af_user_administrator_sees_but_cannot_change_the_af_administrator(
     assert User.objects.get(pk=cast.af_admin.pk).roles == {Role.AF_ADMIN}
 
 
+def test_a_user_administrator_cannot_edit_disable_or_remove_a_superuser(
+    client_as: ClientAs, cast: Cast
+) -> None:
+    # A superuser holds every power, whatever roles the organisation lists:
+    # even one with only a local role is out of a user administrator's reach.
+    superuser = User.objects.create_superuser(
+        "root@upplandsvasby.example", "a long enough password", organisation=cast.vasby
+    )
+    superuser.set_roles([Role.ANALYST])
+    client = client_as(cast.vasby_admin)
+    edit = reverse("accounts:user_edit", args=[superuser.pk])
+    assert client.get(edit).status_code == 403
+    assert client.post(edit, {"roles": ["analyst"]}).status_code == 403
+    assert client.post(reverse("accounts:user_remove", args=[superuser.pk])).status_code == 403
+    assert client.post(reverse("accounts:user_send_link", args=[superuser.pk])).status_code == 403
+    superuser.refresh_from_db()
+    assert superuser.is_active and superuser.roles == {Role.ANALYST}
+    assert edit not in client.get(reverse("accounts:users")).text
+
+
+def test_a_superuser_manages_another_superuser(client_as: ClientAs, cast: Cast) -> None:
+    root = User.objects.create_superuser(
+        "root@af.example", "a long enough password", organisation=cast.af
+    )
+    root.set_roles([Role.AF_ADMIN])
+    other = User.objects.create_superuser(
+        "other@upplandsvasby.example", "a long enough password", organisation=cast.vasby
+    )
+    other.set_roles([Role.ANALYST])
+    edit = reverse("accounts:user_edit", args=[other.pk])
+    assert client_as(root).get(edit).status_code == 200
+
+
 def _wrong_municipality_requests(cast: Cast) -> list[tuple[str, str, dict]]:
     other = cast.vallentuna_reporter.pk
     return [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -109,6 +110,18 @@ def test_a_file_as_multipart_is_received_under_its_own_name(vasby_api, tmp_path)
         response = vasby_api.post("/deliveries", {"file": upload})
     assert response.status_code == 201, response.content
     assert Delivery.objects.get().filename == "leverans-2026-11.xml"
+
+
+def test_an_upload_spooled_to_disk_is_removed_when_its_request_ends(vasby_api, settings, tmp_path):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # every upload goes to the data directory
+    path = tmp_path / "leverans.xml"
+    path.write_bytes(vasby_file()[:-30])  # cut short: refused
+    with open(path, "rb") as upload:
+        response = vasby_api.post("/deliveries", {"file": upload})
+
+    assert response.status_code == 201
+    assert response.json()["status"] == "refused"
+    assert list(Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir()) == []
 
 
 def test_multipart_without_the_file_field_is_400(vasby_api):

@@ -34,6 +34,26 @@ def test_the_receipt_is_the_shared_receipt_shape_with_its_links(cast, vasby_read
     assert [error["code"] for error in body["errors"]] == ["CODE_UNKNOWN", "CODE_UNKNOWN"]
 
 
+def test_a_failed_delivery_is_final_with_the_reason(cast, vasby_reader):
+    from inuk.intake import processing
+
+    delivery = deliver(cast.vasby)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.FAILED,
+        refusal_code=processing.FAILED,
+        refusal_sv=processing.FAILURE.sv,
+        refusal_en=processing.FAILURE.en,
+    )
+    body = vasby_reader.get(f"/deliveries/{delivery.public_id}").json()
+    assert body["status"] == "failed"
+    assert body["refusal"] is None
+    assert body["failure"] == {
+        "code": "PROCESSING_FAILED",
+        "message_sv": processing.FAILURE.sv,
+        "message_en": processing.FAILURE.en,
+    }
+
+
 @pytest.mark.parametrize("receipt_id", ["0b6f3c52-5d1e-4b8e-9a51-2f0c7d9e4a11", "not-a-uuid", "1"])
 def test_an_unknown_id_is_404(vasby_reader, receipt_id):
     response = vasby_reader.get(f"/deliveries/{receipt_id}")

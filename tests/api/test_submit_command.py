@@ -201,6 +201,26 @@ def test_with_wait_it_follows_a_background_delivery_until_applied(
     assert receipt["counts"]["accepted"] == 1
 
 
+def test_with_wait_it_ends_on_a_delivery_that_failed_and_exits_2(
+    live_server, vasby_token, write, tmp_path, settings, worker, monkeypatch
+):
+    from inuk.intake import processing
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(processing, "apply_delivery", broken)
+    settings.INUK_INLINE_MAX_BYTES = 0
+    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    result = submit(
+        str(path), "--url", live_server.url, "--wait", token=vasby_token, cwd=tmp_path, timeout=60
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "misslyckad i tjänsten / failed in the service" in result.stdout
+    assert "PROCESSING_FAILED" in result.stdout
+    assert Delivery.objects.get().status == Delivery.Status.FAILED
+
+
 def test_without_wait_a_background_delivery_exits_3_and_names_the_receipt(
     live_server, vasby_token, write, tmp_path, settings
 ):

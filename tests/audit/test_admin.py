@@ -7,6 +7,7 @@ import ipaddress
 
 import pytest
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from inuk.audit.log import Event, record
 from inuk.audit.models import Entry
@@ -298,3 +299,56 @@ def test_audit_entries_are_found_by_who_or_by_number(admin):
 
     assert [e.pk for e in by_actor] == [anna.pk]
     assert anna.pk in [e.pk for e in by_number]
+
+
+# --- the second factor's devices -------------------------------------------------------
+
+
+@pytest.fixture
+def device(django_user_model):
+    user = django_user_model.objects.create_user(
+        "anna@upplandsvasby.example", organisation=Organisation.objects.get(orgnr="2120000019")
+    )
+    return TOTPDevice.objects.create(user=user, name="INUK", confirmed=True)
+
+
+def test_the_admin_never_shows_a_devices_secret_key(admin, device):
+    page = admin.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk]))
+    assert page.status_code == 200
+    assert device.key not in page.text
+    assert 'name="key"' not in page.text
+    listing = admin.get(reverse("admin:otp_totp_totpdevice_changelist"))
+    assert "qrcode" not in listing.text.lower()
+    for view in ("admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode"):
+        assert admin.get(reverse(view, args=[device.pk])).status_code == 403
+
+
+def test_removing_a_device_in_the_admin_is_audited(admin, device):
+    admin.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert not TOTPDevice.objects.exists()
+    [entry] = admin_changes()
+    assert entry.target == f"otp_totp.totpdevice:{device.pk}"
+    assert entry.organisation == "2120000019"
+    assert entry.details["action"] == "deleted"
+    assert device.key not in str(entry.details)
+
+
+def test_changing_a_device_in_the_admin_is_audited_by_field_name(admin, device):
+    admin.post(
+        reverse("admin:otp_totp_totpdevice_change", args=[device.pk]),
+        {
+            "user": device.user.pk,
+            "name": "INUK",
+            "step": 30,
+            "t0": 0,
+            "digits": 6,
+            "tolerance": 1,
+            "drift": 0,
+            "throttling_failure_count": 0,
+        },
+    )
+    device.refresh_from_db()
+    assert not device.confirmed
+    [entry] = admin_changes()
+    assert entry.details["action"] == "changed"
+    assert entry.details["fields"] == ["confirmed"]

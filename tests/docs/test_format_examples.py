@@ -41,6 +41,8 @@ EXEMPT = {
     "IDENTITY_UNKNOWN": "needs the ledger",
     # An example would have to be 2 GB; tested below with a tiny limit instead.
     "FILE_TOO_LARGE": "tested with a small limit",
+    # An example would take 4 MB; tests/intake/formats/test_limits.py makes its files.
+    "FILE_PERSON_TOO_LARGE": "tested with generated files",
 }
 
 #: Codes that refuse the whole file rather than a transaction.

@@ -3,6 +3,7 @@ database, the task queue, logs or receipts."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -11,6 +12,7 @@ from django.db import connections
 
 from inuk.intake import receipts
 from inuk.intake.models import Delivery
+from inuk.intake.receive import Submission, receive
 from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
@@ -73,3 +75,32 @@ def test_the_vault_does_hold_them_encrypted(vasby, deliver):
     from inuk.vault.pseudonymize import find
 
     assert find(VALID[0]) is not None
+
+
+def test_a_disguised_personnummer_is_masked_wherever_a_delivery_carries_free_text(vasby, caplog):
+    caplog.set_level(logging.DEBUG)
+    number = VALID[0]
+    glued, split, inside = f"x{number}", f"{number[2:8]} {number[8:]}", f"id{number[2:]}y"
+    person = Person(
+        VALID[1],
+        [
+            Tx(system=f"SystemX {glued}"),  # accepted, stored masked
+            Tx("ARB", kind="R", system=split),  # a System that is a personnummer: an error
+            Tx(start="20240106", status=f"Ny{inside}"),  # the error shows its value masked
+        ],
+    )
+    submission = Submission(organisation=vasby, filename=f"leverans_{inside}.xml")
+    delivery = receive(io.BytesIO(xml(*VASBY, [person])), submission)
+
+    delivery.refresh_from_db()
+    assert delivery.filename == f"leverans_id{number[2:8]}-****y.xml"
+    receipt = json.dumps(receipts.receipt(delivery), ensure_ascii=False)
+    assert {"SYSTEM_PERSONNUMMER", "STATUS_UNKNOWN"} <= {e["code"] for e in receipt_errors(receipt)}
+    everything = "\n".join([dump_database("default"), receipt, caplog.text])
+    for disguise in (glued, split, inside, number, number[2:]):
+        assert disguise not in everything
+    assert f"SystemX x{number[:8]}-****" in dump_database("default")
+
+
+def receipt_errors(receipt: str) -> list[dict]:
+    return json.loads(receipt)["errors"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -134,6 +135,42 @@ def test_a_refused_file_may_be_sent_again(vasby, deliver):
     assert first.pk != second.pk
 
 
+def test_a_file_rejected_as_strict_is_received_anew_when_sent_again(vasby, deliver):
+    data = xml(*VASBY, [Person(ANNA, [Tx("SYV"), Tx("NOPE", "20240110")])])
+    rejected = deliver(vasby, data, strict=True)
+    assert rejected.status == Delivery.Status.REJECTED
+
+    again = deliver(vasby, data)
+
+    assert again.pk != rejected.pk
+    assert again.strict is False
+    assert again.status == Delivery.Status.APPLIED
+    assert (again.accepted, again.rejected) == (1, 1)
+    assert Transaction.objects.count() == 1
+    rejected.refresh_from_db()
+    assert rejected.status == Delivery.Status.REJECTED
+
+
+def test_a_file_sent_again_after_it_was_received_anew_returns_the_new_receipt(vasby, deliver):
+    data = xml(*VASBY, [Person(ANNA, [Tx("SYV"), Tx("NOPE", "20240110")])])
+    deliver(vasby, data, strict=True)
+    applied = deliver(vasby, data)
+
+    assert deliver(vasby, data).pk == applied.pk
+    assert deliver(vasby, data, strict=True).pk == applied.pk
+    assert Delivery.objects.count() == 2
+
+
+def test_a_delivery_that_failed_does_not_block_its_bytes(vasby, deliver):
+    delivery = deliver(vasby, two_people(), process_inline=False)
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.FAILED)
+
+    again = deliver(vasby, two_people())
+
+    assert again.pk != delivery.pk
+    assert again.status == Delivery.Status.APPLIED
+
+
 def test_an_empty_file_is_refused_on_arrival(vasby, deliver):
     delivery = deliver(vasby, b"")
     assert delivery.status == Delivery.Status.REFUSED
@@ -183,3 +220,15 @@ def test_the_receipt_names_the_format_found_in_the_file(vasby, deliver):
     delivery = deliver(vasby, two_people())
     assert delivery.format == "xml"
     assert receipts.receipt(delivery)["format"] == "xml"
+
+
+def test_a_file_loaded_with_its_arrival_time_is_checked_as_of_then(vasby, deliver):
+    arrived = dt.datetime(2024, 2, 5, 9, 0, tzinfo=dt.UTC)
+    data = xml(
+        *VASBY,
+        [Person(ANNA, [Tx("SYV", at="2024-02-01 10:00:00"), Tx("KAR", at="2024-02-06 10:00:00")])],
+    )
+    delivery = deliver(vasby, data, received_at=arrived)
+    assert delivery.received_at == arrived
+    assert (delivery.accepted, delivery.rejected) == (1, 1)
+    assert delivery.messages.get().code == "TIMESTAMP_FUTURE"

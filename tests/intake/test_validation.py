@@ -344,6 +344,37 @@ def test_it_accepts_a_system_name_of_100_characters():
     assert check(record(system="å" * 100)).ok
 
 
+@pytest.mark.parametrize("text", [PNR, f" {PNR[:8]}-{PNR[8:]} ", f"{PNR[2:8]} {PNR[8:]}"])
+def test_it_rejects_a_system_that_is_a_personnummer_and_shows_it_masked(text):
+    problem = only_problem(record(system=text))
+    assert (problem.code, problem.field) == ("SYSTEM_PERSONNUMMER", "System")
+    assert "-****" in problem.value
+    assert PNR[-4:] not in json.dumps(problem.as_dict())
+    assert problem.as_dict()["message_sv"].startswith("System ska vara namnet")
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (f"SystemX {PNR}", "SystemX 19881212-****"),
+        (f"SystemX{PNR[2:]}", "SystemX881212-****"),
+        ("SystemX 4.2 (2120000019)", "SystemX 4.2 (2120000019)"),
+    ],
+)
+def test_it_keeps_a_system_with_a_personnummer_inside_only_masked(text, kept):
+    result = check(record(system=text))
+    assert result.ok
+    assert result.system == kept
+
+
+def test_a_system_of_100_characters_stays_within_100_when_masked():
+    result = check(record(system="x" * 88 + PNR))
+    assert result.ok
+    assert result.system is not None
+    assert len(result.system) == 100
+    assert PNR[-4:] not in result.system
+
+
 # --- Organisationsnummer, Kommunkod ---------------------------------------------------
 
 

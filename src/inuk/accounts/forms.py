@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterator
 from typing import Any, cast
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +24,32 @@ from inuk.accounts.tokens import DEFAULT_DAYS, MAX_DAYS
 from inuk.client import client_address
 from inuk.organisations.models import Organisation
 
+THROTTLED = _(
+    "Too many failed attempts. Logging in with this address from here is paused "
+    "for %(minutes)d minutes. If you have forgotten your password, reset it."
+)
+
+
+def _throttled(until: dt.datetime) -> ValidationError:
+    minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
+    return ValidationError(THROTTLED, code="throttled", params={"minutes": minutes})
+
+
+def confirm_password(user: User, password: str, request: HttpRequest | None) -> None:
+    """Check a logged-in user's password as the log-in page does: throttled, failures counted.
+
+    Raises ``ValidationError`` (``throttled`` or ``wrong_password``). Without
+    this, a session left open would let anyone guess the password here without
+    limit, and then use it to turn the second factor off.
+    """
+    until = throttle.locked_until(user.email, client_address(request))
+    if until is not None:
+        record_failed_login(user.email, request, "throttled", count=False)
+        raise _throttled(until)
+    if not user.check_password(password):
+        record_failed_login(user.email, request, "password_confirm")
+        raise ValidationError(_("The password is not right."), code="wrong_password")
+
 
 class LoginForm(AuthenticationForm):
     """Django's log-in form, refusing attempts while the throttle is on."""
@@ -29,10 +57,7 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("The e-mail address or the password is not right."),
-        "throttled": _(
-            "Too many failed attempts. Logging in with this address from here is paused "
-            "for %(minutes)d minutes. If you have forgotten your password, reset it."
-        ),
+        "throttled": THROTTLED,
     }
 
     def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
@@ -48,10 +73,7 @@ class LoginForm(AuthenticationForm):
             until = throttle.locked_until(username, client_address(self.request))
             if until is not None:
                 record_failed_login(username, self.request, "throttled", count=False)
-                minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
-                raise ValidationError(
-                    self.error_messages["throttled"], code="throttled", params={"minutes": minutes}
-                )
+                raise _throttled(until)
         return super().clean()
 
 
@@ -84,22 +106,45 @@ class PasswordConfirmForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, user: User, *args: Any, request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
         self.user = user
+        self.request = request
         super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError(_("The password is not right."), code="wrong_password")
+        confirm_password(self.user, password, self.request)
         return password
 
 
+class ChangeForm(PasswordChangeForm):
+    """Django's password change form, its old password checked as ``confirm_password`` does."""
+
+    def __init__(self, user: Any, *args: Any, request: HttpRequest | None = None, **kwargs: Any):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        confirm_password(self.user, old_password, self.request)
+        return old_password
+
+
 class ResetForm(PasswordResetForm):
-    """Django's reset form, also for users who have not yet set a first password."""
+    """Django's reset form, also for users who have not yet set a first password.
+
+    At most ``throttle.MAX_RESET_MAILS`` mails an hour go to one address; past
+    that the answer is the same as always, but no mail is sent, so the form
+    cannot flood an inbox nor tell whether an address is registered.
+    """
 
     def get_users(self, email: str) -> Iterator[User]:
-        return iter(User.objects.filter(email=normalise_email(email), is_active=True))
+        users = list(User.objects.filter(email=normalise_email(email), is_active=True))
+        if users and not throttle.may_send_reset_mail(email):
+            return iter(())
+        return iter(users)
 
 
 def _organisation_field(choices: QuerySet[Organisation]) -> forms.ModelChoiceField:

@@ -293,3 +293,16 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.remote_addr}"
+
+
+class PasswordResetMail(models.Model):
+    """A password-reset mail sent, kept for the throttle's window (``inuk.accounts.throttle``)."""
+
+    email = models.CharField(max_length=254)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "at"], name="reset_mail_key")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M}"

@@ -16,9 +16,15 @@ Deliveries and receipts
     for is the organisations app's rule, checked when the file is read.)
 
 Statistics
-    ``statistics_access(user)`` — None, or which municipalities are the
-    user's own (``own_municipality_codes(organisation)``) and whether figures
-    are shown without disclosure control.
+    ``statistics_access(principal)`` — None, or which municipalities are the
+    caller's own (``own_municipality_codes(organisation)``) and whether figures
+    are shown without disclosure control. Whoever may use the statistics may
+    ask for any geography: their own municipality, other municipalities one by
+    one (each its own series, never summed into an aggregate of their
+    choosing), counties, municipality groups and the country; every figure is
+    protected (``inuk.stats.disclosure``) but for AF's national analysts.
+    ``may_follow_up_deliveries(principal)`` — may it see every municipality's
+    delivery follow-up (indicator 6)? AF's users and AF's ``read`` tokens.
 
 Users and tokens
     ``managed_organisations(user)`` / ``may_manage_organisation(user, org)``
@@ -42,8 +48,7 @@ The table the functions implement (own = the principal's own organisation):
 role / token scope   deliveries    deliver as   statistics     users, tokens
 ===================  ============  ===========  =============  ==============
 reporter             own           own          –              –
-analyst              own           –            own detail,    –
-                                                others
+analyst              own           –            all,           –
                                                 protected
 user administrator   –             –            –              own org;
                                                                local roles
@@ -55,7 +60,8 @@ identity officer     all           –            –              –
 national analyst     –             –            all,           –
                                                 unprotected
 token ``deliver``    –             own          –              –
-token ``read``       own           –            –              –
+token ``read``       own           –            all,           –
+                                                protected
 ===================  ============  ===========  =============  ==============
 
 A user's roles add up. An inactive user, an expired or revoked token, and
@@ -65,7 +71,7 @@ Django's ``is_superuser`` grant nothing here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeAlias
@@ -182,17 +188,48 @@ def own_municipality_codes(organisation: Organisation, on: dt.date | None = None
 
 
 def statistics_access(principal: Principal) -> StatisticsAccess | None:
-    """None if the user may not use the statistics tool at all."""
+    """None if the principal may not use the statistics tool (or API) at all.
+
+    A token with the ``read`` permission reads its organisation's statistics as
+    its analysts do, protected. Unprotected figures are for AF's national
+    analysts only, as ``inuk.stats.disclosure.audience_of`` decides.
+    """
+    if isinstance(principal, ApiToken):
+        if principal.is_active() and principal.has_scope(TokenScope.READ):
+            return StatisticsAccess(
+                own_codes=own_municipality_codes(principal.organisation), unprotected=False
+            )
+        return None
     user = _active_user(principal)
     if user is None:
         return None
-    if user.has_role(Role.NATIONAL_ANALYST):
+    if user.has_role(Role.NATIONAL_ANALYST) and user.organisation.is_agency:
         return StatisticsAccess(own_codes=frozenset(), unprotected=True)
     if user.has_role(Role.ANALYST):
         return StatisticsAccess(
             own_codes=own_municipality_codes(user.organisation), unprotected=False
         )
     return None
+
+
+#: AF's roles that follow up every municipality's deliveries.
+FOLLOW_UP_DELIVERIES = frozenset({Role.AF_ADMIN, Role.NATIONAL_ANALYST, Role.ANALYST})
+
+
+def may_follow_up_deliveries(principal: Principal) -> bool:
+    """May ``principal`` see the delivery follow-up of every municipality (indicator 6)?
+
+    AF's administrators and analysts, and AF's own tokens with ``read``: the
+    follow-up is AF's view of the whole country's reporting.
+    """
+    if isinstance(principal, ApiToken):
+        return (
+            principal.is_active()
+            and principal.has_scope(TokenScope.READ)
+            and principal.organisation.is_agency
+        )
+    user = _active_user(principal)
+    return bool(user and user.organisation.is_agency and user.has_role(*FOLLOW_UP_DELIVERIES))
 
 
 def managed_organisations(principal: Principal) -> QuerySet[Organisation]:
@@ -228,14 +265,21 @@ def grantable_roles(principal: Principal, organisation: Organisation) -> list[Ro
     return [role for role in allowed if role in LOCAL_ROLES]
 
 
-def may_manage_user(principal: Principal, target: User) -> bool:
+def may_manage_user(
+    principal: Principal, target: User, grantable: Collection[Role] | None = None
+) -> bool:
     """May ``principal`` change or remove ``target``?
 
     Only within a managed organisation, and only a user all of whose roles
     ``principal`` could have granted: an administrator's account is managed by
-    those above them.
+    those above them. A superuser, who holds every power whatever their roles,
+    is managed only by another superuser. ``grantable``, if given, is
+    ``grantable_roles(principal, target.organisation)`` already asked.
     """
-    grantable = grantable_roles(principal, target.organisation)
+    if target.is_superuser and not getattr(principal, "is_superuser", False):
+        return False
+    if grantable is None:
+        grantable = grantable_roles(principal, target.organisation)
     return bool(grantable) and target.roles <= set(grantable)
 
 

@@ -9,6 +9,15 @@ catches one machine trying a common password against many accounts.
 Keying by the pair, not by the account alone, means that someone who knows a
 colleague's e-mail address cannot lock them out from elsewhere. The failures
 live in the database so that every web process sees them.
+
+Every check of a password counts, not only the log-in page's: the password
+asked for before the second factor is turned off, and the old password when
+it is changed, share the same failures, so a session left open is no way
+around the limit. The name typed is kept masked (``redact``): a personnummer
+typed as a log-in name must not reach the database.
+
+Password-reset mails are limited too, per address (``MAX_RESET_MAILS`` in
+``RESET_WINDOW``), so the form cannot be used to flood someone's inbox.
 """
 
 from __future__ import annotations
@@ -18,11 +27,20 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from inuk.accounts.models import LoginFailure, normalise_email
+from inuk.accounts.models import LoginFailure, PasswordResetMail, normalise_email
+from inuk.logging import redact
 
 MAX_FAILURES = 5
 MAX_FAILURES_PER_ADDRESS = 30
 WINDOW = dt.timedelta(minutes=15)
+
+MAX_RESET_MAILS = 3
+RESET_WINDOW = dt.timedelta(hours=1)
+
+
+def _key(username: str) -> str:
+    """The name as kept: normalised, and masked should it hold a personnummer."""
+    return redact(normalise_email(username))[:254]
 
 
 def _recent(now: dt.datetime) -> QuerySet[LoginFailure]:
@@ -36,7 +54,7 @@ def locked_until(
     now = now or timezone.now()
     recent = _recent(now)
     limits = (
-        (recent.filter(username=normalise_email(username), remote_addr=remote_addr), MAX_FAILURES),
+        (recent.filter(username=_key(username), remote_addr=remote_addr), MAX_FAILURES),
         (recent.filter(remote_addr=remote_addr), MAX_FAILURES_PER_ADDRESS),
     )
     until = None
@@ -51,15 +69,24 @@ def locked_until(
 
 def record_failure(username: str, remote_addr: str, now: dt.datetime | None = None) -> None:
     now = now or timezone.now()
-    LoginFailure.objects.create(
-        username=normalise_email(username)[:254], remote_addr=remote_addr, at=now
-    )
+    LoginFailure.objects.create(username=_key(username), remote_addr=remote_addr, at=now)
     # Keep the table small: nothing older than the window matters.
     LoginFailure.objects.filter(at__lte=now - WINDOW).delete()
 
 
 def clear(username: str, remote_addr: str) -> None:
     """Forget the pair's failures after a successful log-in."""
-    LoginFailure.objects.filter(
-        username=normalise_email(username), remote_addr=remote_addr
-    ).delete()
+    LoginFailure.objects.filter(username=_key(username), remote_addr=remote_addr).delete()
+
+
+def may_send_reset_mail(email: str, now: dt.datetime | None = None) -> bool:
+    """True, and counted, if another reset mail may go to ``email`` now."""
+    now = now or timezone.now()
+    PasswordResetMail.objects.filter(at__lte=now - RESET_WINDOW).delete()
+    key = _key(email)
+    if PasswordResetMail.objects.filter(email=key, at__gt=now - RESET_WINDOW).count() >= (
+        MAX_RESET_MAILS
+    ):
+        return False
+    PasswordResetMail.objects.create(email=key, at=now)
+    return True

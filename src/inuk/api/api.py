@@ -11,7 +11,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from inuk.api import deliveries, errors, identity, reference
+from inuk.api import deliveries, errors, identity, reference, stats
 from inuk.api.auth import SessionUserAuth, TokenAuth
 
 DESCRIPTION = """\
@@ -26,6 +26,11 @@ session cookie, with the CSRF token in `X-CSRFToken` on POST.
 **Fel / Errors:** every error is `{"error": {"code", "message_sv", "message_en"}}` with a
 stable code. **Gränser / Limits:** a number of requests per minute per token or user
 (`INUK_API_RATE_PER_MINUTE`, 60 by default); over it the answer is 429 with `Retry-After`.
+
+**Statistik / Statistics:** `GET /api/v1/stats` lists the indicators and their
+definitions; `GET /api/v1/stats/{indicator}` gives their figures as JSON rows, CSV, Excel or
+JSON-stat 2.0, protected by disclosure control for everyone but AF's national analysts (the
+answer names the method). Tokens need the permission *read*.
 
 The delivery format, its error codes and `inuk submit` are described in the format
 documentation (`/format/` on the service).
@@ -48,4 +53,5 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", deliveries.router)
 api.add_router("/", reference.router)
+api.add_router("/", stats.router)
 api.add_router("/", identity.router)

@@ -5,7 +5,7 @@ channel; its answer is always the receipt (``inuk.intake.receipts``), and the
 HTTP status says what happened:
 
 - 201 Created: received and already processed (small files are processed at
-  once); ``status`` is final: applied, rejected (strict) or refused.
+  once); ``status`` is final: applied, rejected (strict), refused or failed.
 - 202 Accepted: received and waiting for a worker; fetch ``url`` until
   ``status`` is final.
 - 200 OK with ``repeat: true`` and the header ``Inuk-Repeat: true``: the same

@@ -54,6 +54,16 @@ ERRORS: dict[str, ErrorKind] = {
         "Du har inte behörighet till detta.",
         "You are not allowed to do this.",
     ),
+    "NOT_ALLOWED_STATISTICS": ErrorKind(
+        403,
+        "Bara analytiker och API-nycklar med behörigheten Läsa får hämta statistik.",
+        "Only analysts and API tokens with the permission Read may fetch statistics.",
+    ),
+    "NOT_ALLOWED_FOLLOW_UP": ErrorKind(
+        403,
+        "Leveransuppföljningen är till för Arbetsförmedlingens förvaltare och analytiker.",
+        "The delivery follow-up is for Arbetsförmedlingen's administrators and analysts.",
+    ),
     "IDENTITY_OFFICER_ONLY": ErrorKind(
         403,
         "Bara en identitetshandläggare, inloggad med tvåstegsverifiering, får se personnummer.",
@@ -155,12 +165,21 @@ class ApiError(Exception):
         *,
         details: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        kind: ErrorKind | None = None,
     ) -> None:
         super().__init__(code)
         self.code = code
-        self.kind = ERRORS[code]
+        self.kind = kind or ERRORS[code]
         self.details = details
         self.headers = headers or {}
+
+    @classmethod
+    def bad_question(cls, code: str, sv: str, en: str) -> ApiError:
+        """A 400 with a question's own code and messages (``inuk.stats.query.QueryError``).
+
+        Those codes are the statistics app's, listed in its endpoints' descriptions.
+        """
+        return cls(code, kind=ErrorKind(400, sv, en))
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {

@@ -12,8 +12,10 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-ReceiptStatus = Literal["received", "processing", "applied", "rejected", "refused", "dry_run"]
-DeliveryStatus = Literal["received", "processing", "applied", "rejected", "refused"]
+ReceiptStatus = Literal[
+    "received", "processing", "applied", "rejected", "refused", "failed", "dry_run"
+]
+DeliveryStatus = Literal["received", "processing", "applied", "rejected", "refused", "failed"]
 
 
 class ErrorDetail(Schema):
@@ -62,7 +64,8 @@ class Receipt(Schema):
     id: str | None = Field(description="the receipt id (a UUID); null for a dry run")
     status: ReceiptStatus = Field(
         description="received and processing: not final yet; applied, rejected (strict, "
-        "with errors) and refused (the whole file): final"
+        "with errors), refused (the whole file) and failed (the service could not process "
+        "it after its last attempt; send it again): final"
     )
     organisation: str = Field(description="the delivering organisation's number")
     received_at: str | None = Field(None, description="ISO 8601")
@@ -73,6 +76,9 @@ class Receipt(Schema):
     strict: bool | None = None
     progress: float | None = Field(None, description="share of the file read, while processing")
     refusal: Refusal | None
+    failure: Refusal | None = Field(
+        None, description="why the service could not process the delivery (status failed)"
+    )
     counts: Counts
     errors: list[Problem] = Field(description="the first 1000 errors; all are in errors_csv")
     warnings: list[Problem]

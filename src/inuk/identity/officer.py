@@ -35,7 +35,8 @@ from inuk.identity.extract import Extract, gather
 from inuk.intake.identifiers import parse_personnummer
 from inuk.ledger.merge import merge_persons
 from inuk.ledger.rows import PersonRow
-from inuk.vault.pseudonymize import LinkConflict, find, history, link_merging
+from inuk.vault.pseudonymize import find, history, link_merging
+from inuk.vault.routers import VAULT_DB
 
 #: Look-ups, links and extracts one officer may make within ``WINDOW``.
 LIMIT = 30
@@ -157,34 +158,33 @@ def link_numbers(officer: Officer, purpose: Purpose, old: str, new: str) -> Link
     If each number already has a person, the new number's is merged into the
     old number's, in the vault and in the statistics database alike; the
     person is then described (birth year, sex, samordningsnummer) by the new
-    number. Raises ``ValueError`` for one number twice and ``LinkConflict`` if
-    the vault changed meanwhile; then nothing is changed.
+    number. Raises ``ValueError`` for one number twice; then nothing is changed.
 
-    The ledger's part runs first, inside the default database's transaction,
-    and the vault's last: if the vault refuses, the ledger rolls back.
+    As when a delivery is applied, the vault's transaction wraps the ledger's
+    (the same order of locks, so the two cannot wait for each other): if the
+    ledger's part fails, the vault's rolls back too.
     """
     if old == new:
         raise ValueError("cannot link a personnummer to itself")
     admit(officer)
     described = parse_personnummer(new, timezone.localdate())
-    survivor, absorbed = find(old), find(new)
-    if survivor is None:
-        survivor, absorbed = absorbed, None  # the old number joins the new one's person
-    elif absorbed == survivor:
-        absorbed = None
-    with transaction.atomic():
-        if survivor is not None:
-            merge_persons(
-                survivor,
-                absorbed,
-                PersonRow(survivor, described.birth_year, described.sex, described.coordination),
-            )
+    with transaction.atomic(using=VAULT_DB):
         linked = link_merging(old, new)
-        if survivor is not None and (linked.pseudonym, linked.merged) != (survivor, absorbed):
-            raise LinkConflict("the vault changed while the numbers were being linked")
-        _audit(
-            Event.IDENTITY_LINKED, officer, purpose, linked.pseudonym, merged=linked.merged or ""
-        )
+        with transaction.atomic():
+            merge_persons(
+                linked.pseudonym,
+                linked.merged,
+                PersonRow(
+                    linked.pseudonym, described.birth_year, described.sex, described.coordination
+                ),
+            )
+            _audit(
+                Event.IDENTITY_LINKED,
+                officer,
+                purpose,
+                linked.pseudonym,
+                merged=linked.merged or "",
+            )
     return LinkOutcome(linked.pseudonym, linked.merged)
 
 

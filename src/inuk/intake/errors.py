@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from inuk.intake.masking import mask_personnummer, redact
 from inuk.intake.records import Location
-from inuk.logging import redact
+
+__all__ = ["RULES", "FileRefused", "Problem", "Rule", "mask_personnummer", "safe_value"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,25 @@ RULES: dict[str, Rule] = {
     ),
     "FILE_NO_TRANSACTIONS": Rule(
         "Filen innehåller inga transaktioner.", "The file contains no transactions."
+    ),
+    # What a reader cannot hold (``inuk.intake.formats.limits``).
+    "FILE_PERSON_TOO_LARGE": Rule(
+        "En Person tar mer än 4 MB i filen (omkring 10 000 transaktioner eller fler). "
+        "Dela upp personens transaktioner på flera leveranser.",
+        "A Person takes more than 4 MB in the file (about 10,000 transactions or more). "
+        "Split the person's transactions over several deliveries.",
+    ),
+    "FILE_TOO_MANY_ELEMENTS": Rule(
+        "Ett element i filen innehåller fler än 10 000 okända eller upprepade element.",
+        "An element in the file holds more than 10,000 unknown or repeated elements.",
+    ),
+    "FILE_VALUE_TOO_LARGE": Rule(
+        "En nyckel eller ett Kommun-värde i JSON-filen är längre än 10 000 tecken.",
+        "A key or a value of a Kommun in the JSON file is longer than 10,000 characters.",
+    ),
+    "FILE_CSV_ROW_TOO_LONG": Rule(
+        "En rad i CSV-filen är längre än 10 000 tecken.",
+        "A row of the CSV file is longer than 10,000 characters.",
     ),
     # Who may deliver (needs the service's register; refuses the whole delivery).
     "ORG_NOT_SENDER": Rule(
@@ -200,6 +221,10 @@ RULES: dict[str, Rule] = {
     ),
     # System.
     "SYSTEM_LENGTH": Rule("System ska vara 1–100 tecken.", "System must be 1–100 characters."),
+    "SYSTEM_PERSONNUMMER": Rule(
+        "System ska vara namnet på källsystemet, men är ett personnummer.",
+        "System must name the source system, but it is a personal identity number.",
+    ),
     # Warnings: the transaction is accepted.
     "IDENTITY_UNKNOWN": Rule(
         "Ändring eller borttag av en post som aldrig registrerats.",
@@ -208,20 +233,18 @@ RULES: dict[str, Rule] = {
 }
 
 
-def mask_personnummer(value: str) -> str:
-    """Show a personnummer as its date of birth and ``-****``: ``19881212-****``."""
-    digits = value.strip()
-    return digits[:8] + "-****" if len(digits) > 8 else "*" * len(digits)
-
-
 def safe_value(field: str, value: str | None) -> str:
-    """A value fit for a report: masked if a personnummer, short, and never one by accident."""
+    """A value fit for a report: masked if a personnummer, short, and never one by accident.
+
+    Masked before it is shortened, so that a cut cannot leave a personnummer's
+    digits that the rule no longer recognises.
+    """
     if value is None:
         return ""
     if field == "Personnummer":
         return mask_personnummer(value)
-    shown = value if len(value) <= 100 else value[:100] + "…"
-    return redact(shown)
+    shown = redact(value)
+    return shown if len(shown) <= 100 else shown[:100] + "…"
 
 
 @dataclass(slots=True)

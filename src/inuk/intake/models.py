@@ -9,15 +9,44 @@ encrypted, in the identity vault (``inuk.vault.files``), never here.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+def fit(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` for ``model``'s columns, each string cut to its field's ``max_length``.
+
+    What a receipt says comes partly from the file (an unknown element's name,
+    a path, a value): a long one must shorten the receipt, not make the
+    database refuse it (PostgreSQL does, SQLite does not) and the delivery fail
+    on every retry. So every write of a receipt's rows goes through here.
+    """
+    fitted = dict(values)
+    for name, value in values.items():
+        limit = getattr(model._meta.get_field(name), "max_length", None)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            fitted[name] = value[:limit]
+    return fitted
+
+
 class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def create(self, **values: Any) -> Delivery:  # type: ignore[override]
+        return super().create(**fit(self.model, values))
+
+    def update(self, **values: Any) -> int:
+        return super().update(**fit(self.model, values))
+
     def for_organisation(self, organisation) -> DeliveryQuerySet:
         return self.filter(organisation=organisation)
+
+    def holding(self, organisation, checksum: str) -> DeliveryQuerySet:
+        """The delivery, applied or on its way, that already has these bytes of ``organisation``."""
+        return self.filter(
+            organisation=organisation, checksum=checksum, status__in=Delivery.HOLDING
+        )
 
     def claimable(self, stale_before) -> DeliveryQuerySet:
         """Waiting deliveries, and those whose worker stopped reporting (crashed)."""
@@ -34,8 +63,13 @@ class Delivery(models.Model):
         APPLIED = "applied", _("Applied")
         REJECTED = "rejected", _("Rejected")
         REFUSED = "refused", _("Refused")
+        FAILED = "failed", _("Failed")
 
-    FINAL = (Status.APPLIED, Status.REJECTED, Status.REFUSED)
+    FINAL = (Status.APPLIED, Status.REJECTED, Status.REFUSED, Status.FAILED)
+    #: The deliveries whose bytes are taken: the same file again returns their
+    #: receipt. A file rejected, refused or failed may be sent again, and is
+    #: then received anew (SPEC §4).
+    HOLDING = (Status.RECEIVED, Status.PROCESSING, Status.APPLIED)
 
     public_id = models.UUIDField(_("receipt id"), default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(
@@ -52,6 +86,7 @@ class Delivery(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.RECEIVED
     )
+    #: Why a delivery was refused or failed, for the reporter.
     refusal_code = models.CharField(_("reason code"), max_length=40, blank=True)
     refusal_sv = models.TextField(_("reason (Swedish)"), blank=True)
     refusal_en = models.TextField(_("reason (English)"), blank=True)
@@ -76,11 +111,12 @@ class Delivery(models.Model):
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         constraints = [
-            # The same bytes from the same organisation are one delivery, unless
-            # the first was refused whole: then sending it again is a new try.
+            # The same bytes from the same organisation are one delivery while
+            # it is applied or on its way; after a refusal, a rejection or a
+            # failure, sending them again is a new try.
             models.UniqueConstraint(
                 fields=["organisation", "checksum"],
-                condition=~Q(status="refused"),
+                condition=Q(status__in=["received", "processing", "applied"]),
                 name="delivery_once_per_checksum",
             )
         ]
@@ -123,3 +159,9 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.severity} {self.code} {self.path}"
+
+    @classmethod
+    def from_row(cls, delivery_id: int, row: dict[str, Any]) -> Message:
+        """A message of a delivery from a problem's row (``Problem.as_dict`` and severity)."""
+        names = ("severity", "code", "field", "line", "path", "value", "message_sv", "message_en")
+        return cls(delivery_id=delivery_id, **fit(cls, {name: row[name] for name in names}))

@@ -3,16 +3,27 @@
 Two phases, so that a delivery is applied whole or not at all:
 
 1. Reading. The file is streamed out of the vault, validated record by record,
-   its personnummer pseudonymized in batches (the vault commits those on its
-   own: a pseudonym for a person is harmless whatever happens next), and the
-   accepted transactions, now without personnummer, spooled to a private
-   temporary file. Progress is reported on the receipt as it goes.
-2. Applying. In one transaction of the statistics database the spooled rows
+   its personnummer looked up in the vault in batches, and the accepted
+   transactions, now without personnummer, spooled to a private temporary
+   file. A person the vault does not know yet gets a pseudonym drawn for them
+   and waits, encrypted, in a spool of newcomers: nothing is stored in the
+   vault while the file is read. Progress is reported on the receipt as it goes.
+2. Applying. In one transaction of the vault the newcomers are admitted, and
+   inside it, in one transaction of the statistics database, the spooled rows
    are appended to the ledger, the current state updated, the receipt's
-   messages and counts written and the audit entry made.
+   messages and counts written and the audit entry made. A delivery refused,
+   rejected or failed therefore leaves no person in the vault.
 
-A crash or a kill in either phase leaves the statistics database as it was;
-the delivery stays claimable and a worker processes it again from the start.
+A crash or a kill in either phase leaves both databases as they were; the
+delivery stays claimable and a worker processes it again from the start.
+
+A worker owns the delivery it claimed while it keeps its heartbeat (a thread
+of its own reports it, on its own connection, however long the apply takes);
+every write of the outcome is conditional on still owning the claim, so a
+worker that lost it (it stalled past ``INUK_WORKER_STALE_SECONDS`` and another
+took the delivery over) rolls its work back instead of applying it twice.
+After ``MAX_ATTEMPTS`` attempts a delivery fails for good, with a reason on
+its receipt, an audit entry and a line in the operations log.
 """
 
 from __future__ import annotations
@@ -20,13 +31,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import pickle
+import secrets
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -34,21 +47,39 @@ from inuk.audit.log import Event
 from inuk.audit.log import record as audit
 from inuk.codes.codelist import CodeList
 from inuk.intake import formats
-from inuk.intake.errors import RULES, FileRefused, Problem
-from inuk.intake.models import Delivery, Message
+from inuk.intake.errors import RULES, FileRefused, Problem, Rule
+from inuk.intake.models import Delivery, DeliveryQuerySet, Message
 from inuk.intake.records import Location
 from inuk.intake.report import Tally
 from inuk.intake.validation import Checked, Context, validate
 from inuk.ledger.bulk import apply_delivery
+from inuk.ledger.rows import LedgerRow, PersonRow
 from inuk.organisations.authorisation import refusal as authorisation_refusal
 from inuk.organisations.models import Organisation
+from inuk.stats import rollups
 from inuk.vault import files as vault_files
-from inuk.vault.pseudonymize import pseudonymize
+from inuk.vault.pseudonymize import Newcomer, admit, look_up
+from inuk.vault.routers import VAULT_DB
 
 log = logging.getLogger(__name__)
 
 BATCH = 10_000
 MAX_ATTEMPTS = 5
+
+#: Why a delivery failed for good: not the file's fault, and what to do.
+FAILED = "PROCESSING_FAILED"
+FAILURE = Rule(
+    f"Leveransen kunde inte bearbetas efter {MAX_ATTEMPTS} försök på grund av ett fel i "
+    "tjänsten, inte i filen. Inget av den har tillämpats. Skicka filen igen; upprepas felet, "
+    "kontakta tjänstens förvaltning och ange kvittensens id.",
+    f"The delivery could not be processed after {MAX_ATTEMPTS} attempts because of a fault in "
+    "the service, not in the file. Nothing of it was applied. Send the file again; if the "
+    "fault recurs, contact the service's administrators and give the receipt id.",
+)
+
+
+class ClaimLost(Exception):
+    """Another worker has taken over the delivery: this worker's work on it is dropped."""
 
 
 class Spool:
@@ -170,28 +201,48 @@ def ledger_row(checked: Checked, organisation_id: int, pseudonym: str) -> tuple:
 # --- claiming -------------------------------------------------------------------
 
 
-def claim(delivery_id: int, worker: str) -> bool:
-    """Take a delivery for processing; False if another worker has it or it is done."""
-    now = timezone.now()
-    stale_before = now - dt.timedelta(seconds=settings.INUK_WORKER_STALE_SECONDS)
+@dataclass(frozen=True)
+class Claim:
+    """A worker's hold on one delivery: ``token`` is the ``claimed_by`` of this claim only.
+
+    Several processes may share a worker name ("inline" web processes), so the
+    token adds a random part: a claim taken over and taken again is another claim.
+    """
+
+    delivery_id: int
+    token: str
+
+    def owned(self) -> DeliveryQuerySet:
+        """The delivery, as long as this claim still holds it."""
+        return Delivery.objects.filter(
+            pk=self.delivery_id, status=Delivery.Status.PROCESSING, claimed_by=self.token
+        )
+
+
+def stale_before() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.INUK_WORKER_STALE_SECONDS)
+
+
+def claim(delivery_id: int, worker: str) -> Claim | None:
+    """Take a delivery for processing; None if another worker has it or it is done."""
+    token = f"{worker[:83]}/{secrets.token_hex(8)}"
     taken = (
         Delivery.objects.filter(pk=delivery_id, attempts__lt=MAX_ATTEMPTS)
-        .claimable(stale_before)
+        .claimable(stale_before())
         .update(
             status=Delivery.Status.PROCESSING,
-            claimed_by=worker[:100],
-            heartbeat_at=now,
+            claimed_by=token,
+            heartbeat_at=timezone.now(),
             attempts=F("attempts") + 1,
             bytes_read=0,
         )
     )
-    return taken == 1
+    return Claim(delivery_id, token) if taken == 1 else None
 
 
 def next_claimable() -> int | None:
-    stale_before = timezone.now() - dt.timedelta(seconds=settings.INUK_WORKER_STALE_SECONDS)
     return (
-        Delivery.objects.claimable(stale_before)
+        Delivery.objects.claimable(stale_before())
         .filter(attempts__lt=MAX_ATTEMPTS)
         .order_by("id")
         .values_list("id", flat=True)
@@ -199,11 +250,114 @@ def next_claimable() -> int | None:
     )
 
 
-def release(delivery_id: int) -> None:
+def release(held: Claim) -> None:
     """Give a delivery back after an unexpected failure, so that it can be tried again."""
-    Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PROCESSING).update(
-        status=Delivery.Status.RECEIVED, heartbeat_at=None, claimed_by=""
+    held.owned().update(status=Delivery.Status.RECEIVED, heartbeat_at=None, claimed_by="")
+
+
+class Heartbeat:
+    """Reports a claim alive from a thread of its own while the worker works.
+
+    The thread has its own database connection, so it reports while the
+    worker's connection is busy in a long transaction. If the claim is found
+    lost the thread stops; the worker finds out when its next conditional
+    write (a progress report, or the outcome) changes nothing.
+
+    On SQLite the thread's write waits while the worker holds the write lock,
+    but so does any other worker's claim: the delivery cannot be taken over then.
+    """
+
+    def __init__(self, held: Claim, interval: float | None = None) -> None:
+        self.claim = held
+        self.interval = interval or settings.INUK_WORKER_STALE_SECONDS / 4
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="inuk-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    beat = self.claim.owned().update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    log.warning("A heartbeat could not be written; the next one tries again")
+                    continue
+                if not beat:
+                    return
+        finally:
+            connections.close_all()  # this thread's connections only
+
+
+def fail(delivery: Delivery, owned: DeliveryQuerySet, attempts: int) -> bool:
+    """End a delivery as failed after its last attempt; False if ``owned`` no longer finds it.
+
+    Nothing of it is applied; its messages, if any, are removed and its file
+    discarded, as for a refused file. The reporter reads the reason on the
+    receipt, the administrators in the audit log and the operations log.
+    """
+    with transaction.atomic():
+        ended = owned.update(
+            status=Delivery.Status.FAILED,
+            refusal_code=FAILED,
+            refusal_sv=FAILURE.sv,
+            refusal_en=FAILURE.en,
+            finished_at=timezone.now(),
+            heartbeat_at=None,
+            persons=0,
+            transactions=0,
+            accepted=0,
+            rejected=0,
+            already_known=0,
+            warnings=0,
+        )
+        if not ended:
+            return False
+        Message.objects.filter(delivery=delivery).delete()
+        audit(
+            Event.DELIVERY_FAILED,
+            actor=delivery.submitted_by,
+            organisation=delivery.organisation.orgnr,
+            target=str(delivery.public_id),
+            details={"code": FAILED, "attempts": attempts},
+        )
+    log.error(
+        "Delivery %s failed after %d attempts; it will not be tried again",
+        delivery.public_id,
+        attempts,
     )
+    vault_files.discard(delivery.pk)
+    return True
+
+
+def fail_abandoned() -> int:
+    """Fail the deliveries whose worker died during their last attempt; returns how many.
+
+    Such a delivery is neither claimable (no attempt is left) nor anyone's any
+    more: without this it would wait forever.
+    """
+    done = 0
+    abandoned = Delivery.objects.filter(
+        status=Delivery.Status.PROCESSING,
+        heartbeat_at__lt=stale_before(),
+        attempts__gte=MAX_ATTEMPTS,
+    )
+    for delivery in abandoned.select_related("organisation"):
+        owned = Delivery.objects.filter(
+            pk=delivery.pk,
+            status=Delivery.Status.PROCESSING,
+            claimed_by=delivery.claimed_by,
+            heartbeat_at=delivery.heartbeat_at,
+        )
+        if fail(delivery, owned, delivery.attempts):
+            done += 1
+    return done
 
 
 # --- processing -----------------------------------------------------------------
@@ -212,10 +366,14 @@ def release(delivery_id: int) -> None:
 @dataclass
 class Run:
     delivery: Delivery
+    #: The claim this run works under; every write of the outcome is conditional on it.
+    claim: Claim
     tally: Tally = field(default_factory=Tally)
     persons: Spool = field(default_factory=Spool)
     rows: Spool = field(default_factory=Spool)
     messages: Spool = field(default_factory=Spool)
+    #: Persons the vault did not know, admitted only when the delivery is applied.
+    newcomers: Spool = field(default_factory=Spool)
     #: Where each Ändring/Borttag stood, for a warning if its identity is unknown.
     places: dict[int, Location] = field(default_factory=dict)
 
@@ -247,7 +405,11 @@ class Run:
         self.messages.write(problems)
         if not pending:
             return
-        pseudonyms = pseudonymize({c.person.canonical for c in pending if c.person})
+        pseudonyms, newcomers = look_up({c.person.canonical for c in pending if c.person})
+        self.newcomers.write(
+            [(n.lookup, n.pseudonym, n.key_version, n.ciphertext) for n in newcomers.values()]
+        )
+        pseudonyms.update((number, n.pseudonym) for number, n in newcomers.items())
         persons: dict[str, tuple] = {}  # the values of a PersonRow
         rows = []
         organisation_id = self.delivery.organisation_id
@@ -269,41 +431,52 @@ class Run:
         self.rows.write(rows)
 
     def _heartbeat(self, done: int) -> None:
-        Delivery.objects.filter(pk=self.delivery.pk).update(
-            heartbeat_at=timezone.now(), bytes_read=done
-        )
+        if not self.claim.owned().update(heartbeat_at=timezone.now(), bytes_read=done):
+            raise ClaimLost
 
     def apply(self) -> None:
+        """Admit the newcomers, append and apply the rows, write the receipt: all or nothing.
+
+        The statistics database's work is one transaction, inside the vault's:
+        if it fails (or the claim turns out lost) both roll back.
+        """
         delivery = self.delivery
-        with transaction.atomic():
-            outcome = apply_delivery(delivery.pk, self.persons, self.rows)
-            self._save_messages(self.messages)
-            warnings = [self._unknown_identity(position) for position in outcome.unknown_identity]
-            self._save_messages(warnings)
-            self._finish(
-                Delivery.Status.APPLIED,
-                accepted=outcome.accepted,
-                already_known=outcome.already_known,
-                warnings=len(warnings),
-            )
-            audit(
-                Event.DELIVERY_APPLIED,
-                actor=delivery.submitted_by,
-                organisation=delivery.organisation.orgnr,
-                target=str(delivery.public_id),
-                details={
-                    "accepted": outcome.accepted,
-                    "rejected": self.tally.rejected,
-                    "already_known": outcome.already_known,
-                },
-            )
+        with transaction.atomic(using=VAULT_DB):
+            replaced = admit(Newcomer(*values) for values in self.newcomers)
+            with transaction.atomic():
+                persons = renamed(self.persons, replaced, PSEUDONYM_OF_PERSON)
+                rows = renamed(self.rows, replaced, PSEUDONYM_OF_ROW)
+                outcome = apply_delivery(delivery.pk, persons, rows)
+                rollups.delivery_applied(delivery.pk)
+                self._save_messages(self.messages)
+                warnings = [
+                    self._unknown_identity(position) for position in outcome.unknown_identity
+                ]
+                self._save_messages(warnings)
+                self._finish(
+                    Delivery.Status.APPLIED,
+                    accepted=outcome.accepted,
+                    already_known=outcome.already_known,
+                    warnings=len(warnings),
+                )
+                audit(
+                    Event.DELIVERY_APPLIED,
+                    actor=delivery.submitted_by,
+                    organisation=delivery.organisation.orgnr,
+                    target=str(delivery.public_id),
+                    details={
+                        "accepted": outcome.accepted,
+                        "rejected": self.tally.rejected,
+                        "already_known": outcome.already_known,
+                    },
+                )
 
     def reject(self) -> None:
         """Strict delivery with errors: nothing applied, the errors reported."""
         delivery = self.delivery
         with transaction.atomic():
-            self._save_messages(self.messages)
             self._finish(Delivery.Status.REJECTED, accepted=0, already_known=0, warnings=0)
+            self._save_messages(self.messages)
             audit(
                 Event.DELIVERY_REJECTED,
                 actor=delivery.submitted_by,
@@ -311,14 +484,14 @@ class Run:
                 target=str(delivery.public_id),
                 details={"rejected": self.tally.rejected, "errors": self.tally.errors},
             )
+        # All or nothing, and it was nothing: the file is not kept either.
+        vault_files.discard(delivery.pk)
 
     def refuse(self, refusal: FileRefused) -> None:
         delivery = self.delivery
         rule = RULES[refusal.code]
         with transaction.atomic():
-            Message.objects.filter(delivery=delivery).delete()
-            self._save_messages([message_row(refusal.as_problem())])
-            Delivery.objects.filter(pk=delivery.pk).update(
+            ended = self.claim.owned().update(
                 status=Delivery.Status.REFUSED,
                 refusal_code=refusal.code,
                 refusal_sv=rule.sv,
@@ -331,6 +504,10 @@ class Run:
                 already_known=0,
                 warnings=0,
             )
+            if not ended:
+                raise ClaimLost
+            Message.objects.filter(delivery=delivery).delete()
+            self._save_messages([message_row(refusal.as_problem())])
             audit(
                 Event.DELIVERY_REFUSED,
                 actor=delivery.submitted_by,
@@ -340,6 +517,19 @@ class Run:
             )
         # Nothing of a refused file is kept but its receipt.
         vault_files.discard(delivery.pk)
+
+    def process(self) -> None:
+        """Read the file, then apply it, reject it or refuse it."""
+        try:
+            with vault_files.open_file(self.delivery.pk) as stream:
+                self.read(stream)
+        except FileRefused as refusal:
+            self.refuse(refusal)
+            return
+        if self.delivery.strict and self.tally.errors:
+            self.reject()
+        else:
+            self.apply()
 
     def _unknown_identity(self, position: int) -> dict:
         location = self.places.get(position)
@@ -360,19 +550,7 @@ class Run:
         delivery_id = self.delivery.pk
         batch: list[Message] = []
         for row in rows:
-            batch.append(
-                Message(
-                    delivery_id=delivery_id,
-                    severity=row["severity"],
-                    code=row["code"],
-                    field=row["field"],
-                    line=row["line"],
-                    path=row["path"][:300],
-                    value=row["value"][:120],
-                    message_sv=row["message_sv"],
-                    message_en=row["message_en"],
-                )
-            )
+            batch.append(Message.from_row(delivery_id, row))
             if len(batch) >= 5_000:
                 Message.objects.bulk_create(batch)
                 batch = []
@@ -380,7 +558,7 @@ class Run:
 
     def _finish(self, status: str, *, accepted: int, already_known: int, warnings: int) -> None:
         tally = self.tally
-        Delivery.objects.filter(pk=self.delivery.pk).update(
+        ended = self.claim.owned().update(
             status=status,
             finished_at=timezone.now(),
             bytes_read=F("size"),
@@ -391,43 +569,62 @@ class Run:
             already_known=already_known,
             warnings=warnings,
         )
+        if not ended:
+            raise ClaimLost
 
     def close(self) -> None:
-        for spool in (self.persons, self.rows, self.messages):
+        for spool in (self.persons, self.rows, self.messages, self.newcomers):
             spool.close()
+
+
+PSEUDONYM_OF_PERSON = PersonRow._fields.index("pseudonym")
+PSEUDONYM_OF_ROW = LedgerRow._fields.index("pseudonym")
+
+
+def renamed(rows: Iterable[tuple], replaced: dict[str, str], index: int) -> Iterable[tuple]:
+    """``rows`` with each pseudonym drawn for a newcomer who was admitted under another."""
+    if not replaced:
+        return rows
+    return (
+        (*row[:index], replaced[row[index]], *row[index + 1 :]) if row[index] in replaced else row
+        for row in rows
+    )
 
 
 def process(delivery_id: int, worker: str) -> bool:
     """Process one delivery if it can be claimed; True if this call processed it."""
-    if not claim(delivery_id, worker):
+    held = claim(delivery_id, worker)
+    if held is None:
         return False
     delivery = Delivery.objects.select_related("organisation").get(pk=delivery_id)
-    run = Run(delivery)
+    run = Run(delivery, held)
     try:
-        try:
-            with vault_files.open_file(delivery.pk) as stream:
-                run.read(stream)
-        except FileRefused as refusal:
-            run.refuse(refusal)
-            return True
-        if delivery.strict and run.tally.errors:
-            run.reject()
-        else:
-            run.apply()
-        return True
+        with Heartbeat(held):
+            run.process()
+    except ClaimLost:
+        log.warning(
+            "Delivery %s was taken over by another worker; this worker's work on it is dropped",
+            delivery.public_id,
+        )
     except Exception:
         # The traceback names code, never data: messages of our own exceptions
         # hold no personnummer, and log lines pass the redacting filter besides.
-        log.exception("Processing delivery %s failed; it will be tried again", delivery.public_id)
-        release(delivery_id)
-        return True
+        if delivery.attempts >= MAX_ATTEMPTS:
+            log.exception("Processing delivery %s failed at its last attempt", delivery.public_id)
+            fail(delivery, held.owned(), delivery.attempts)
+        else:
+            log.exception(
+                "Processing delivery %s failed; it will be tried again", delivery.public_id
+            )
+            release(held)
     finally:
         run.close()
+    return True
 
 
 def process_pending(worker: str, *, limit: int | None = None) -> int:
     """Process waiting deliveries until none is left (or ``limit``); returns how many."""
-    done = 0
+    done = fail_abandoned()
     while limit is None or done < limit:
         delivery_id = next_claimable()
         if delivery_id is None:

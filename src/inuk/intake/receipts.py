@@ -30,13 +30,13 @@ def receipt(delivery: Delivery, *, limit: int = RECEIPT_MESSAGES) -> dict:
     messages = delivery.messages.all()
     errors = messages.filter(severity=Message.Severity.ERROR)
     warnings = messages.filter(severity=Message.Severity.WARNING)
-    refusal = None
-    if delivery.status == Delivery.Status.REFUSED:
-        refusal = {
-            "code": delivery.refusal_code,
-            "message_sv": delivery.refusal_sv,
-            "message_en": delivery.refusal_en,
-        }
+    reason = {
+        "code": delivery.refusal_code,
+        "message_sv": delivery.refusal_sv,
+        "message_en": delivery.refusal_en,
+    }
+    refusal = reason if delivery.status == Delivery.Status.REFUSED else None
+    failure = reason if delivery.status == Delivery.Status.FAILED else None
     error_count = errors.count()
     warning_count = warnings.count()
     return {
@@ -51,6 +51,7 @@ def receipt(delivery: Delivery, *, limit: int = RECEIPT_MESSAGES) -> dict:
         "strict": delivery.strict,
         "progress": delivery.progress,
         "refusal": refusal,
+        "failure": failure,
         "counts": _counts(
             persons=delivery.persons,
             transactions=delivery.transactions,
@@ -74,6 +75,7 @@ def dry_run_receipt(organisation, checksum: str, tally, errors: list[dict]) -> d
         "organisation": organisation.orgnr,
         "checksum": checksum,
         "refusal": None,
+        "failure": None,
         "counts": _counts(
             persons=tally.persons,
             transactions=tally.transactions,
@@ -95,6 +97,7 @@ def refused_receipt(organisation, checksum: str, refusal: FileRefused, *, dry_ru
         "organisation": organisation.orgnr,
         "checksum": checksum,
         "refusal": {"code": refusal.code, "message_sv": rule.sv, "message_en": rule.en},
+        "failure": None,
         "counts": _counts(),
         "errors": [refusal.as_problem().as_dict()],
         "warnings": [],

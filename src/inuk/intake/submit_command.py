@@ -8,7 +8,8 @@ until it is final.
 
 Exit status: 0 applied without rejected transactions (a dry run: no errors);
 1 applied with rejected transactions, or rejected whole as ``--strict``;
-2 refused, or any error (the file, the network, the token, the service);
+2 refused, failed in the service after its last attempt, or any error (the
+file, the network, the token, the service);
 3 received but not processed yet (without ``--wait``, or it timed out):
 fetch the receipt later.
 """
@@ -27,9 +28,10 @@ from typing import Any
 import httpx
 
 from inuk.intake import report as reports
+from inuk.intake.masking import redact
 
 EXIT_APPLIED, EXIT_REJECTIONS, EXIT_ERROR, EXIT_PENDING = 0, 1, 2, 3
-FINAL = {"applied", "rejected", "refused", "dry_run"}
+FINAL = {"applied", "rejected", "refused", "failed", "dry_run"}
 CONTENT_TYPES = {"xml": "application/xml", "csv": "text/csv", "json": "application/json"}
 #: Errors of the receipt printed; all of them are in the CSV the receipt links to.
 SHOWN_ERRORS = 20
@@ -44,6 +46,7 @@ STATUS_TEXT = {
     "applied": "tillämpad / applied",
     "rejected": "avvisad i sin helhet (strikt) / rejected whole (strict)",
     "refused": "avvisad / refused",
+    "failed": "misslyckad i tjänsten / failed in the service",
     "dry_run": "provkörning, inget sparat / dry run, nothing stored",
 }
 
@@ -169,7 +172,7 @@ def run(argv: list[str]) -> int:
 
 def exit_status(receipt: dict[str, Any]) -> int:
     status = receipt["status"]
-    if status == "refused" or receipt.get("refusal"):
+    if status in ("refused", "failed") or receipt.get("refusal") or receipt.get("failure"):
         return EXIT_ERROR
     if status not in FINAL:
         return EXIT_PENDING
@@ -276,7 +279,8 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
 
 
 def _send(client: httpx.Client, args: argparse.Namespace, fmt: str | None) -> dict[str, Any]:
-    params: dict[str, str] = {"filename": args.file.name[:255]}
+    # The query string is logged by every proxy on the way: no personnummer in it.
+    params: dict[str, str] = {"filename": redact(args.file.name)[:255]}
     if args.dry_run:
         params["dry_run"] = "true"
     if args.strict:
@@ -327,7 +331,7 @@ def _print_receipt(receipt: dict[str, Any]) -> None:
     counts = receipt["counts"]
     print(f"Kvittens / Receipt: {receipt.get('id') or '(provkörning / dry run)'}")
     print(f"Status: {STATUS_TEXT.get(receipt['status'], receipt['status'])}")
-    refusal = receipt.get("refusal")
+    refusal = receipt.get("refusal") or receipt.get("failure")
     if refusal:
         print(f"  {refusal['code']}: {refusal['message_sv']}")
         print(f"  {' ' * len(refusal['code'])}  {refusal['message_en']}")

@@ -32,6 +32,7 @@ from inuk.intake.identifiers import (
     parse_orgnr,
     parse_personnummer,
 )
+from inuk.intake.masking import is_personnummer, redact
 from inuk.intake.records import INTERVENTION, RESULT, Record
 from inuk.organisations import reference
 
@@ -162,6 +163,26 @@ def parse_status(text: str) -> str | None:
     return STATUSES.get(unicodedata.normalize("NFC", text.strip()).casefold())
 
 
+def check_system(text: str) -> tuple[str | None, str | None]:
+    """The System value to keep, or ``None`` and the code of the rule it breaks.
+
+    System is free text that is stored with the transaction in the statistics
+    database, where no personnummer may go: one written into it is masked, and
+    a System that is nothing but a personnummer is an error, since it names no
+    system and most likely sits in the wrong field.
+
+    >>> check_system(" SystemX "), check_system("19881212-0387")
+    (('SystemX', None), (None, 'SYSTEM_PERSONNUMMER'))
+    """
+    system = text.strip()
+    if not 0 < len(system) <= SYSTEM_MAX_LENGTH:
+        return None, "SYSTEM_LENGTH"
+    if is_personnummer(system):
+        return None, "SYSTEM_PERSONNUMMER"
+    # Masking may add a dash; the cut can only take stars, never a digit.
+    return redact(system)[:SYSTEM_MAX_LENGTH], None
+
+
 def _error_fields(problems: list[Problem]) -> frozenset[str]:
     return frozenset(problem.field for problem in problems if problem.severity == "error")
 
@@ -210,6 +231,8 @@ class _Validator:
         #: YYYYMMDD text -> its date, or _INVALID.
         self.dates: dict[str, Any] = {}
         self.statuses: dict[str, str] = {}
+        #: Raw System text -> the value to keep, or the code of the rule it breaks.
+        self.systems: dict[str, tuple[str | None, str | None]] = {}
         self.code_names: dict[str, dict[str, str]] = {INTERVENTION: {}, RESULT: {}}
         # Kind -> code -> start date -> valid: a delivery's start dates span
         # years, so one dictionary per code keeps each small.
@@ -346,10 +369,13 @@ class _Validator:
             system = None
             self._add(problems, flagged, record, position, "ELEMENT_MISSING", "system")
         else:
-            system = raw.strip()
-            if not 0 < len(system) <= SYSTEM_MAX_LENGTH:
-                system = None
-                self._add(problems, flagged, record, position, "SYSTEM_LENGTH", "system")
+            verdict = self.systems.get(raw)
+            if verdict is None:
+                verdict = check_system(raw)
+                self._remember(self.systems, raw, verdict)
+            system, system_error = verdict
+            if system_error is not None:
+                self._add(problems, flagged, record, position, system_error, "system")
 
         checked = Checked(
             record,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from inuk.ledger.backends import backend
 from inuk.ledger.bulk import recompute, require_atomic
 from inuk.ledger.models import Transaction, Withdrawal
+from inuk.stats import rollups
 
 
 def withdraw(delivery_id: int, *, reason: str = "", at: dt.datetime | None = None) -> int:
@@ -34,4 +35,5 @@ def withdraw(delivery_id: int, *, reason: str = "", at: dt.datetime | None = Non
     transactions = Transaction.objects.filter(delivery_id=delivery_id)
     count = transactions.update(withdrawn=delivery_id)
     recompute(transactions)
+    rollups.delivery_withdrawn(delivery_id)
     return count

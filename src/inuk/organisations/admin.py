@@ -7,18 +7,25 @@ from __future__ import annotations
 
 import re
 
-from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from inuk.audit.admin import AuditedAdmin
+from inuk.organisations.groups import GroupFileError, import_groups
 from inuk.organisations.models import (
     Agreement,
     ContactPerson,
     DeliveryAuthorisation,
     Municipality,
+    MunicipalityGroup,
     Organisation,
 )
 
@@ -133,3 +140,87 @@ class DeliveryAuthorisationAdmin(AuditedAdmin):
 
     def audit_organisation(self, obj: DeliveryAuthorisation) -> str:
         return obj.municipality.organisation.orgnr
+
+
+class GroupFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "One line per municipality and group: kommunkod;grupp. Each group in the file "
+            "gets exactly the municipalities listed for it; other groups are left as they are."
+        ),
+    )
+
+
+@admin.register(MunicipalityGroup)
+class MunicipalityGroupAdmin(AuditedAdmin):
+    """AF's groupings of municipalities, edited here or imported as ``kommunkod;grupp``."""
+
+    list_display = ("name", "slug", "size")
+    search_fields = ("name", "slug", "municipalities__code", "municipalities__name")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("municipalities",)
+    change_list_template = "admin/organisations/municipalitygroup/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(size=Count("municipalities"))
+
+    @admin.display(description=_("municipalities"), ordering="size")
+    def size(self, obj: MunicipalityGroup) -> int:
+        return obj.size  # type: ignore[attr-defined]
+
+    def get_urls(self):
+        own = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="organisations_municipalitygroup_import",
+            )
+        ]
+        return own + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a ``kommunkod;grupp`` file; every bad line is named and nothing changes."""
+        if not self.has_change_permission(request) or not self.has_add_permission(request):
+            raise PermissionDenied
+        form = GroupFileForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = import_groups(
+                    form.cleaned_data["file"].read(),
+                    actor=request.user.get_username(),
+                    remote_addr=request.META.get("REMOTE_ADDR", ""),
+                )
+            except GroupFileError as exc:
+                for error in exc.errors[:20]:
+                    form.add_error(
+                        "file",
+                        gettext("Line %(line)d: %(sv)s / %(en)s")
+                        % {"line": error.line, "sv": error.sv, "en": error.en},
+                    )
+            else:
+                self.message_user(
+                    request,
+                    gettext(
+                        "Imported: %(created)d groups created, %(changed)d changed, "
+                        "%(unchanged)d unchanged."
+                    )
+                    % {
+                        "created": len(result.created),
+                        "changed": len(result.changed),
+                        "unchanged": len(result.unchanged),
+                    },
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:organisations_municipalitygroup_changelist")
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": gettext("Import municipality groups"),
+        }
+        return TemplateResponse(
+            request, "admin/organisations/municipalitygroup/import.html", context
+        )

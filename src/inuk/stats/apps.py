@@ -6,3 +6,6 @@ class StatsConfig(AppConfig):
     name = "inuk.stats"
     label = "stats"
     verbose_name = _("Statistics")
+
+    def ready(self) -> None:
+        from inuk.stats import checks  # noqa: F401  (registers the system checks)

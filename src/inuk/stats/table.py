@@ -98,3 +98,22 @@ class Published:
     query: Query
     rows: list[Row]
     protection: Protection
+
+
+def series(answers: list[Published]) -> Published:
+    """The answers to one question over several periods, as one: rows period after period.
+
+    The question kept is the first period's; the rows carry their own periods,
+    and ``periods()`` lists them.
+    """
+    first = answers[0]
+    return Published(
+        query=first.query,
+        rows=[row for answer in answers for row in answer.rows],
+        protection=first.protection,
+    )
+
+
+def periods(published: Published) -> list[Period]:
+    """The periods of an answer's rows, in order: one, or a series."""
+    return list(dict.fromkeys(row.period for row in published.rows)) or [published.query.period]

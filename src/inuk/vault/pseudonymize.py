@@ -11,6 +11,13 @@ exceptions never include one, and the public functions are marked
 ``sensitive_variables``: Django's error reports then leave out the local
 variables of every frame below them.
 
+A delivery does not use ``pseudonymize`` but its two halves: ``look_up``
+while its file is read, which stores nothing and seals each person the vault
+does not know yet as a ``Newcomer``, and ``admit`` when it is applied, in the
+vault transaction that wraps the ledger's. So a delivery that is refused,
+rejected or fails leaves no person in the vault, and a person two deliveries
+bring at once is admitted once, under the pseudonym of the first to commit.
+
 Only the identity officer's features may call ``reidentify``, ``history``,
 ``find``, ``link``, ``link_merging`` and ``erase``; they audit each call (SPEC §8).
 """
@@ -22,6 +29,8 @@ import hmac
 import logging
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
 from typing import NamedTuple
 
 from django.db import connections, transaction
@@ -89,6 +98,69 @@ def pseudonymize(personnummer: Iterable[str]) -> dict[str, str]:
                     found.update(_pseudonyms_of(batch))
     log.debug("pseudonymized %d persons, %d of them new", len(found), len(missing))
     return {numbers_by_lookup[lookup]: pseudonym for lookup, pseudonym in found.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Newcomer:
+    """A person the vault did not know when a file was read, not stored yet.
+
+    The pseudonym is drawn for them; the personnummer is already encrypted,
+    bound to that pseudonym and the look-up, just as the vault will keep it,
+    so a newcomer may wait in a spool file until the delivery is applied.
+    """
+
+    lookup: bytes
+    pseudonym: str
+    key_version: int
+    ciphertext: bytes
+
+
+@sensitive_variables()
+def look_up(personnummer: Iterable[str]) -> tuple[dict[str, str], dict[str, Newcomer]]:
+    """The pseudonyms the vault knows, and a ``Newcomer`` for each number it does not.
+
+    Stores nothing: ``admit`` stores the newcomers once their delivery is applied.
+    """
+    ring = keyring()
+    numbers_by_lookup = {ring.lookup(number): number for number in _canonical(personnummer)}
+    lookups = sorted(numbers_by_lookup)
+    found: dict[bytes, str] = {}
+    for batch in _batches(lookups):
+        found.update(_pseudonyms_of(batch))
+    known = {numbers_by_lookup[lookup]: pseudonym for lookup, pseudonym in found.items()}
+    newcomers = {}
+    for lookup, number in numbers_by_lookup.items():
+        if lookup not in found:
+            pseudonym = new_pseudonym()
+            version, blob = encrypt_identity(ring, pseudonym, lookup, number)
+            newcomers[number] = Newcomer(lookup, pseudonym, version, blob)
+    return known, newcomers
+
+
+def admit(newcomers: Iterable[Newcomer]) -> dict[str, str]:
+    """Store newcomers in the vault; returns the pseudonyms that changed on the way.
+
+    A newcomer whose person is in the vault by now (another delivery admitted
+    them first, or the same person came twice in one file) keeps the stored
+    pseudonym: the answer maps each such drawn pseudonym to it, and the caller
+    writes that one to the ledger. Call it inside ``transaction.atomic(using=VAULT_DB)``
+    to keep the newcomers only if the caller's own work succeeds.
+    """
+    connection = connections[VAULT_DB]
+    created_at = timezone.now()
+    rows = ((n.pseudonym, n.lookup, n.key_version, n.ciphertext, created_at) for n in newcomers)
+    with transaction.atomic(using=VAULT_DB):
+        if connection.vendor == "postgresql":
+            return _copy_admit(connection, rows)
+        replaced: dict[str, str] = {}
+        while batch := list(islice(rows, BATCH_SIZE)):
+            if _executemany_insert(connection, batch) < len(batch):
+                stored = _pseudonyms_of([row[1] for row in batch])
+                replaced.update(
+                    (row[0], stored[row[1]]) for row in batch if stored[row[1]] != row[0]
+                )
+    log.debug("admitted newcomers, %d of them known by then", len(replaced))
+    return replaced
 
 
 @sensitive_variables()
@@ -308,6 +380,44 @@ def _insert(ring: Keyring, rows: list[tuple[bytes, str, str]]) -> int:
     return _executemany_insert(connection, values)
 
 
+def _copy_admit(connection, rows: Iterable[tuple]) -> dict[str, str]:
+    """PostgreSQL: all newcomers by COPY, then one INSERT in look-up order.
+
+    One statement for all of them takes the rows' locks in one order, so two
+    deliveries admitting the same persons queue rather than deadlock. Returns
+    the drawn pseudonyms that lost to a stored one.
+    """
+    quote = connection.ops.quote_name
+    staging = quote("vault_identity_incoming")
+    table = quote(Identity._meta.db_table)
+    columns = ", ".join(map(quote, _COLUMNS))
+    with connection.cursor() as cursor:
+        _create_staging(cursor, staging)
+        with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["varchar", "bytea", "int4", "bytea", "timestamptz"])
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "
+            f"ORDER BY {quote('lookup')} ON CONFLICT ({quote('lookup')}) DO NOTHING"
+        )
+        cursor.execute(
+            f"SELECT s.pseudonym, i.pseudonym FROM {staging} s JOIN {table} i "
+            "ON i.lookup = s.lookup WHERE i.pseudonym <> s.pseudonym"
+        )
+        replaced = dict(cursor.fetchall())
+        cursor.execute(f"TRUNCATE {staging}")
+    return replaced
+
+
+def _create_staging(cursor, staging: str) -> None:
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (pseudonym varchar(32), "
+        "lookup bytea, key_version integer, ciphertext bytea, created_at timestamptz) "
+        "ON COMMIT DELETE ROWS"
+    )
+
+
 def _executemany_insert(connection, values: list[tuple]) -> int:
     """SQLite: one prepared statement for all rows; the driver sums the rows inserted."""
     quote = connection.ops.quote_name
@@ -333,11 +443,7 @@ def _copy_insert(connection, values: list[tuple]) -> int:
     staging = quote("vault_identity_incoming")
     columns = ", ".join(map(quote, _COLUMNS))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (pseudonym varchar(32), "
-            "lookup bytea, key_version integer, ciphertext bytea, created_at timestamptz) "
-            "ON COMMIT DELETE ROWS"
-        )
+        _create_staging(cursor, staging)
         with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(["varchar", "bytea", "int4", "bytea", "timestamptz"])
             for row in values:

@@ -20,7 +20,11 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
     items: list[NavItem] = []
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        from inuk.accounts.scoping import may_deliver_for, visible_organisations
+        from inuk.accounts.scoping import may_deliver_for, statistics_access, visible_organisations
+
+        items.append(NavItem("start", _("Overview"), reverse("web:start")))
+        if statistics_access(user) is not None:
+            items.append(NavItem("statistics", _("Statistics"), reverse("stats:explorer")))
 
         if may_deliver_for(user, user.organisation):
             items.append(NavItem("upload", _("Send a delivery"), reverse("intake:upload")))

@@ -6,7 +6,9 @@ import re
 import uuid
 
 import pytest
+from django.utils import timezone
 
+from inuk.intake import processing
 from inuk.intake.models import Delivery, Message
 from tests.intake.pages.conftest import ANNA, BAD, file_with_errors
 
@@ -142,6 +144,25 @@ def test_a_refused_file_shows_the_reason(cast, client_as, deliver):
     assert "Filen kunde inte tas emot." in page
     assert delivery.refusal_code in page and delivery.refusal_sv in page
     assert "Ej mottagen" in page
+
+
+def test_a_delivery_that_failed_in_the_service_shows_the_reason_and_no_counts(
+    cast, client_as, on_file
+):
+    delivery = on_file(
+        cast.vasby,
+        status=Delivery.Status.FAILED,
+        refusal_code=processing.FAILED,
+        refusal_sv=processing.FAILURE.sv,
+        refusal_en=processing.FAILURE.en,
+        finished_at=timezone.now(),
+    )
+    page = client_as(cast.vasby_reporter).get(url(delivery)).content.decode()
+    assert "Leveransen kunde inte bearbetas." in page
+    assert "PROCESSING_FAILED" in page and processing.FAILURE.sv in page
+    assert 'class="status failed"' in page
+    assert 'data-final="true"' in page
+    assert "<progress" not in page
 
 
 def test_a_rejected_all_or_nothing_delivery_says_nothing_was_accepted(cast, client_as, deliver):

@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -108,7 +109,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             del request.session[PENDING]
             user.otp_device = verified  # type: ignore[attr-defined]  # django_otp picks it up
             login(request, user, backend=backend)
-            return HttpResponseRedirect(next_url or reverse("web:home"))
+            return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
         record_failed_login(user.email, request, "second_factor", count=False)
         form.add_error(
             "code",

@@ -13,7 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.urls import reverse_lazy
 
-from inuk.accounts.forms import ResetForm
+from inuk.accounts.forms import ChangeForm, ResetForm
 from inuk.accounts.models import User
 from inuk.audit.log import Event, record
 from inuk.client import client_address
@@ -55,8 +55,12 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = ChangeForm
     template_name = "accounts/password_change_form.html"
     success_url = reverse_lazy("password_change_done")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

@@ -105,7 +105,7 @@ def second_factor_remove(request: HttpRequest) -> HttpResponse:
     if user.requires_second_factor:
         messages.error(request, _("Your role requires two-step verification: it cannot be off."))
         return redirect("accounts:profile")
-    form = PasswordConfirmForm(user, request.POST or None)
+    form = PasswordConfirmForm(user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         TOTPDevice.objects.filter(user=user).delete()
         _audit_second_factor(request, user, "removed")

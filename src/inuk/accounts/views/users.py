@@ -68,7 +68,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
                 "user": user,
                 "roles": [Role(grant.role).label for grant in user.role_grants.all()],
                 "second_factor": user.pk in with_device,
-                "manageable": bool(allowed) and user.roles <= allowed,
+                "manageable": may_manage_user(request.user, user, allowed),
             }
         )
     context = {

@@ -11,6 +11,12 @@ index moves on whenever organisationsnummer, kommunkod or personnummer
 differs from the row before, the kommun index whenever the first two do.
 That lets a receipt count persons the way it does for XML without keeping
 any personnummer.
+
+Python's ``csv`` holds a whole row, however long, and a whole line before it
+splits it: a row of millions of ``;`` would take many times its size. So the
+lines reach it through ``_Lines``, which reads at most what a row may still
+take and refuses a row longer than ``limits.MAX_CSV_ROW_CHARS`` (counting all
+its lines, as a quoted field may hold line breaks).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import BinaryIO
 from inuk.intake.errors import FileRefused, Problem
 from inuk.intake.records import INTERVENTION, RESULT, Location, Record
 
+from .limits import MAX_CSV_ROW_CHARS
 from .streams import CHUNK_SIZE
 
 HEADER = (
@@ -45,7 +52,7 @@ def read(stream: BinaryIO) -> Iterator[Record | Problem]:
     """The records and problems of a CSV delivery, in file order."""
     # Closing these wrappers closes _TextBytes, never the caller's stream.
     binary = io.BufferedReader(_TextBytes(stream), CHUNK_SIZE)
-    yield from _rows(io.TextIOWrapper(binary, encoding="utf-8-sig", newline=""))
+    yield from _rows(_Lines(io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")))
 
 
 class _TextBytes(io.RawIOBase):
@@ -69,9 +76,44 @@ class _TextBytes(io.RawIOBase):
         return len(data)
 
 
-def _rows(text: io.TextIOWrapper) -> Iterator[Record | Problem]:
-    reader = csv.reader(text, delimiter=DELIMITER)
-    rows = _guarded(reader)
+class _Lines:
+    """The text's lines for ``csv.reader``, never more of them than a row may take."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self.text = text
+        self.lines = 0
+        #: Characters given for the row being read, and the line it began on.
+        self.taken = 0
+        self.row_line = 1
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        # At most one character more than the row may still take: enough to
+        # tell it is too long, never a whole long line.
+        line = self.text.readline(MAX_CSV_ROW_CHARS + 1 - self.taken)
+        if not line:
+            raise StopIteration
+        self.lines += 1
+        self.taken += len(line)
+        if self.taken > MAX_CSV_ROW_CHARS:
+            raise FileRefused(
+                "FILE_CSV_ROW_TOO_LONG",
+                f"a row longer than {MAX_CSV_ROW_CHARS:,} characters".replace(",", " "),
+                self.row_line,
+            )
+        return line
+
+    def row_read(self) -> None:
+        """The reader has made a row of the lines given so far."""
+        self.taken = 0
+        self.row_line = self.lines + 1
+
+
+def _rows(lines: _Lines) -> Iterator[Record | Problem]:
+    reader = csv.reader(lines, delimiter=DELIMITER)
+    rows = _guarded(reader, lines)
     header = next(rows, None)
     if header is None:
         raise FileRefused("FILE_EMPTY")
@@ -129,11 +171,12 @@ def _rows(text: io.TextIOWrapper) -> Iterator[Record | Problem]:
         raise FileRefused("FILE_NO_TRANSACTIONS")
 
 
-def _guarded(reader) -> Iterator[list[str]]:
+def _guarded(reader, lines: _Lines) -> Iterator[list[str]]:
     """The reader's rows, with decoding and CSV errors turned into refusals."""
     while True:
         try:
             row = next(reader)
+            lines.row_read()
         except StopIteration:
             return
         except UnicodeDecodeError as error:

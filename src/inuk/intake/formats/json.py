@@ -11,6 +11,12 @@ so memory holds one person at a time and speed is the C decoder's. Objects are
 decoded as lists of pairs, so that a repeated key is seen rather than silently
 overwritten, and numbers as text, so that a number where text belongs is
 reported rather than read.
+
+What the C decoder is given it holds whole, so it is given nothing larger than
+``limits`` allow: a Person up to ``MAX_PERSON_BYTES``, a key or a Kommun's
+value up to ``MAX_VALUE_CHARS`` (more refuses the file); a value under a key
+the format does not have is skipped, decoded only while it is small and
+otherwise stepped over a window at a time.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import Any, BinaryIO
 from inuk.intake.errors import FileRefused, Problem
 from inuk.intake.records import FIELD_NAMES, INTERVENTION, LIST_NAMES, RESULT, Location, Record
 
+from .limits import MAX_PERSON_BYTES, MAX_VALUE_CHARS, SKIP_UNREAD_FROM
 from .names import shown_name
 from .streams import CHUNK_SIZE
 
@@ -38,6 +45,12 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER_START = re.compile(r"-?[0-9.eE+\-]*")
 _VALUE_START = set('"-0123456789tfn[{NI')
 _LITERALS = ("true", "false", "null", "NaN", "Infinity", "-Infinity")
+#: What a string holds up to its end or its next escape.
+_STRING_PLAIN = re.compile(r'[^"\\]*')
+
+
+class _TooLarge(Exception):
+    """A value is larger than the decoder may be given; nothing of it is read."""
 
 
 class _Object(list):
@@ -81,10 +94,10 @@ def read(stream: BinaryIO) -> Iterator[Record | Problem]:
             found = True
             yield from walker.leverans()
         elif key == ROOT:
-            source.value()
+            source.skip_value()
             yield Problem("ELEMENT_REPEATED", ROOT, Location("json"), explicit_path=f"/{ROOT}")
         else:
-            source.value()
+            source.skip_value()
             yield walker.unknown(key, Location("json"), "")
     if source.skip():
         raise source.invalid("more after the end of the JSON document")
@@ -149,8 +162,12 @@ class _Source:
             if not self.more():
                 return ""
 
-    def value(self) -> object:
-        """Decode the value that starts here, reading on as far as it reaches."""
+    def value(self, limit: int | None = None) -> object:
+        """Decode the value that starts here, reading on as far as it reaches.
+
+        With ``limit``, a value longer than that many characters raises
+        ``_TooLarge``, and the window is left where the value starts.
+        """
         size = CHUNK_SIZE
         while True:
             try:
@@ -159,6 +176,8 @@ class _Source:
                 if not self.eof and (
                     error.msg.startswith("Unterminated string") or error.pos >= len(self.text) - 10
                 ):
+                    if limit is not None and len(self.text) - self.pos > limit:
+                        raise _TooLarge from None
                     self.more(size)
                     size *= 2
                     continue
@@ -171,11 +190,65 @@ class _Source:
                 raise self.invalid("a value the JSON decoder cannot read") from None
             if end >= len(self.text) and not self.eof:
                 # A number at the end of the window may go on in the next chunk.
+                if limit is not None and len(self.text) - self.pos > limit:
+                    raise _TooLarge
                 self.more(size)
                 size *= 2
                 continue
+            if limit is not None and end - self.pos > limit:
+                raise _TooLarge
             self.pos = end
             return value
+
+    def limited(self, limit: int, code: str, what: str) -> object:
+        """The value here, or the file refused with ``code`` if it is longer than ``limit``."""
+        start = self.pos
+        try:
+            return self.value(limit)
+        except _TooLarge:
+            raise FileRefused(code, what, self.line(start)) from None
+
+    def skip_value(self) -> None:
+        """Step over the value that starts here, which nothing reads.
+
+        A small one is decoded, so that it is checked as JSON like the rest of
+        the file. A larger array or object is stepped through, each of its
+        items skipped in turn the same way, and a larger string a window at a
+        time: never more than ``SKIP_UNREAD_FROM`` characters are held.
+        """
+        try:
+            self.value(SKIP_UNREAD_FROM)
+            return
+        except _TooLarge:
+            pass
+        char = self.skip()
+        if char == "[":
+            for _ in self.elements("a value skipped"):
+                self.skip_value()
+        elif char == "{":
+            for _ in self.members("a value skipped"):
+                self.skip_value()
+        elif char == '"':
+            self._skip_string()
+        else:
+            raise self.invalid("a number or literal too long to read")
+
+    def _skip_string(self) -> None:
+        self.pos += 1
+        while True:
+            self.pos = _STRING_PLAIN.match(self.text, self.pos).end()  # type: ignore[union-attr]
+            if self.pos + 1 < len(self.text):
+                if self.text[self.pos] == '"':
+                    self.pos += 1
+                    return
+                self.pos += 2  # a backslash and what it escapes
+            elif self.pos < len(self.text) and self.text[self.pos] == '"':
+                self.pos += 1
+                return
+            elif not self.more():
+                raise FileRefused(
+                    "FILE_TRUNCATED", "the file ends in a string", self.line(self.pos)
+                )
 
     def members(self, where: str) -> Iterator[str]:
         """The keys of the object that starts here; the caller reads each value."""
@@ -187,7 +260,7 @@ class _Source:
         while True:
             if char != '"':
                 raise self.unexpected(char, "a key")
-            key = self.value()
+            key = self.limited(MAX_VALUE_CHARS, "FILE_VALUE_TOO_LARGE", "a key")
             if self.skip() != ":":
                 raise self.unexpected(self.skip(), "':'")
             self.pos += 1
@@ -303,7 +376,7 @@ class _Walker:
         lists = 0
         for key in source.members("/Leverans"):
             if key != "Kommunlista":
-                source.value()
+                source.skip_value()
                 yield self.unknown(key, Location("json"), f"/{ROOT}")
                 continue
             lists += 1
@@ -330,7 +403,7 @@ class _Walker:
         for key in source.members(path):
             attribute = _KOMMUN_VALUES.get(key)
             if attribute is not None:
-                value = source.value()
+                value = source.limited(MAX_VALUE_CHARS, "FILE_VALUE_TOO_LARGE", key)
                 problem = None
                 if key in kommun.seen:
                     problem = Problem("ELEMENT_REPEATED", key, here)
@@ -354,7 +427,11 @@ class _Walker:
                     kommun.pending = []
                 for _ in source.elements(f"{path}/Personlista"):
                     start = source.pos
-                    person = source.value()
+                    person = source.limited(
+                        MAX_PERSON_BYTES,
+                        "FILE_PERSON_TOO_LARGE",
+                        f"{path}/Personlista/{kommun.persons}",
+                    )
                     if type(person) is not _Object:
                         raise FileRefused(
                             "FILE_JSON_SHAPE",
@@ -374,7 +451,7 @@ class _Walker:
                     else:
                         yield from out
             else:
-                source.value()
+                source.skip_value()
                 yield self.unknown(key, here)
         if lists == 0:
             yield Problem("ELEMENT_MISSING", "Personlista", here)

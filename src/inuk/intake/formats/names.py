@@ -1,8 +1,9 @@
 """Names taken from a file (an unknown element or key) as they may appear in a report.
 
 A name is the file's content: someone could name an element after a
-personnummer. ``inuk.logging.redact`` masks numbers that stand alone; inside a
-name they do not, so any long run of digits is masked here as well.
+personnummer. ``inuk.logging.redact`` masks anything that could be one, glued
+to letters or not; a name holds no number worth showing, so any other long
+run of digits is masked here as well.
 """
 
 from __future__ import annotations

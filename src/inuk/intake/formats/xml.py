@@ -13,6 +13,16 @@ Speed second: Python sees one event per ``Person`` (and per ``Kommun``), not
 one per element, and walks the person's few children itself. A person is
 cleared and unlinked once read, so memory stays flat whatever the file's size.
 
+Memory third: what the parser has built but no event has come for yet would
+grow with the file if it held anything large (an unknown element of a million
+elements, a Person of a hundred thousand transactions). So after each chunk
+fed the walker sweeps the elements still open (the last child of the last
+child, down from the root): it lets go of what will never be read (the content
+of unknown elements, text between elements), and refuses the file when a
+Person grows past ``limits.MAX_PERSON_BYTES`` or an element of the format holds
+more than ``limits.MAX_HELD_ELEMENTS`` elements it must report when it ends.
+Only elements that have ended are changed, never one the parser is still in.
+
 A large file can be read by several processes at once, each reading one
 ``Shard``: a stretch of the file's bytes. Each item read belongs to one parser
 event (a Person or a Kommun ending, or the end of the file), and an event
@@ -35,8 +45,9 @@ from lxml import etree
 from inuk.intake.errors import FileRefused, Problem
 from inuk.intake.records import FIELD_NAMES, INTERVENTION, LIST_NAMES, RESULT, Location, Record
 
+from .limits import MAX_HELD_ELEMENTS, MAX_PERSON_BYTES
 from .names import shown_name
-from .streams import CHUNK_SIZE
+from .streams import CHUNK_SIZE, megabytes
 
 ROOT = "Leverans"
 
@@ -100,6 +111,37 @@ _INTERVENTION_ONGOING = [name for name in _INTERVENTION_ENDED if name != "Slutda
 _RESULT_ORDER = [FIELD_NAMES[RESULT][a] for a in FIELD_NAMES[RESULT]]
 _KOMMUN_VALUES = {"Organisationsnummer": "orgnr", "Kommunkod": "kommunkod"}
 _TAG = attrgetter("tag")
+#: The parser's events: a Person's and a Kommun's end (to read them) and the
+#: root's start (to sweep from it). (Their starts come too, and are passed over.)
+_EVENT_TAGS = ("Person", "Kommun", "{*}" + ROOT)
+#: The elements of the format that hold others, and what they may hold.
+_HOLDS = {
+    ROOT: frozenset({"Kommunlista"}),
+    "Kommunlista": frozenset({"Kommun"}),
+    "Kommun": frozenset({"Organisationsnummer", "Kommunkod", "Personlista"}),
+    "Personlista": frozenset({"Person"}),
+}
+#: The items of a list, let go as they are read: not counted as held.
+_ITEMS = {"Kommunlista": "Kommun", "Personlista": "Person"}
+
+
+def _check_held(element, count: int) -> None:
+    """Refuse the file if ``element``, of the format, holds ``count`` elements, too many."""
+    if count > MAX_HELD_ELEMENTS:
+        limit = f"{MAX_HELD_ELEMENTS:,}".replace(",", " ")
+        raise FileRefused(
+            "FILE_TOO_MANY_ELEMENTS",
+            f"more than {limit} elements in {_name(element.tag)}",
+            element.sourceline,
+        )
+
+
+def _held(element) -> int:
+    """How many of ``element``'s children it holds until it ends: all but its items."""
+    item = _ITEMS.get(element.tag)
+    if item is None:
+        return len(element)
+    return sum(1 for child in element if child.tag != item)
 
 
 class Unshardable(Exception):
@@ -153,21 +195,27 @@ def read(stream: BinaryIO, shard: Shard | None = None) -> Iterator[Record | Prob
     """
     head = _check_prolog(stream)
     etree.clear_error_log()  # this thread's log: from here on, this file's errors
-    parser = etree.XMLPullParser(events=("end",), tag=("Person", "Kommun"), **PARSER_OPTIONS)
+    parser = etree.XMLPullParser(events=("start", "end"), tag=_EVENT_TAGS, **PARSER_OPTIONS)
     walker = _Walker(shard)
     chunk_size = shard.chunk_size if shard is not None else CHUNK_SIZE
     chunk = head
+    fed = 0
     while chunk:
         try:
             parser.feed(chunk)
         except etree.XMLSyntaxError as error:
             raise _refusal(error, ended=False) from None
+        started, fed = fed, fed + len(chunk)
         if shard is not None:
             shard.fed += len(chunk)
             if shard.past:
                 return  # the rest is other shards'
-        for _, element in parser.read_events():
-            yield from walker.element(element)
+        for event, element in parser.read_events():
+            if event == "end":
+                yield from walker.element(element)
+            elif walker.root is None:
+                walker.root = element  # the first element to start
+        walker.sweep(started, fed)
         chunk = stream.read(chunk_size)
     if shard is not None and not shard.last:
         return  # the end of the file is the last shard's
@@ -175,8 +223,9 @@ def read(stream: BinaryIO, shard: Shard | None = None) -> Iterator[Record | Prob
         root = parser.close()
     except etree.XMLSyntaxError as error:
         raise _refusal(error, ended=True) from None
-    for _, element in parser.read_events():
-        yield from walker.element(element)
+    for event, element in parser.read_events():
+        if event == "end":
+            yield from walker.element(element)
     yield from walker.finish(root)
 
 
@@ -394,11 +443,97 @@ class _Walker:
         #: A Personlista found in the wrong place: its persons are skipped.
         self.misplaced = None
         self.shard = shard
+        #: The root element, once the parser has begun it.
+        self.root = None
+        #: The Person the parser was in at the last sweep, and the bytes fed
+        #: before the chunk in which it began; the last Person read.
+        self.open_person: Any = None
+        self.person_from = 0
+        self.read_person = None
 
     def element(self, element) -> list[Record | Problem]:
-        if element.tag == "Person":
+        tag = element.tag
+        if tag == "Person":
+            self.read_person = element
             return self.person(element)
-        return self.end_kommun(element)
+        if tag == "Kommun":
+            return self.end_kommun(element)
+        return []  # the root's end: read by ``finish``
+
+    # -- memory ----------------------------------------------------------------
+
+    def sweep(self, started: int, fed: int) -> None:
+        """Let go of what will never be read, and refuse what cannot be held.
+
+        Called after each chunk fed (from byte ``started`` to ``fed``), once its
+        events are read. Walks down the elements still open (each the last
+        child of the one above); those and their text the parser may still be
+        adding to, so only the children before them are changed.
+        """
+        element = self.root
+        if element is None:
+            return
+        holds: frozenset[str] | None = _HOLDS.get(element.tag)
+        while True:
+            count = len(element)
+            if not count:
+                return
+            if element.text is not None:
+                element.text = None  # text beside elements is never read
+            if holds is None:
+                # Never read below here (an unknown element, or a value holding
+                # elements): one child is enough to tell ELEMENT_NOT_TEXT.
+                if count > 1:
+                    del element[:-1]
+                element = element[-1]
+                continue
+            last = element[-1]
+            seen: set[str] = set()
+            for child in element:
+                if child is last:
+                    break
+                self._let_go(child, holds, seen)
+            if count > MAX_HELD_ELEMENTS:
+                _check_held(element, _held(element))
+            tag = last.tag
+            if tag == "Person" and tag in holds:
+                self._measure(last, started, fed)
+                return
+            holds = _HOLDS.get(tag) if tag in holds else None
+            element = last
+
+    def _measure(self, person, started: int, fed: int) -> None:
+        """Refuse the file once the Person the parser is in grows past ``MAX_PERSON_BYTES``.
+
+        It began in the chunk fed before the first sweep that finds it open.
+        """
+        if person is self.read_person:
+            return  # it has ended, and been read
+        if person is not self.open_person:
+            self.open_person, self.person_from = person, started
+        elif fed - self.person_from > MAX_PERSON_BYTES:
+            raise FileRefused(
+                "FILE_PERSON_TOO_LARGE",
+                f"a Person larger than {megabytes(MAX_PERSON_BYTES)}",
+                person.sourceline,
+            )
+
+    @staticmethod
+    def _let_go(child, holds: frozenset[str], seen: set[str]) -> None:
+        """Empty what ``child``, an element that has ended, holds but will not be read."""
+        if child.tail is not None:
+            child.tail = None
+        tag = child.tag
+        if tag not in holds or tag in seen:
+            # Unknown, or a value repeated: reported by name and line alone.
+            if len(child) or child.text is not None:
+                child.clear()
+        elif tag in _KOMMUN_VALUES:
+            seen.add(tag)
+            if len(child) > 1:
+                del child[1:]
+        elif tag in _HOLDS and len(child) > MAX_HELD_ELEMENTS:
+            _check_held(child, _held(child))  # a Personlista or Kommunlista that has ended
 
     # -- Person ----------------------------------------------------------------
 
@@ -418,10 +553,13 @@ class _Walker:
                 person.clear()
                 return out
         # What stands before this person: the previous, read and cleared, and
-        # anything else, which is not part of the format.
+        # anything else, which is not part of the format (held until now: at
+        # most MAX_HELD_ELEMENTS, as the sweep counts them).
         first = personlista[0]
+        unknown = 0
         while first is not person:
             if first.tag != "Person":
+                unknown += 1
                 location = Location("xml", first.sourceline, kommun.index)
                 out.append(
                     Problem.about(
@@ -434,6 +572,7 @@ class _Walker:
                 )
             del personlista[0]
             first = personlista[0]
+        _check_held(personlista, unknown)
         if self.shard is not None and not self.shard.owns_event:
             # Another shard's: what stood before it is reported there too.
             kommun.persons += 1
@@ -587,6 +726,10 @@ class _Walker:
             # Reported as an unknown element when the element it stands in is read.
             element.clear()
             return out
+        _check_held(element, len(element))
+        for child in element:
+            if child.tag == "Personlista":
+                _check_held(child, _held(child))
         kommun = self.kommun
         if kommun is None or kommun.element is not element:
             # A Kommun without a single Person.
@@ -635,11 +778,14 @@ class _Walker:
         element.clear()
         kommunlista = element.getparent()
         first = kommunlista[0]
+        unknown = 0
         while first is not element:
             if first.tag != "Kommun":
+                unknown += 1
                 out.append(self._unknown_in_kommunlista(first))
             del kommunlista[0]
             first = kommunlista[0]
+        _check_held(kommunlista, unknown)
         # Never pending in a shard, so all of it belongs to this event.
         return out if self.shard is None or self.shard.owns_event else []
 
@@ -682,6 +828,10 @@ class _Walker:
         yield from self._file_problems(root)
 
     def _file_problems(self, root) -> Iterator[Problem]:
+        _check_held(root, len(root))
+        for child in root:
+            if child.tag == "Kommunlista":
+                _check_held(child, _held(child))
         lists = 0
         for child in root:
             if child.tag == "Kommunlista":

@@ -1,10 +1,12 @@
 """``inuk audit verify`` proves the audit log whole; ``inuk audit list`` shows its latest entries.
 
 ``verify`` exits 0 when the chain holds and 1 when it is broken, so it can run
-from cron or a monitoring check. It prints a checkpoint (the last entry's
-number and digest); keeping that outside the database and giving it back with
-``--expect`` (or letting ``--checkpoint FILE`` do both) is what reveals entries
-removed from the end, which the chain alone cannot show.
+from cron or a monitoring check. Entries removed from the end, which the
+chain alone cannot show, are caught against the anchor file the service keeps
+(``inuk.audit.anchor``), with no argument needed. It also prints a checkpoint
+(the last entry's number and digest); giving an older copy back with
+``--expect`` (or letting ``--checkpoint FILE`` do both) checks against a copy
+kept further away than the anchor.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from inuk.audit import anchor
 from inuk.audit.log import Checkpoint, Event, verify
 from inuk.audit.models import Entry
 
@@ -73,7 +76,13 @@ class Command(BaseCommand):
         expected = _checkpoint(expect) if expect else None
         if checkpoint_file is not None and checkpoint_file.exists():
             expected = _checkpoint(checkpoint_file.read_text(encoding="utf-8"))
-        result = verify(expected)
+        try:
+            result = verify(expected)
+        except ValueError as exc:  # an anchor file that is not one
+            self.stderr.write(
+                f"Granskningsloggens ankare går inte att läsa / Unreadable anchor: {exc}"
+            )
+            sys.exit(1)
         if not result.ok:
             self.stderr.write(result.message_sv)
             self.stderr.write(result.message_en)
@@ -87,10 +96,11 @@ class Command(BaseCommand):
             _write_atomically(checkpoint_file, f"{result.checkpoint}\n")
         elif expected is None:
             self.stdout.write(
-                "Spara kontrollpunkten utanför databasen och ange den nästa gång med --expect; "
-                "bara så märks det om poster tas bort i slutet av loggen.\n"
-                "Keep the checkpoint outside the database and give it next time with --expect; "
-                "only that reveals entries removed from the end of the log."
+                f"Ankare / Anchor: {anchor.path()}\n"
+                "Kopiera ankarfilen eller kontrollpunkten bort från maskinen och ange en kopia "
+                "med --expect för att bevisa att inget tagits bort sedan dess.\n"
+                "Copy the anchor file or the checkpoint off the machine, and give a copy "
+                "with --expect to prove that nothing was removed since."
             )
 
     def show_latest(self, last: int, event: str | None) -> None:

@@ -8,6 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from inuk import datadir
 from inuk.intake.processing import process_pending
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         name = worker_name()
+        datadir.sweep()
         while True:
             done = process_pending(name)
             if done:

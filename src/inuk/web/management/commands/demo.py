@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from inuk.progress import count_progress
 from inuk.web.management.commands.serve import serve
 
 
@@ -20,7 +21,9 @@ class Command(BaseCommand):
         if not options["no_data"]:
             from inuk.web.demo import load_demo_data
 
-            for line in load_demo_data():
+            with count_progress("Läser in demoleveranser / loading demo deliveries") as update:
+                lines = load_demo_data(progress=update)
+            for line in lines:
                 self.stdout.write(line)
         if not options["no_serve"]:
             serve(

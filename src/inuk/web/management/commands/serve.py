@@ -31,9 +31,11 @@ def run_worker_thread(interval: float = 2.0) -> threading.Thread:
 
 
 def serve(host: str, port: int, *, threads: int, worker: bool, announce=print) -> None:
+    from inuk import datadir
     from inuk.web.server import create_server, gate_from_settings
     from inuk.wsgi import application
 
+    datadir.sweep()
     gate = gate_from_settings()
     server = create_server(
         application,

@@ -1,0 +1,438 @@
+"""The true figures of a statistics question, cell by cell, with each cell's key.
+
+``compute_straight(query)`` reads the current state (``ledger.Intervention``
+and ``ledger.Result``, tombstones left out) and is the reference: it says in
+code what ``inuk.stats.indicators`` says in words, as plainly as it can.
+``compute(query)`` answers from the rollups (``inuk.stats.rollups``) where
+they cover the question and falls back to ``compute_straight`` otherwise;
+the tests hold the two equal.
+
+Each interesting record becomes a ``Unit`` (an intervention with the
+attributes a cell can select on), and a cell is the set of units matching its
+geography, source and categories: its count is the number of units or of
+their distinct persons, and its key the sum of the record keys of those
+distinct persons. Distinct persons are counted per cell, never summed from
+smaller cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from django.db.models import Q
+from django.utils import timezone
+
+from inuk.ledger.models import RECORD_KEY_RANGE, Intervention, Result, Transaction
+from inuk.organisations.models import Organisation
+from inuk.organisations.reference import AF_ORGNR
+from inuk.stats.indicators import RESULT_WINDOW_DAYS, definition
+from inuk.stats.query import (
+    AGE_GROUPS,
+    SEXES,
+    SOURCES,
+    Dimension,
+    Geography,
+    GeographyKind,
+    Indicator,
+    Period,
+    PeriodKind,
+    Query,
+    Source,
+    age_group,
+)
+from inuk.stats.table import Cell, Mark, Table
+
+TOTAL = "total"
+
+#: Indicators whose count is of persons; the others count interventions.
+PERSON_INDICATORS = frozenset({Indicator.PARTICIPANTS, Indicator.RESULTS, Indicator.COLLABORATION})
+
+
+def af_organisation_id() -> int | None:
+    return Organisation.objects.filter(orgnr=AF_ORGNR).values_list("pk", flat=True).first()
+
+
+def source_of(organisation_id: int, af_id: int | None) -> str:
+    """AF for AF's own records; municipal for a municipality's, a supplier's or a federation's."""
+    return "af" if organisation_id == af_id else "municipal"
+
+
+def code_list(kind: str) -> tuple[str, ...]:
+    """The codes of the code list of ``kind`` ("insats" or "resultat"), in code order."""
+    from inuk.codes.models import Code
+
+    codes = Code.objects.filter(kind=kind).values_list("code", flat=True)
+    return tuple(sorted(set(codes)))
+
+
+def categories(indicator: Indicator, dimension: Dimension) -> tuple[str, ...]:
+    """A breakdown's categories in table order, its total last."""
+    if dimension is Dimension.CODE:
+        return (*code_list(definition(indicator).code_kind), TOTAL)
+    if dimension is Dimension.SEX:
+        return (*SEXES, TOTAL)
+    if dimension is Dimension.AGE:
+        return (*AGE_GROUPS, TOTAL)
+    return (*SOURCES, TOTAL)
+
+
+def combinations(query: Query) -> list[tuple[str, ...]]:
+    """Every category combination of the query's breakdowns, row-major in ``query.by`` order."""
+    return list(itertools.product(*(categories(query.indicator, d) for d in query.by)))
+
+
+def length_days(start: dt.date, end: dt.date) -> int:
+    """An intervention's length, both its first and its last day counted."""
+    return (end - start).days + 1
+
+
+def effective_end(end: dt.date | None, today: dt.date) -> dt.date:
+    """The last day an intervention is ongoing: its end date, or today while it has none."""
+    return end if end is not None else today
+
+
+# --- from the current state ---------------------------------------------------------
+
+
+class Unit(NamedTuple):
+    """One intervention, with what a cell selects it by."""
+
+    kommunkod: str
+    person: int
+    key: int
+    source: str
+    code: str
+    sex: str
+    age: str
+    days: int | None  # length, for ended interventions
+    results: frozenset[str]  # result codes in its window, for the results indicator
+
+
+def _interventions(query: Query, municipalities: Iterable[str], today: dt.date):
+    period = query.period
+    records = Intervention.objects.current().filter(kommunkod__in=set(municipalities))
+    if query.indicator in (Indicator.PARTICIPANTS, Indicator.COLLABORATION):
+        # Ongoing on some day of the period, an open one only up to today.
+        ended = Q(end__isnull=False, start__lte=period.last, end__gte=period.first)
+        open_ = Q(end__isnull=True, start__lte=min(period.last, today))
+        records = records.filter(ended | open_ if today >= period.first else ended)
+    elif query.indicator is Indicator.STARTED:
+        records = records.filter(start__gte=period.first, start__lte=period.last)
+    else:
+        records = records.filter(end__gte=period.first, end__lte=period.last)
+    return records.values_list(
+        "kommunkod",
+        "organisation_id",
+        "code",
+        "start",
+        "end",
+        "person_id",
+        "person__record_key",
+        "person__birth_year",
+        "person__sex",
+    )
+
+
+def _results_by_person(persons: set[int]) -> dict[int, list[tuple[str, dt.date]]]:
+    found: dict[int, list[tuple[str, dt.date]]] = defaultdict(list)
+    ids = sorted(persons)
+    for i in range(0, len(ids), 500):  # SQLite's limit on query parameters
+        records = Result.objects.current().filter(person_id__in=ids[i : i + 500])
+        for person, code, start in records.values_list("person_id", "code", "start"):
+            found[person].append((code, start))
+    return found
+
+
+def units(query: Query, municipalities: Iterable[str], today: dt.date) -> list[Unit]:
+    """The interventions the query's indicator counts in ``municipalities``, of either source."""
+    af_id = af_organisation_id()
+    rows = list(_interventions(query, municipalities, today))
+    results: dict[int, list[tuple[str, dt.date]]] = {}
+    if query.indicator is Indicator.RESULTS:
+        results = _results_by_person({row[5] for row in rows})
+    found = []
+    for kommunkod, organisation, code, start, end, person, key, birth_year, sex in rows:
+        in_window: frozenset[str] = frozenset()
+        if query.indicator is Indicator.RESULTS:
+            last = end + dt.timedelta(days=RESULT_WINDOW_DAYS)
+            in_window = frozenset(c for c, day in results.get(person, ()) if start <= day <= last)
+        found.append(
+            Unit(
+                kommunkod,
+                person,
+                key,
+                source_of(organisation, af_id),
+                code,
+                sex,
+                age_group(start.year, birth_year),
+                length_days(start, end) if end is not None else None,
+                in_window,
+            )
+        )
+    return found
+
+
+def _matches(unit: Unit, dimension: Dimension, category: str) -> bool:
+    if category == TOTAL:
+        return True
+    if dimension is Dimension.CODE:
+        return unit.code == category
+    if dimension is Dimension.SEX:
+        return unit.sex == category
+    if dimension is Dimension.AGE:
+        return unit.age == category
+    return unit.source == category
+
+
+def _persons(selected: Iterable[Unit]) -> tuple[int, int]:
+    """How many distinct persons, and the sum of their record keys modulo the key range."""
+    keys = {u.person: u.key for u in selected}
+    return len(keys), sum(keys.values()) % RECORD_KEY_RANGE
+
+
+def covered(kommunkod: str, period: Period) -> bool:
+    """Whether a delivery received during or after ``period`` has records of ``kommunkod`` counting.
+
+    Only deliverers other than AF are asked: AF delivers for the whole
+    country, and what is missing is the municipality's own reporting.
+    """
+    since = dt.datetime.combine(period.first, dt.time(), tzinfo=timezone.get_current_timezone())
+    records = Transaction.objects.counting().filter(
+        kommunkod=kommunkod, delivery__received_at__gte=since
+    )
+    af_id = af_organisation_id()
+    if af_id is not None:
+        records = records.exclude(organisation_id=af_id)
+    return records.exists()
+
+
+def cell_source(query: Query, combination: Sequence[str]) -> str:
+    """Whose records a cell is about: "municipal", "af" or "both"."""
+    if Dimension.SOURCE in query.by:
+        category = combination[query.by.index(Dimension.SOURCE)]
+        if category != TOTAL:
+            return category
+    return str(query.source)
+
+
+def not_applicable(query: Query, combination: Sequence[str]) -> bool:
+    """Collaboration is about both sources at once: one source alone has no meaning there."""
+    return query.indicator is Indicator.COLLABORATION and cell_source(query, combination) != "both"
+
+
+def missing(query: Query, geography: Geography, combination: Sequence[str], covers) -> bool:
+    """A municipality's cell has no data when its own reporting does not cover the period."""
+    if geography.kind is not GeographyKind.MUNICIPALITY:
+        return False
+    if cell_source(query, combination) == "af":
+        return False
+    return not covers(geography.code)
+
+
+def compute_straight(query: Query, *, today: dt.date | None = None) -> Table:
+    """The question's true figures, straight from the current state: the reference."""
+    today = today or timezone.localdate()
+    municipalities = set().union(*(g.municipalities for g in query.geographies))
+    everything = units(query, municipalities, today)
+    coverage: dict[str, bool] = {}
+
+    def covers(kommunkod: str) -> bool:
+        if kommunkod not in coverage:
+            coverage[kommunkod] = covered(kommunkod, query.period)
+        return coverage[kommunkod]
+
+    table = Table(query, origin="state")
+    for geography in query.geographies:
+        local = [u for u in everything if u.kommunkod in geography.municipalities]
+        if query.indicator is Indicator.COLLABORATION:
+            sources: dict[int, set[str]] = defaultdict(set)
+            for unit in local:
+                sources[unit.person].add(unit.source)
+            local = [u for u in local if len(sources[u.person]) == 2]
+        elif query.source is not Source.BOTH:
+            local = [u for u in local if u.source == query.source]
+        for combination in combinations(query):
+            table.cells.append(_cell(query, geography, combination, local, covers))
+    return table
+
+
+def _cell(query: Query, geography: Geography, combination, local: list[Unit], covers) -> Cell:
+    def empty(mark: Mark) -> Cell:
+        base = 0 if query.indicator is Indicator.RESULTS else None
+        return Cell(geography, query.period, tuple(combination), 0, 0, mark, None, base, base)
+
+    if not_applicable(query, combination):
+        return empty(Mark.NOT_APPLICABLE)
+    if missing(query, geography, combination, covers):
+        return empty(Mark.MISSING)
+    pairs = list(zip(query.by, combination, strict=True))
+    if query.indicator is Indicator.RESULTS:
+        # The code is the result's; everything else selects the ended intervention.
+        base_units = [
+            u for u in local if all(_matches(u, d, c) for d, c in pairs if d is not Dimension.CODE)
+        ]
+        code = next((c for d, c in pairs if d is Dimension.CODE), TOTAL)
+        with_result = [u for u in base_units if (code in u.results if code != TOTAL else u.results)]
+        count, key = _persons(with_result)
+        base, base_key = _persons(base_units)
+        return Cell(
+            geography, query.period, tuple(combination), count, key, base=base, base_key=base_key
+        )
+    selected = [u for u in local if all(_matches(u, d, c) for d, c in pairs)]
+    persons, key = _persons(selected)
+    count = persons if query.indicator in PERSON_INDICATORS else len(selected)
+    median = None
+    if query.indicator is Indicator.ENDED and selected:
+        median = float(statistics.median(u.days for u in selected if u.days is not None))
+    return Cell(geography, query.period, tuple(combination), count, key, median_days=median)
+
+
+def covered_by_rollups(query: Query) -> bool:
+    """Whether the rollups hold the question's cells: standard periods, no municipality groups."""
+    return query.period.kind is not PeriodKind.RANGE and all(
+        g.kind is not GeographyKind.GROUP for g in query.geographies
+    )
+
+
+def compute(query: Query, *, today: dt.date | None = None) -> Table:
+    """The question's true figures: from the rollups where they cover it, else from the state."""
+    from inuk.stats import rollups
+
+    today = today or timezone.localdate()
+    if covered_by_rollups(query) and rollups.ready(today):
+        return compute_from_rollups(query)
+    return compute_straight(query, today=today)
+
+
+def _median(lengths: dict[int, int]) -> float | None:
+    """The median of a histogram of lengths, as ``statistics.median`` of its values gives it."""
+    n = sum(lengths.values())
+    if n == 0:
+        return None
+    wanted = {(n - 1) // 2, n // 2}
+    found: list[int] = []
+    seen = 0
+    for days in sorted(lengths):
+        count = lengths[days]
+        found.extend(days for i in wanted if seen <= i < seen + count)
+        seen += count
+    return sum(found) / len(found)
+
+
+def compute_from_rollups(query: Query) -> Table:
+    """The question's true figures from the rollups, which must cover it and be current."""
+    from inuk.stats import rollups
+    from inuk.stats.models import Length, Rollup
+
+    letter = rollups.LETTER[query.indicator]
+    letters = [letter, rollups.RESULTS_BASE] if query.indicator is Indicator.RESULTS else [letter]
+    label = query.period.label
+    coverage: dict[str, bool] = {}
+
+    def covers(kommunkod: str) -> bool:
+        if kommunkod not in coverage:
+            coverage[kommunkod] = rollups.covered(kommunkod, query.period)
+        return coverage[kommunkod]
+
+    def source_category(combination: Sequence[str]) -> str | None:
+        """The rollup's source of a cell; None when the query's source excludes the category."""
+        wanted = cell_source(query, combination)
+        if query.source is not Source.BOTH and wanted != str(query.source):
+            return None
+        return TOTAL if wanted == "both" else wanted
+
+    table = Table(query, origin="rollup")
+    for geography in query.geographies:
+        rows = Rollup.objects.filter(indicator__in=letters, period=label, geography=geography.code)
+        # Only the rows the cells add up: a dimension the question does not break
+        # down by is read at its total (the base of results is kept by source and
+        # sex alone, with the code at its total).
+        if Dimension.SOURCE not in query.by:
+            rows = rows.filter(source=source_category(()) or TOTAL)
+        if Dimension.CODE not in query.by:
+            rows = rows.filter(code=TOTAL)
+        if Dimension.AGE not in query.by:
+            rows = rows.filter(age=TOTAL)
+        values = {
+            key[:5]: key[5:]
+            for key in rows.values_list(
+                "indicator", "source", "code", "sex", "age", "count", "persons", "key_sum"
+            )
+        }
+        lengths: dict[tuple[str, str, str, str], dict[int, int]] = defaultdict(dict)
+        if query.indicator is Indicator.ENDED:
+            picked = Length.objects.filter(period=label, geography=geography.code)
+            if Dimension.SOURCE not in query.by:
+                picked = picked.filter(source=source_category(()) or TOTAL)
+            if Dimension.CODE not in query.by:
+                picked = picked.filter(code=TOTAL)
+            if Dimension.AGE not in query.by:
+                picked = picked.filter(age=TOTAL)
+            for of_source, of_code, of_sex, of_age, days, n in picked.values_list(
+                "source", "code", "sex", "age", "days", "count"
+            ):
+                lengths[of_source, of_code, of_sex, of_age][days] = n
+        for combination in combinations(query):
+            cell = _rollup_cell(query, geography, combination, covers, source_category)
+            if cell is not None:
+                table.cells.append(cell)
+                continue
+            chosen = dict(zip(query.by, combination, strict=True))
+            source = source_category(combination)
+            code, age = chosen.get(Dimension.CODE, TOTAL), chosen.get(Dimension.AGE, TOTAL)
+            sex = chosen.get(Dimension.SEX, TOTAL)
+            sexes = SEXES if sex == TOTAL else (sex,)
+            if source is None:
+                count = persons = key_sum = 0
+                base = base_key = 0
+            else:
+                count, persons, key_sum = (
+                    sum(values.get((letter, source, code, s, age), (0, 0, 0))[i] for s in sexes)
+                    for i in range(3)
+                )
+                base, base_key = (
+                    sum(
+                        values.get((rollups.RESULTS_BASE, source, TOTAL, s, age), (0, 0, 0))[i]
+                        for s in sexes
+                    )
+                    for i in (1, 2)
+                )
+            median = None
+            if query.indicator is Indicator.ENDED and source is not None:
+                merged: dict[int, int] = defaultdict(int)
+                for s in sexes:
+                    for days, n in lengths.get((source, code, s, age), {}).items():
+                        merged[days] += n
+                median = _median(merged)
+            results = query.indicator is Indicator.RESULTS
+            table.cells.append(
+                Cell(
+                    geography,
+                    query.period,
+                    tuple(combination),
+                    persons if query.indicator in PERSON_INDICATORS else count,
+                    key_sum % RECORD_KEY_RANGE,
+                    median_days=median,
+                    base=base if results else None,
+                    base_key=base_key % RECORD_KEY_RANGE if results else None,
+                )
+            )
+    return table
+
+
+def _rollup_cell(query, geography, combination, covers, source_category) -> Cell | None:
+    """The cell when it is marked rather than counted, else None."""
+    mark = None
+    if not_applicable(query, combination):
+        mark = Mark.NOT_APPLICABLE
+    elif missing(query, geography, combination, covers):
+        mark = Mark.MISSING
+    if mark is None:
+        return None
+    base = 0 if query.indicator is Indicator.RESULTS else None
+    return Cell(geography, query.period, tuple(combination), 0, 0, mark, None, base, base)

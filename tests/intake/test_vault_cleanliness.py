@@ -1,0 +1,121 @@
+"""A delivery that is not applied leaves nothing in the identity vault (issue: hardening)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inuk.intake import processing
+from inuk.intake.models import Delivery
+from inuk.intake.processing import process
+from inuk.ledger.models import Intervention
+from inuk.ledger.models import Person as LedgerPerson
+from inuk.vault.models import FileChunk, Identity
+from inuk.vault.pseudonymize import find
+from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
+
+ANNA = pnr("19990101", "123")
+BO = pnr("20010202", "456")
+CURT = pnr("19850505", "789")
+
+
+def test_a_delivery_rejected_as_strict_leaves_no_person_and_no_file_in_the_vault(vasby, deliver):
+    data = xml(*VASBY, [Person(ANNA, [Tx("SYV")]), Person(BO, [Tx("NOPE", "20240110")])])
+    delivery = deliver(vasby, data, strict=True)
+
+    assert delivery.status == Delivery.Status.REJECTED
+    assert Identity.objects.count() == 0
+    assert not FileChunk.objects.filter(delivery_id=delivery.pk).exists()
+
+
+def test_a_file_refused_after_many_persons_leaves_no_person_in_the_vault(
+    vasby, deliver, monkeypatch
+):
+    monkeypatch.setattr(processing, "BATCH", 2)  # persons are looked up in batches while read
+    persons = [Person(number, [Tx("SYV")]) for number in (ANNA, BO, CURT)]
+    data = xml(
+        *VASBY,
+        [],
+        blocks=[(*VASBY, persons), (*VALLENTUNA, [Person(pnr("19700101"), [Tx("SYV")])])],
+    )
+    delivery = deliver(vasby, data)
+
+    assert delivery.status == Delivery.Status.REFUSED
+    assert Identity.objects.count() == 0
+
+
+def test_a_truncated_file_leaves_no_person_in_the_vault(vasby, deliver, monkeypatch):
+    monkeypatch.setattr(processing, "BATCH", 2)
+    persons = [Person(number, [Tx("SYV")]) for number in (ANNA, BO, CURT)]
+    data = xml(*VASBY, persons)
+    delivery = deliver(vasby, data[: data.rindex(b"</Personlista>")])
+
+    assert delivery.status == Delivery.Status.REFUSED
+    assert Identity.objects.count() == 0
+
+
+def test_a_delivery_whose_apply_fails_leaves_no_person_in_the_vault(vasby, deliver, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(processing, "apply_delivery", broken)
+    delivery = deliver(vasby, xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+
+    assert delivery.status == Delivery.Status.RECEIVED
+    assert Identity.objects.count() == 0
+
+
+def test_a_person_known_before_stays_in_the_vault_when_a_later_file_is_rejected(vasby, deliver):
+    deliver(vasby, xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    pseudonym = find(ANNA)
+
+    rejected = deliver(
+        vasby, xml(*VASBY, [Person(ANNA, [Tx("KAR")]), Person(BO, [Tx("NOPE")])]), strict=True
+    )
+
+    assert rejected.status == Delivery.Status.REJECTED
+    assert find(ANNA) == pseudonym
+    assert find(BO) is None
+
+
+def test_a_new_person_two_deliveries_bring_at_once_gets_one_pseudonym(
+    vasby, vallentuna, deliver, monkeypatch
+):
+    first = deliver(vasby, xml(*VASBY, [Person(ANNA, [Tx("SYV")])]), process_inline=False)
+    second = deliver(
+        vallentuna, xml(*VALLENTUNA, [Person(ANNA, [Tx("KAR")])]), process_inline=False
+    )
+    read = processing.Run.read
+
+    def read_then_let_the_other_finish(run, stream):
+        read(run, stream)
+        if run.delivery.pk == first.pk:
+            # Both have read ANNA as a newcomer; the second is applied first.
+            assert process(second.pk, "other")
+
+    monkeypatch.setattr(processing.Run, "read", read_then_let_the_other_finish)
+    assert process(first.pk, "worker")
+
+    for delivery in (first, second):
+        delivery.refresh_from_db()
+        assert delivery.status == Delivery.Status.APPLIED
+    assert Identity.objects.count() == 1
+    assert LedgerPerson.objects.get().pseudonym == find(ANNA)
+    assert set(Intervention.objects.values_list("person__pseudonym", flat=True)) == {find(ANNA)}
+    assert Intervention.objects.count() == 2
+
+
+def test_a_new_person_twice_in_one_file_gets_one_pseudonym(vasby, deliver, monkeypatch):
+    monkeypatch.setattr(processing, "BATCH", 1)  # each record looked up on its own
+    data = xml(
+        *VASBY,
+        [Person(ANNA, [Tx("SYV")]), Person(BO, [Tx("SYV")]), Person(ANNA, [Tx("KAR", "20240201")])],
+    )
+    delivery = deliver(vasby, data)
+
+    assert delivery.status == Delivery.Status.APPLIED
+    assert delivery.accepted == 3
+    assert Identity.objects.count() == 2
+    assert set(LedgerPerson.objects.values_list("pseudonym", flat=True)) == {find(ANNA), find(BO)}
+    assert Intervention.objects.filter(person__pseudonym=find(ANNA)).count() == 2
