@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 
 from inuk.ledger.bulk import rebuild
 from inuk.ledger.merge import merge_persons
 from inuk.ledger.models import Intervention, Person, Transaction
 from inuk.ledger.rows import PersonRow
+from inuk.stats import rollups
+from inuk.stats.models import Length, Rollup
 from tests.ledger.conftest import ANNA, BO, FEB1, MAR1, Ledger, result, tx
 
 NEW_DESCRIPTION = PersonRow(ANNA, 2003, "M", False)
@@ -76,3 +80,31 @@ def test_a_survivor_never_delivered_takes_over_the_absorbed_person(ledger: Ledge
     assert (person.pk, person.pseudonym, person.record_key) == (bo.pk, ANNA, bo.record_key)
     outcome = ledger.apply(tx("R", person=ANNA))
     assert outcome.already_known == 1
+
+
+def rollup_rows() -> tuple[list, list]:
+    """Every rollup and length row that counts anything (rows that fell to zero stay)."""
+    cells = Rollup.objects.exclude(count=0, persons=0, key_sum=0).values_list(
+        "indicator", "period", "geography", "source", "code", "sex", "age", "count", "persons",
+        "key_sum",
+    )  # fmt: skip
+    lengths = Length.objects.exclude(count=0).values_list(
+        "period", "geography", "source", "code", "sex", "age", "days", "count"
+    )
+    return sorted(cells), sorted(lengths)
+
+
+def test_the_statistics_rollups_follow_the_merge(ledger: Ledger):
+    today = dt.date(2024, 6, 30)
+    ledger.apply(tx("R", end=FEB1), persons=[PersonRow(ANNA, 2001, "K", True)])
+    ledger.apply(tx("R", code="KAR", start=FEB1, person=BO, at="2024-02-01 10:00"),
+                 persons=[PersonRow(BO, 1980, "M", False)])  # fmt: skip
+    with transaction.atomic():
+        rollups.rebuild(today)
+    two_persons = rollup_rows()
+    merge(described=PersonRow(ANNA, 2003, "M", False))
+    merged = rollup_rows()
+    assert merged != two_persons
+    with transaction.atomic():
+        rollups.rebuild(today)
+    assert rollup_rows() == merged

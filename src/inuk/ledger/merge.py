@@ -17,7 +17,9 @@ count one person:
   (``inuk.ledger.bulk.recompute``), since two records of one identity, one
   under each person, may now compete;
 - the absorbed person is removed, and the survivor's birth year, sex and
-  samordningsnummer flag become those of the new number.
+  samordningsnummer flag become those of the new number;
+- the statistics' rollups follow: both persons' contributions are taken away
+  as they were and the survivor's added as it is (``rollups.persons_changing``).
 
 The survivor's record key stays, so that the cells it was counted in before
 keep their keys as far as they can.
@@ -32,6 +34,7 @@ from inuk.ledger.bulk import recompute, require_atomic
 from inuk.ledger.fingerprint import fingerprint
 from inuk.ledger.models import Intervention, Person, Result, Transaction
 from inuk.ledger.rows import LedgerRow, PersonRow
+from inuk.stats import rollups
 
 _ROW_FIELDS = (
     "position",
@@ -53,7 +56,7 @@ def merge_persons(survivor: str, absorbed: str | None, described: PersonRow) -> 
     ``absorbed`` None (or unknown to the ledger) merges nothing and only
     updates the description, if the survivor is known. Returns the ids of the
     persons whose records changed (the survivor's, and the absorbed one's that
-    no longer exists), for the statistics to refresh. Call it inside
+    no longer exists); the rollups follow already. Call it inside
     ``transaction.atomic()`` on the default database.
     """
     require_atomic("merge_persons()")
@@ -63,6 +66,14 @@ def merge_persons(survivor: str, absorbed: str | None, described: PersonRow) -> 
         backend(cursor).begin()  # the one writer of the ledger and the state
     keep = Person.objects.filter(pseudonym=survivor).first()
     gone = Person.objects.filter(pseudonym=absorbed).first() if absorbed else None
+    persons = [person.pk for person in (keep, gone) if person is not None]
+    with rollups.persons_changing(persons):
+        return _merge(keep, gone, survivor, described)
+
+
+def _merge(
+    keep: Person | None, gone: Person | None, survivor: str, described: PersonRow
+) -> list[int]:
     touched = []
     if gone is not None:
         touched.append(gone.pk)
