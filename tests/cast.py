@@ -37,6 +37,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from inuk.accounts.models import Role, User
 from inuk.organisations.models import Organisation
 
@@ -101,3 +105,20 @@ def make_cast() -> Cast:
             af, "identitet", "arbetsformedlingen.example", Role.IDENTITY_OFFICER
         ),
     )
+
+
+def log_in(client: Client, user: User) -> Client:
+    """Log ``client`` in as ``user``, as after the real log-in.
+
+    A user whose role demands a second factor gets a confirmed authenticator
+    and a session verified with it; everyone else a plain session.
+    """
+    client.force_login(user)
+    if user.requires_second_factor:
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="INUK", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

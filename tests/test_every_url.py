@@ -26,7 +26,7 @@ from inuk.organisations.models import Agreement, Municipality
 from inuk.stats import engine
 from inuk.stats.disclosure import Audience, protect
 from inuk.stats.query import Query
-from tests.cast import make_cast
+from tests.cast import log_in, make_cast
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -89,11 +89,22 @@ OPEN = {
     "api-1:openapi-view",
     "api-1:api-root",
 }
+#: The identity officer's: a personnummer only ever in a POST body, so none has arguments.
+IDENTITY = {
+    "identity:lookup",
+    "identity:link",
+    "identity:extract",
+    "api-1:identity-pseudonym",
+    "api-1:identity-personnummer",
+    "api-1:identity-link",
+    "api-1:identity-extract",
+}
 CLASSIFIED = (
     NO_ARGUMENTS
     | RECEIPT
     | RECEIPT_ACTION
     | IDENTITY_OFFICER
+    | IDENTITY
     | USER
     | TOKEN
     | MUNICIPALITY
@@ -280,6 +291,30 @@ def test_the_check_for_leaks_would_see_one(world, client: Client):
     assert "Väsbys export" in leaked(client.get(reverse("accounts:tokens")), world)
 
 
+@pytest.mark.parametrize("name", sorted(IDENTITY))
+def test_identity_functions_answer_no_one_but_the_identity_officer(name, world, client: Client):
+    url = reverse(name)
+    cast = world["cast"]
+    for member, user in cast.users().items():
+        if member == "identity_officer":
+            continue
+        log_in(client, user)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (403, 405), (name, method, member)
+    response = Client().post(url, HTTP_AUTHORIZATION=f"Bearer {world['token_raw']}")
+    if name.startswith("api-1:"):
+        assert response.status_code == 403
+    else:  # the pages know no tokens: log in first
+        assert response["Location"].startswith(reverse("login"))
+    log_in(client, cast.identity_officer)
+    if name.startswith("api-1:"):
+        response = client.post(url, {}, content_type="application/json")
+        assert response.status_code == 400  # let in, and told what is missing
+    else:
+        assert client.get(url).status_code == 200
+
+
 #: Who sees statistics, and how: everyone else is refused.
 STATISTICS_AUDIENCE = {
     "vasby_analyst": Audience.PROTECTED,
@@ -335,6 +370,4 @@ def test_every_role_sees_statistics_only_as_its_audience_may(world, fmt, geograp
 
 
 def _logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return log_in(Client(), user)

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "inuk.intake",
     "inuk.ledger",
     "inuk.stats",
+    "inuk.identity",
 ]
 
 MIDDLEWARE = [

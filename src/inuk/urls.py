@@ -13,6 +13,7 @@ urlpatterns = [
     path("konto/", include("inuk.accounts.urls")),
     path("avtal/", include("inuk.organisations.urls")),
     path("leveranser/", include("inuk.intake.urls")),
+    path("identitet/", include("inuk.identity.urls")),
     path("statistik/", include("inuk.stats.urls")),
     path("identitet/radera/", erase, name="erasure"),
     path("api/v1/", api.urls),

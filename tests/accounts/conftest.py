@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from inuk.accounts.models import User
-from tests.cast import Cast, make_cast
+from tests.cast import Cast, log_in, make_cast
 
 
 @pytest.fixture
@@ -18,10 +18,10 @@ def cast(db: None) -> Cast:
 
 @pytest.fixture
 def client_as(client: Client) -> Callable[[User], Client]:
-    """A test client logged in as the given user (through a session, no second factor)."""
+    """A test client logged in as the given user (verified with a second factor if the role
+    demands one, ``tests.cast.log_in``)."""
 
     def login(user: User) -> Client:
-        client.force_login(user)
-        return client
+        return log_in(client, user)
 
     return login

@@ -122,3 +122,37 @@ def test_the_user_turns_it_off_with_their_password(client: Client, cast: Cast) -
     assert TOTPDevice.objects.exists()
     client.post(reverse("accounts:second_factor_remove"), {"password": PASSWORD})
     assert not TOTPDevice.objects.exists()
+
+
+# --- roles that demand a second factor -----------------------------------------------------
+
+
+def test_an_identity_officers_first_log_in_goes_to_enrolment(client: Client, cast: Cast) -> None:
+    response = client.post(
+        reverse("login"), {"username": cast.identity_officer.email, "password": PASSWORD}
+    )
+    assert response["Location"] == reverse("accounts:second_factor_enrol")
+
+
+def test_an_identity_officer_without_a_second_factor_gets_no_page_but_enrolment(
+    client: Client, cast: Cast
+) -> None:
+    client.force_login(cast.identity_officer)
+    for url in (reverse("accounts:profile"), reverse("intake:deliveries")):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == reverse("accounts:second_factor_enrol")
+    assert client.get(reverse("accounts:second_factor_enrol")).status_code == 200
+
+
+def test_once_enrolled_the_identity_officer_gets_the_pages(client: Client, cast: Cast) -> None:
+    enrol(client, cast.identity_officer)
+    assert client.get(reverse("intake:deliveries")).status_code == 200
+
+
+def test_an_identity_officer_cannot_turn_it_off(client: Client, cast: Cast) -> None:
+    enrol(client, cast.identity_officer)
+    assert "stang-av" not in client.get(reverse("accounts:profile")).text
+    response = client.post(reverse("accounts:second_factor_remove"), {"password": PASSWORD})
+    assert response["Location"] == reverse("accounts:profile")
+    assert TOTPDevice.objects.filter(user=cast.identity_officer, confirmed=True).exists()

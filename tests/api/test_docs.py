@@ -29,6 +29,10 @@ def test_the_openapi_description_lists_every_endpoint(client: Client):
         "/api/v1/stats": {"get"},
         "/api/v1/stats/delivery-follow-up": {"get"},
         "/api/v1/stats/{indicator}": {"get"},
+        "/api/v1/identity/pseudonym": {"post"},
+        "/api/v1/identity/personnummer": {"post"},
+        "/api/v1/identity/link": {"post"},
+        "/api/v1/identity/extract": {"post"},
     } == {path: set(operations) for path, operations in schema["paths"].items()}
     assert schema["components"]["securitySchemes"]["TokenAuth"] == {
         "type": "http",

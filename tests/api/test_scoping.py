@@ -16,7 +16,7 @@ from inuk.intake.models import Delivery
 from inuk.ledger.models import Transaction
 from tests.api.conftest import API
 from tests.api.deliveries import deliver
-from tests.cast import VALLENTUNA_ORGNR, VASBY_ORGNR, Cast
+from tests.cast import VALLENTUNA_ORGNR, VASBY_ORGNR, Cast, log_in
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -77,7 +77,7 @@ def world(cast: Cast, agreements) -> dict[str, Delivery]:
 def caller_for(name: str, cast: Cast, token_for) -> Caller:
     if not name.startswith("token "):
         client = Client()
-        client.force_login(cast.users()[name])
+        log_in(client, cast.users()[name])
         return Caller(client)
     _, place, scopes = name.split()
     organisation = cast.vasby if place == "vasby" else cast.vallentuna

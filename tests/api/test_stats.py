@@ -28,7 +28,7 @@ from inuk.stats import engine, render, rollups
 from inuk.stats.disclosure import Audience, protect
 from inuk.stats.query import Query
 from tests.api.conftest import API
-from tests.cast import make_cast
+from tests.cast import log_in, make_cast
 from tests.ledger.conftest import Ledger, tx
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -92,9 +92,7 @@ def expected(audience: Audience, indicator: str = "participants", **params) -> l
 
 
 def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return log_in(Client(), user)
 
 
 def with_token(raw: str) -> Client:

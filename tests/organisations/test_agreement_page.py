@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from inuk.accounts.models import Role, User
 from inuk.organisations.models import ContactPerson, Organisation, Party
-from tests.cast import make_cast
+from tests.cast import log_in, make_cast
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_a_user_of_the_municipality_does_not_see_another_municipalitys_agreement
 def test_every_member_of_the_cast_sees_only_the_agreements_it_may(
     client, vasby_agreement, vallentuna_agreement, member, sees_vasby, sees_vallentuna
 ):
-    client.force_login(make_cast().users()[member])
+    log_in(client, make_cast().users()[member])
 
     vasby_page = client.get(reverse("organisations:agreement", args=["0114"]))
     vallentuna_page = client.get(reverse("organisations:agreement", args=["0115"]))

@@ -19,7 +19,9 @@ from inuk.vault.pseudonymize import (
     NotCanonical,
     erase,
     find,
+    history,
     link,
+    link_merging,
     pseudonymize,
     reidentify,
 )
@@ -165,6 +167,31 @@ def test_link_refuses_numbers_of_two_different_persons():
 def test_link_refuses_a_number_to_itself():
     with pytest.raises(ValueError, match="itself"):
         link(ANNA, ANNA)
+
+
+def test_link_merging_moves_the_new_numbers_person_into_the_old_numbers():
+    pseudonyms = pseudonymize([ANNA, BO])
+    link(BO, CARL)  # Bo's person already has a second number
+    linked = link_merging(ANNA, BO)
+    assert linked == (pseudonyms[ANNA], pseudonyms[BO])
+    assert find(BO) == find(CARL) == find(ANNA) == pseudonyms[ANNA]
+    assert sorted(reidentify(pseudonyms[ANNA])) == sorted([ANNA, BO, CARL])
+    assert reidentify(pseudonyms[BO]) == []
+
+
+def test_link_merging_of_numbers_not_both_known_merges_no_one():
+    pseudonym = pseudonymize([ANNA])[ANNA]
+    assert link_merging(ANNA, BO) == (pseudonym, None)
+    assert link_merging(ANNA, BO) == (pseudonym, None)
+    assert sorted(reidentify(pseudonym)) == sorted([ANNA, BO])
+
+
+def test_history_tells_when_each_number_became_known():
+    pseudonym = pseudonymize([ANNA])[ANNA]
+    link(ANNA, BO)
+    numbers = history(pseudonym)
+    assert [number for number, _ in numbers] == [ANNA, BO]
+    assert numbers[0][1] <= numbers[1][1]
 
 
 def test_erase_removes_every_number_of_the_person():

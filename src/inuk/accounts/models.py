@@ -51,6 +51,10 @@ class Role(models.TextChoices):
 #: organisation, since AF grants and answers for that access.
 AF_ROLES: frozenset[Role] = frozenset({Role.AF_ADMIN, Role.IDENTITY_OFFICER, Role.NATIONAL_ANALYST})
 
+#: Roles whose holders must log in with a second factor: enrolment is forced at
+#: their first log-in and they cannot turn it off (SPEC §8: only they see personnummer).
+SECOND_FACTOR_ROLES: frozenset[Role] = frozenset({Role.IDENTITY_OFFICER})
+
 #: Roles an organisation's own user administrators may grant.
 LOCAL_ROLES: frozenset[Role] = frozenset({Role.REPORTER, Role.ANALYST, Role.USER_ADMIN})
 
@@ -147,6 +151,11 @@ class User(AbstractUser):
             return frozenset()
         # .all() so that a prefetch_related("role_grants") spares a query per user.
         return frozenset(Role(grant.role) for grant in self.role_grants.all())
+
+    @property
+    def requires_second_factor(self) -> bool:
+        """Whether the user's roles demand a second factor at every log-in."""
+        return self.has_role(*SECOND_FACTOR_ROLES)
 
     def has_role(self, *roles: str) -> bool:
         """True if the user is active and holds any of ``roles``."""

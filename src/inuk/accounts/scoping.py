@@ -31,9 +31,16 @@ Users and tokens
     — whose users and tokens the user administers; ``manageable_users(user)``;
     ``grantable_roles(user, organisation)``; ``may_manage_user(user, target)``.
 
+Personnummer
+    ``may_identify(principal)`` — may it turn a personnummer into a pseudonym
+    or back, link two numbers or make a register extract? Only an identity
+    officer whose session was verified with a second factor (SPEC §8).
+
 Views
     ``@require_role(Role.X, Role.Y)`` — log-in required, then any of the roles
-    (none named: any logged-in user), else 403.
+    (none named: any logged-in user), else 403. A user whose role demands a
+    second factor (``SECOND_FACTOR_ROLES``) and who has none yet is sent to
+    enrol one first.
 
 The table the functions implement (own = the principal's own organisation):
 
@@ -48,6 +55,8 @@ user administrator   –             –            –              own org;
 AF administrator     all           –            –              all orgs; all
                                                                roles
 identity officer     all           –            –              –
+ (+ personnummer,
+ second factor)
 national analyst     –             –            all,           –
                                                 unprotected
 token ``deliver``    –             own          –              –
@@ -67,13 +76,16 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeAlias
 
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp import user_has_device
 
 from inuk.accounts.models import LOCAL_ROLES, ApiToken, Role, TokenScope, User
@@ -92,6 +104,21 @@ def _active_user(principal: Principal) -> User | None:
     if isinstance(principal, User) and principal.is_active:
         return principal
     return None
+
+
+def _verified(user: User) -> bool:
+    """Whether this request's session was verified with a second factor (django-otp)."""
+    return bool(getattr(user, "is_verified", lambda: False)())
+
+
+def may_identify(principal: Principal) -> bool:
+    """May ``principal`` see personnummer: look them up, link them, extract a person's data?
+
+    Only an identity officer, and only in a session verified with a second
+    factor; never an API token.
+    """
+    user = _active_user(principal)
+    return bool(user and user.has_role(Role.IDENTITY_OFFICER) and _verified(user))
 
 
 def visible_organisations(principal: Principal) -> QuerySet[Organisation]:
@@ -271,12 +298,14 @@ def manageable_users(principal: Principal) -> QuerySet[User]:
     return User.objects.filter(organisation__in=managed_organisations(principal))
 
 
-def require_role(*roles: Role) -> Callable[[View], View]:
+def require_role(*roles: Role, enrolling: bool = False) -> Callable[[View], View]:
     """View decorator: log-in required, then any of ``roles`` (none named: any user).
 
     A user who has enrolled a second factor but whose session was not
     verified with it (e.g. logged in through Django's admin) is sent back to
-    log in.
+    log in. A user whose role demands a second factor and who has none is sent
+    to enrol one, from every page but those marked ``enrolling=True`` (the
+    enrolment page itself).
     """
 
     def decorator(view: View) -> View:
@@ -285,10 +314,17 @@ def require_role(*roles: Role) -> Callable[[View], View]:
             user = request.user
             if not user.is_authenticated or not user.is_active:
                 return redirect_to_login(request.get_full_path())
-            verified = getattr(user, "is_verified", lambda: False)()
-            if not verified and user_has_device(user):
-                logout(request)
-                return redirect_to_login(request.get_full_path())
+            assert isinstance(user, User)
+            if not _verified(user):
+                if user_has_device(user):
+                    logout(request)
+                    return redirect_to_login(request.get_full_path())
+                if user.requires_second_factor and not enrolling:
+                    messages.info(
+                        request,
+                        _("Your role requires two-step verification. Turn it on to go on."),
+                    )
+                    return redirect("accounts:second_factor_enrol")
             if roles and not user.has_role(*roles):
                 raise PermissionDenied
             return view(request, *args, **kwargs)

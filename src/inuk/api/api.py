@@ -11,7 +11,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from inuk.api import deliveries, erasures, errors, reference, stats
+from inuk.api import deliveries, erasures, errors, identity, reference, stats
 from inuk.api.auth import SessionUserAuth, TokenAuth
 
 DESCRIPTION = """\
@@ -55,3 +55,4 @@ api.add_router("/", deliveries.router)
 api.add_router("/", reference.router)
 api.add_router("/", stats.router)
 api.add_router("/", erasures.router)
+api.add_router("/", identity.router)

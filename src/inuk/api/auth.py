@@ -20,6 +20,7 @@ from django_otp import user_has_device
 from ninja.security import APIKeyCookie, HttpBearer
 
 from inuk.accounts.models import ApiToken, User
+from inuk.accounts.scoping import may_identify
 from inuk.accounts.tokens import authenticate_token
 from inuk.api import ratelimit
 from inuk.api.errors import ApiError
@@ -45,7 +46,8 @@ class SessionUserAuth(APIKeyCookie):
     """The web pages' session, as for the pages themselves.
 
     As ``inuk.accounts.scoping.require_role`` does for pages, a user who has
-    a second factor but whose session was not verified with it is not let in.
+    a second factor, or whose role demands one, but whose session was not
+    verified with it is not let in.
     """
 
     param_name = settings.SESSION_COOKIE_NAME
@@ -64,7 +66,7 @@ class SessionUserAuth(APIKeyCookie):
         if not isinstance(user, User) or not user.is_active:
             return None
         verified = getattr(user, "is_verified", lambda: False)()
-        if not verified and user_has_device(user):
+        if not verified and (user_has_device(user) or user.requires_second_factor):
             return None
         ratelimit.hit(f"user:{user.pk}")
         return user
@@ -80,3 +82,25 @@ def principal(request: HttpRequest) -> Principal:
 def actor(caller: Principal) -> str:
     """How the caller is named on receipts and in the audit log."""
     return caller.actor if isinstance(caller, ApiToken) else caller.email
+
+
+class IdentityOfficerAuth(SessionUserAuth):
+    """The identity officer's endpoints: only a session that ``may_identify`` accepts.
+
+    Decided before the request's body is read, so that no one else learns
+    even whether their request was well formed.
+    """
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user = super().authenticate(request, key)
+        if user is not None and not may_identify(user):
+            raise ApiError("IDENTITY_OFFICER_ONLY")
+        return user
+
+
+class NoTokenAuth(TokenAuth):
+    """An API token, valid or not, never opens the identity officer's endpoints."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
+        super().authenticate(request, token)  # a bad token still answers 401
+        raise ApiError("IDENTITY_OFFICER_ONLY")

@@ -65,6 +65,11 @@ ERRORS: dict[str, ErrorKind] = {
         "Leveransuppföljningen är till för Arbetsförmedlingens förvaltare och analytiker.",
         "The delivery follow-up is for Arbetsförmedlingen's administrators and analysts.",
     ),
+    "IDENTITY_OFFICER_ONLY": ErrorKind(
+        403,
+        "Bara en identitetshandläggare, inloggad med tvåstegsverifiering, får se personnummer.",
+        "Only an identity officer, logged in with two-step verification, may see personnummer.",
+    ),
     "CSRF_FAILED": ErrorKind(
         403,
         "CSRF-kontrollen misslyckades: skicka sidans CSRF-token i huvudet X-CSRFToken.",
@@ -117,6 +122,38 @@ ERRORS: dict[str, ErrorKind] = {
         400,
         "Begäran har ogiltiga parametrar; se details.",
         "The request has invalid parameters; see details.",
+    ),
+    "PERSONNUMMER_INVALID": ErrorKind(
+        400,
+        "Personnumret är inte giltigt; se details.",
+        "The personnummer is not valid; see details.",
+    ),
+    "PSEUDONYM_INVALID": ErrorKind(
+        400,
+        "En pseudonym är 32 tecken, siffrorna 0–9 och bokstäverna a–f.",
+        "A pseudonym is 32 characters, the digits 0–9 and the letters a–f.",
+    ),
+    "PURPOSE_REQUIRED": ErrorKind(
+        400,
+        "Ange diarienummer och skäl: de skrivs i granskningsloggen.",
+        "Give the case number and the reason: they are written to the audit log.",
+    ),
+    "LINK_SAME_NUMBER": ErrorKind(
+        400,
+        "Det gamla och det nya numret är samma.",
+        "The old and the new number are the same.",
+    ),
+    "LINK_CONFLICT": ErrorKind(
+        409,
+        "Numren ändrades medan de kopplades. Ingenting ändrades; försök igen.",
+        "The numbers changed while they were being linked. Nothing was changed; try again.",
+    ),
+    "IDENTITY_THROTTLED": ErrorKind(
+        429,
+        "För många uppslag på kort tid. Vänta det antal sekunder som Retry-After anger. "
+        "Pausen är noterad i granskningsloggen.",
+        "Too many look-ups in a short time. Wait the number of seconds Retry-After gives. "
+        "The pause is noted in the audit log.",
     ),
     "RATE_LIMITED": ErrorKind(
         429,

@@ -77,6 +77,7 @@ class Event(enum.StrEnum):
     IDENTITY_LOOKUP = "identity.lookup"
     IDENTITY_LINKED = "identity.linked"
     IDENTITY_EXTRACT = "identity.extract"
+    IDENTITY_THROTTLED = "identity.throttled"
     PERSON_ERASED = "person.erased"
     RETENTION_APPLIED = "retention.applied"
     KEY_ROTATED = "vault.key_rotated"

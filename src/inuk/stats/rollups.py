@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -416,6 +417,37 @@ def delivery_withdrawn(delivery_id: int) -> None:
         "kommunkod", flat=True
     )
     _cover(set(kommunkoder.distinct()))
+
+
+@contextmanager
+def persons_changing(persons: list[int]) -> Iterator[None]:
+    """Keep the rollups exact across any change to ``persons``, made inside the ``with`` block.
+
+    For a change a delivery's transactions do not describe: persons merged into
+    one when a changed personnummer is linked (``inuk.ledger.merge``), their
+    birth year or sex changed with it. Their whole contribution is taken away
+    as it stands before, and that of those of them still there added as it
+    stands after. Call it inside ``transaction.atomic()``, holding the
+    ledger's lock, as ``delivery_applied`` is called.
+    """
+    require_atomic("rollups.persons_changing()")
+    state = _state()
+    if state is None:
+        yield
+        return
+    county_of, af_id = _county_of(), af_organisation_id()
+
+    def contributions() -> Contribution:
+        total = Contribution()
+        for chunk in _chunks(sorted(persons)):
+            total.add(_contributions(chunk, _current_records(chunk), state.as_of, county_of, af_id))
+        return total
+
+    before = contributions()
+    yield
+    change = contributions()
+    change.add(before, -1)
+    _store(change)
 
 
 def advance(today: dt.date) -> None:

@@ -18,17 +18,19 @@ vault transaction that wraps the ledger's. So a delivery that is refused,
 rejected or fails leaves no person in the vault, and a person two deliveries
 bring at once is admitted once, under the pseudonym of the first to commit.
 
-Only the identity officer's features may call ``reidentify``, ``find``,
-``link`` and ``erase``; they audit each call (SPEC §8).
+Only the identity officer's features may call ``reidentify``, ``history``,
+``find``, ``link``, ``link_merging`` and ``erase``; they audit each call (SPEC §8).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import NamedTuple
 
 from django.db import connections, transaction
 from django.utils import timezone
@@ -231,6 +233,66 @@ def link(old: str, new: str) -> str:
                 raise LinkConflict("the two personnummer already belong to different persons")
             pseudonym = owners.pop()
     return pseudonym
+
+
+class Linked(NamedTuple):
+    """What ``link_merging`` did: the person both numbers now belong to, and the one merged in."""
+
+    pseudonym: str
+    #: The pseudonym that no longer exists, its numbers now ``pseudonym``'s; None if none was.
+    merged: str | None
+
+
+@sensitive_variables()
+def link_merging(old: str, new: str) -> Linked:
+    """Link ``new`` to ``old``'s person as ``link`` does, merging two persons if need be.
+
+    When each number already has its own person, the person of ``new`` (with
+    every number it holds) joins the person of ``old``: ``old``'s pseudonym
+    survives, so that what has been delivered under it keeps its name. Each
+    moved number is encrypted again, since its ciphertext is bound to its
+    pseudonym. The caller merges the two persons' records in the statistics
+    database (``inuk.ledger.merge``).
+    """
+    first, second = _canonical([old, new])
+    if first == second:
+        raise ValueError("cannot link a personnummer to itself")
+    ring = keyring()
+    old_lookup, new_lookup = ring.lookup(first), ring.lookup(second)
+    with transaction.atomic(using=VAULT_DB):
+        found = _pseudonyms_of([old_lookup, new_lookup])
+        survivor, absorbed = found.get(old_lookup), found.get(new_lookup)
+        if survivor is None or absorbed is None or survivor == absorbed:
+            return Linked(link(first, second), None)
+        rows = list(
+            Identity.objects.select_for_update()
+            .filter(pseudonym=absorbed)
+            .order_by("id")
+            .values_list("id", "lookup", "key_version", "ciphertext")
+        )
+        for row_id, lookup, version, blob in rows:
+            lookup = bytes(lookup)
+            number = decrypt_identity(ring, absorbed, lookup, version, bytes(blob))
+            version, blob = encrypt_identity(ring, survivor, lookup, number)
+            Identity.objects.filter(id=row_id).update(
+                pseudonym=survivor, key_version=version, ciphertext=blob
+            )
+    return Linked(survivor, absorbed)
+
+
+@sensitive_variables()
+def history(pseudonym: str) -> list[tuple[str, dt.datetime]]:
+    """(personnummer, when it became known) for each number of a person, oldest first."""
+    ring = keyring()
+    rows = (
+        Identity.objects.filter(pseudonym=pseudonym)
+        .order_by("id")
+        .values_list("lookup", "key_version", "ciphertext", "created_at")
+    )
+    return [
+        (decrypt_identity(ring, pseudonym, bytes(lookup), version, bytes(blob)), created_at)
+        for lookup, version, blob, created_at in rows
+    ]
 
 
 def erase(pseudonym: str) -> int:

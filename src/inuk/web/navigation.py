@@ -31,6 +31,14 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
         if visible_organisations(user).exists():
             items.append(NavItem("deliveries", _("Deliveries"), reverse("intake:deliveries")))
         items.append(NavItem("agreements", _("Agreements"), reverse("organisations:agreements")))
+        from inuk.accounts.scoping import may_identify
+
+        if may_identify(user):
+            items.append(NavItem("identity", _("Identity look-up"), reverse("identity:lookup")))
+            items.append(NavItem("identity_link", _("Changed number"), reverse("identity:link")))
+            items.append(
+                NavItem("identity_extract", _("Register extract"), reverse("identity:extract"))
+            )
     if user is not None and user.is_authenticated:
         from inuk.accounts.scoping import managed_organisations
 

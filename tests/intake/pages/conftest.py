@@ -18,7 +18,7 @@ from django.utils import timezone
 from inuk.accounts.models import User
 from inuk.intake.models import Delivery
 from inuk.organisations.models import Organisation
-from tests.cast import Cast, make_cast
+from tests.cast import Cast, log_in, make_cast
 from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
 
 ANNA = pnr("19990101", "123")
@@ -49,11 +49,11 @@ def cast(agreements: None) -> Cast:
 
 @pytest.fixture
 def client_as(client: Client) -> Callable[[User], Client]:
-    """A test client logged in as the given user (through a session, no second factor)."""
+    """A test client logged in as the given user (verified with a second factor if the role
+    demands one, ``tests.cast.log_in``)."""
 
     def login(user: User) -> Client:
-        client.force_login(user)
-        return client
+        return log_in(client, user)
 
     return login
 

@@ -54,7 +54,15 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
         user = form.get_user()
         if confirmed_device(user) is None:
-            return super().form_valid(form)
+            response = super().form_valid(form)
+            if user.requires_second_factor:
+                # Enrolment is forced at the first log-in of a role that demands it.
+                messages.info(
+                    self.request,
+                    _("Your role requires two-step verification. Turn it on to go on."),
+                )
+                return redirect("accounts:second_factor_enrol")
+            return response
         self.request.session[PENDING] = {
             "user": user.pk,
             "backend": user.backend,

@@ -59,7 +59,7 @@ def qr_svg(text: str) -> str:
     return svg[svg.index("<svg") :]
 
 
-@require_role()
+@require_role(enrolling=True)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def second_factor_enrol(request: HttpRequest) -> HttpResponse:
@@ -101,6 +101,9 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
 def second_factor_remove(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     if confirmed_device(user) is None:
+        return redirect("accounts:profile")
+    if user.requires_second_factor:
+        messages.error(request, _("Your role requires two-step verification: it cannot be off."))
         return redirect("accounts:profile")
     form = PasswordConfirmForm(user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
