@@ -13,18 +13,25 @@ CHROMIUM = "/usr/bin/chromium"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's chromium, driven by Playwright (no browser download)."""
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's chromium, driven by Playwright (no browser download), started and stopped
+    with each test, so that no Playwright event loop is left running into the next."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+    yield browser
+    # Queries made while the live server ran opened connections of their own; closed,
+    # or PostgreSQL refuses to drop the test database at the end.
+    connections.close_all()
+    browser.close()
+    playwright.stop()
 
 
 @pytest.fixture

@@ -238,7 +238,7 @@ def test_the_own_municipality_may_not_act_on_its_receipt(name, world, client: Cl
     for user_name, user in world["cast"].users().items():
         if user_name == "af_admin":
             continue
-        client.force_login(user)
+        log_in(client, user)
         response = client.post(url, {"reason": "Prov"})
         assert response.status_code in (403, 404), (name, user_name)
     if name.startswith("api-1:"):
@@ -253,7 +253,7 @@ def test_only_the_identity_officer_may_erase(name, world, client: Client):
     for user_name, user in world["cast"].users().items():
         if user_name == "identity_officer":
             continue
-        client.force_login(user)
+        log_in(client, user)
         for method in ("get", "post"):
             response = getattr(client, method)(url)
             assert response.status_code in (403, 405), (name, method, user_name)

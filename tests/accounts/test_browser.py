@@ -6,12 +6,10 @@ Runs Debian's chromium through Playwright against the live test server.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.db import connections
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from inuk.accounts.models import ApiToken
 from tests.cast import PASSWORD, make_cast
@@ -23,24 +21,6 @@ pytestmark = [
 
 SCREENSHOT = "/tmp/h7-token.png"
 TOKEN = re.compile(r"inuk_[a-z2-7]{8}_[a-z2-7]{32}")
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    # Playwright's sync API runs an event loop in this thread; the test's own
-    # database calls are still plain synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(
-        executable_path="/usr/bin/chromium",
-        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    )
-    yield browser
-    # Queries made while Playwright ran opened their own connection; close it,
-    # or PostgreSQL refuses to drop the test database at the end.
-    connections.close_all()
-    browser.close()
-    playwright.stop()
 
 
 def assert_accessible(page: Page) -> None:

@@ -17,9 +17,7 @@ from tests.identity.conftest import ANNA, PURPOSE
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(
-        transaction=True, serialized_rollback=True, databases=["default", "vault"]
-    ),
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]
 
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.db import connections
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from inuk.stats.explorer import last_complete_month
 from tests.cast import PASSWORD, Cast, make_cast
@@ -29,20 +27,6 @@ pytestmark = [
 ]
 
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(
-        executable_path="/usr/bin/chromium",
-        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    )
-    yield browser
-    connections.close_all()
-    browser.close()
-    playwright.stop()
 
 
 @pytest.fixture
