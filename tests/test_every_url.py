@@ -75,6 +75,7 @@ OPEN = {
     "password_reset_confirm",
     "password_reset_complete",
     "web:format",
+    "healthz",
     "api-1:openapi-json",
     "api-1:openapi-view",
     "api-1:api-root",

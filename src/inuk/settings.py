@@ -245,6 +245,8 @@ if PROXY_HTTPS_HEADER:
     # Only once the service can tell HTTPS from HTTP: without the header, every
     # request through a TLS-terminating proxy would look like HTTP and redirect forever.
     SECURE_SSL_REDIRECT = SECURE_COOKIES
+    # The platform's probes ask the web process directly, by plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -298,6 +300,12 @@ INUK_WORKER_STALE_SECONDS = env_int(
     300,
     "a delivery whose worker has not reported for this long is taken up again",
     minimum=10,
+)
+INUK_HEALTH_QUEUE_SECONDS = env_int(
+    "INUK_HEALTH_QUEUE_SECONDS",
+    900,
+    "/healthz answers 503 once a delivery has waited this long for a worker",
+    minimum=1,
 )
 
 INUK_API_RATE_PER_MINUTE = env_int(
