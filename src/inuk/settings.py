@@ -16,6 +16,7 @@ import platformdirs
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 from inuk.conf import (
     env_bool,
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "inuk.web.middleware.ProxyHeadersMiddleware",
+    "inuk.web.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -351,13 +353,37 @@ if INUK_DELIVERY_DUE_DAY > 28:
         f"not {INUK_DELIVERY_DUE_DAY}"
     )
 
+LOG_FORMAT = env_choice(
+    "INUK_LOG_FORMAT",
+    "plain",
+    ("plain", "json"),
+    "log lines as plain text or as one JSON object a line (production: json)",
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "inuk.logging.RedactPersonnummer"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # The request's context first, then the masking, which sees every field.
+    "filters": {
+        "request": {"()": "inuk.logging.RequestContext"},
+        "redact": {"()": "inuk.logging.RedactPersonnummer"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["asctime", "levelname", "name", "message"],
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            # Django's request log hands over the request itself: its repr has the query string.
+            "reserved_attrs": [*RESERVED_ATTRS, "request"],
+        },
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request", "redact"],
+            "formatter": LOG_FORMAT,
+        }
     },
     "root": {"handlers": ["console"], "level": env_str("INUK_LOG_LEVEL", "INFO", "log level")},
     "loggers": {
