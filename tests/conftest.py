@@ -36,10 +36,35 @@ def browser(monkeypatch):
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if the page broke the Content Security Policy."""
     context = browser.new_context(locale="sv-SE", accept_downloads=True)
     page = context.new_page()
+    violations = watch_policy(page)
     yield page
     context.close()
+    assert violations == []
+
+
+def watch_policy(page) -> list[str]:
+    """The Content Security Policy violations the page reports, filled as it runs.
+
+    Both the browser's console message ("Refused to execute inline script
+    because it violates ...") and the page's own securitypolicyviolation
+    events are caught; the listener is added by the browser, not the page, so
+    the policy does not stop it.
+    """
+    violations: list[str] = []
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) =>"
+        " console.error('CSP violation: ' + e.effectiveDirective + ' ' + e.blockedURI));"
+    )
+
+    def seen(message) -> None:
+        if "Content Security Policy" in message.text or message.text.startswith("CSP violation"):
+            violations.append(message.text)
+
+    page.on("console", seen)
+    return violations
 
 
 def axe_violations(page) -> list[dict]:

@@ -85,6 +85,7 @@ OPEN = {
     "password_reset_complete",
     "web:format",
     "stats:methods",
+    "healthz",
     "api-1:openapi-json",
     "api-1:openapi-view",
     "api-1:api-root",

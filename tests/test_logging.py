@@ -1,10 +1,15 @@
 """The redacting log filter: the last line of defence for personnummer in logs."""
 
+import copy
+import io
+import json
 import logging
+import logging.config
 
 import pytest
 
 from inuk.logging import RedactPersonnummer, redact
+from tests.cast import make_cast
 
 
 @pytest.mark.parametrize(
@@ -115,3 +120,57 @@ def test_every_handler_the_settings_configure_redacts():
     assert handlers
     for name, handler in handlers:
         assert any(isinstance(f, RedactPersonnummer) for f in handler.filters), name
+
+
+@pytest.fixture
+def json_log(settings):
+    """The settings' own logging, switched to JSON lines, its console read back as written."""
+    configured = copy.deepcopy(settings.LOGGING)
+    configured["handlers"]["console"]["formatter"] = "json"
+    logging.config.dictConfig(configured)
+    written = io.StringIO()
+    (console,) = logging.root.handlers
+    console.setStream(written)  # type: ignore[attr-defined]
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in written.getvalue().splitlines()]
+
+    yield lines
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@pytest.mark.django_db
+def test_a_json_line_names_the_request_the_user_and_the_organisation(json_log, client):
+    user = make_cast().vasby_reporter
+    client.force_login(user)
+    response = client.get("/konto/")
+    assert response.status_code == 200
+    (line,) = [line for line in json_log() if line["logger"] == "inuk.request"]
+    assert line["request_id"] == response["X-Request-ID"]
+    assert line["user"] == user.pk
+    assert line["organisation"] == user.organisation_id
+    assert (line["level"], line["method"], line["path"], line["status"]) == (
+        "INFO",
+        "GET",
+        "/konto/",
+        200,
+    )
+    assert user.email not in str(line)
+
+
+@pytest.mark.django_db
+def test_a_json_line_masks_a_personnummer_in_every_field(json_log, client):
+    response = client.get("/leveranser/198812120387/")
+    assert response.status_code == 404
+    lines = json_log()
+    assert {line["request_id"] for line in lines} == {response["X-Request-ID"]}
+    assert len(lines) == 2  # Django's "Not Found" and the request's own line
+    assert all("19881212-****" in line["message"] for line in lines)
+    assert "198812120387" not in json.dumps(lines)
+
+
+def test_a_line_written_outside_a_request_has_no_request(json_log):
+    logging.getLogger("inuk.worker").warning("Delivery %s failed", 42)
+    (line,) = json_log()
+    assert line["message"] == "Delivery 42 failed"
+    assert line["request_id"] is None and line["user"] is None

@@ -15,6 +15,7 @@ import sys
 #: Commands that must not touch the databases before they run.
 NO_DATABASE = {
     "validate",
+    "setup_postgres",  # makes the databases
     "help",
     "--help",
     "-h",
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(submit(args[1:]))
     if args and args[0] == "manage":
         args = args[1:]
+    if args and args[0] == "setup-postgres":
+        args = ["setup_postgres", *args[1:]]
     if args and args[0] == "demo":
         # The demo is for trying the service: the validator page is open to all,
         # and its published accounts live in a data directory of their own.

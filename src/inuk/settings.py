@@ -13,8 +13,10 @@ from pathlib import Path
 
 import dj_database_url
 import platformdirs
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 from inuk.conf import (
     env_bool,
@@ -82,7 +84,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "inuk.web.middleware.ProxyHeadersMiddleware",
+    "inuk.web.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "inuk.web.middleware.LanguageMiddleware",
@@ -205,6 +209,25 @@ if SECURE_COOKIES:
     SECURE_HSTS_SECONDS = 31536000
     # The service's own host name and any below it: nothing there is served by plain HTTP.
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Scripts only from the service's own files: no inline script, no inline event
+# handler, no eval. Pages hand data to their scripts in <script type="application/json">
+# islands, which are data, not scripts. Styles allow inline because plotly.js
+# writes its chart styles into <style> elements as it draws (and a few pages
+# size an element with a style attribute); a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 # Whether to ask browsers to preload HTTPS for the whole domain is for the domain's
 # owner to decide (af.se, not one service on it), so Django's reminder is silenced.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
@@ -225,6 +248,8 @@ if PROXY_HTTPS_HEADER:
     # Only once the service can tell HTTPS from HTTP: without the header, every
     # request through a TLS-terminating proxy would look like HTTP and redirect forever.
     SECURE_SSL_REDIRECT = SECURE_COOKIES
+    # The platform's probes ask the web process directly, by plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -291,6 +316,12 @@ INUK_WORKER_STALE_SECONDS = env_int(
     "a delivery whose worker has not reported for this long is taken up again",
     minimum=10,
 )
+INUK_HEALTH_QUEUE_SECONDS = env_int(
+    "INUK_HEALTH_QUEUE_SECONDS",
+    900,
+    "/healthz answers 503 once a delivery has waited this long for a worker",
+    minimum=1,
+)
 
 INUK_API_RATE_PER_MINUTE = env_int(
     "INUK_API_RATE_PER_MINUTE",
@@ -335,13 +366,37 @@ if INUK_DELIVERY_DUE_DAY > 28:
         f"not {INUK_DELIVERY_DUE_DAY}"
     )
 
+LOG_FORMAT = env_choice(
+    "INUK_LOG_FORMAT",
+    "plain",
+    ("plain", "json"),
+    "log lines as plain text or as one JSON object a line (production: json)",
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "inuk.logging.RedactPersonnummer"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # The request's context first, then the masking, which sees every field.
+    "filters": {
+        "request": {"()": "inuk.logging.RequestContext"},
+        "redact": {"()": "inuk.logging.RedactPersonnummer"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["asctime", "levelname", "name", "message"],
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            # Django's request log hands over the request itself: its repr has the query string.
+            "reserved_attrs": [*RESERVED_ATTRS, "request"],
+        },
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request", "redact"],
+            "formatter": LOG_FORMAT,
+        }
     },
     "root": {"handlers": ["console"], "level": env_str("INUK_LOG_LEVEL", "INFO", "log level")},
     "loggers": {

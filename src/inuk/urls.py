@@ -4,8 +4,10 @@ from django.views.generic import RedirectView
 
 from inuk.api.api import api
 from inuk.intake.erasure_views import erase
+from inuk.web.health import healthz
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     # One login for the whole service, with its throttle and second factor.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),

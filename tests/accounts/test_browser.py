@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page
 
 from inuk.accounts.models import ApiToken
 from tests.cast import PASSWORD, make_cast
+from tests.conftest import watch_policy
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,6 +34,7 @@ def test_an_administrator_creates_sees_once_and_revokes_a_token(
 ) -> None:
     cast = make_cast()
     page = browser.new_page(locale="sv-SE")  # the service speaks Swedish first
+    violations = watch_policy(page)
     page.goto(f"{live_server.url}/konto/logga-in/")
     assert_accessible(page)
 
@@ -64,3 +66,4 @@ def test_an_administrator_creates_sees_once_and_revokes_a_token(
     assert ApiToken.objects.get().revoked_at is not None
     assert page.locator("a[href*='/aterkalla/']").count() == 0
     assert_accessible(page)
+    assert violations == []

@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page
 
 from inuk.stats.explorer import last_complete_month
 from tests.cast import PASSWORD, Cast, make_cast
+from tests.conftest import watch_policy
 from tests.stats.conftest import Book
 from tests.stats.pages import load
 
@@ -48,6 +49,7 @@ def log_in(browser: Browser, live_server, email: str) -> Page:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.errors = errors  # type: ignore[attr-defined]
+    page.csp_violations = watch_policy(page)  # type: ignore[attr-defined]
     page.goto(f"{live_server.url}/konto/logga-in/")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", PASSWORD)
@@ -78,6 +80,23 @@ def test_each_role_lands_on_its_start_page(
     assert heading.format(month=month()) in page.inner_text("main")
     assert_accessible(page)
     page.screenshot(path=f"/tmp/inuk-start-{role}.png", full_page=True)
+    assert page.errors == []  # type: ignore[attr-defined]
+    assert page.csp_violations == []  # type: ignore[attr-defined]
+
+
+def test_the_chart_draws_under_a_policy_that_forbids_inline_scripts_and_eval(
+    live_server, browser: Browser, cast: Cast
+) -> None:
+    page = log_in(browser, live_server, cast.vasby_analyst.email)
+    response = page.goto(f"{live_server.url}/statistik/")
+    assert response is not None
+    header = response.headers["content-security-policy"]
+    script_src = [part.split()[1:] for part in header.split(";") if "script-src" in part]
+    assert script_src == [["'self'"]]  # no 'unsafe-inline', no 'unsafe-eval'
+    page.wait_for_selector("figure.drawn")
+    assert page.locator(".chart .main-svg").count() >= 1
+    page.hover(".chart .nsewdrag")  # plotly draws its hover labels too
+    assert page.csp_violations == []  # type: ignore[attr-defined]
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -111,6 +130,7 @@ def test_the_explorer_changes_and_comes_back_from_its_url(
     assert page.is_checked("input[name=period_type][value=quarter]")
     assert page.inner_text("#figures") == table
     assert page.errors == []  # type: ignore[attr-defined]
+    assert page.csp_violations == []  # type: ignore[attr-defined]
 
 
 def test_the_explorer_s_exports_hold_the_table_s_figures(

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import time
+import uuid
+
 from django.conf import settings
 from django.utils import translation
 
 from inuk.client import from_trusted_proxy
+from inuk.logging import current_request
+
+log = logging.getLogger("inuk.request")
+
+#: A request id from the proxy is kept only if it is this plain: it goes into every log line.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 class ProxyHeadersMiddleware:
@@ -48,3 +59,44 @@ class LanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class RequestLogMiddleware:
+    """One log line per request, and a request id on every line written while serving it.
+
+    The id is the trusted proxy's ``X-Request-ID`` when it sends a plain one
+    (so the proxy's log and the service's agree), otherwise a new one; it is
+    sent back in the response's ``X-Request-ID`` for a user to quote. The line
+    names the method, the path (never the query string, which may hold a
+    search term), the status and the time taken.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        offered = request.headers.get("X-Request-ID", "")
+        if from_trusted_proxy(request) and REQUEST_ID.fullmatch(offered):
+            request.request_id = offered
+        else:
+            request.request_id = uuid.uuid4().hex
+        token = current_request.set(request)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request.request_id
+            log.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000),
+                },
+            )
+            return response
+        finally:
+            current_request.reset(token)
