@@ -10,7 +10,7 @@ from django.test import Client
 from inuk.audit.models import Entry
 from inuk.ledger.models import Intervention
 from tests.api.deliveries import deliver
-from tests.cast import Cast
+from tests.cast import Cast, log_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -20,8 +20,7 @@ def path(delivery) -> str:
 
 
 def post_as(user, delivery, body: dict) -> tuple[int, dict]:
-    client = Client()
-    client.force_login(user)
+    client = log_in(Client(), user)
     response = client.post(path(delivery), json.dumps(body), content_type="application/json")
     return response.status_code, response.json()
 

@@ -9,6 +9,7 @@ from django.test import Client
 
 from inuk.audit.models import Entry
 from inuk.vault.pseudonymize import find
+from tests.cast import log_in
 from tests.intake.pages.conftest import ANNA, BO, good_file
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -61,8 +62,7 @@ def test_every_other_role_is_refused_the_page(cast, delivered, client_as):
 
 
 def post_api(user, body: dict) -> tuple[int, dict]:
-    client = Client()
-    client.force_login(user)
+    client = log_in(Client(), user)
     response = client.post(API, json.dumps(body), content_type="application/json")
     return response.status_code, response.json()
 
