@@ -80,7 +80,6 @@ def test_a_worker_that_stopped_reporting_makes_it_unhealthy(client, settings):
     assert workers["oldest_heartbeat_seconds"] >= 301
 
 
-@pytest.mark.django_db(transaction=True, databases=["default", "vault"])
 def test_a_vault_that_does_not_answer_makes_it_unhealthy(client, monkeypatch, tmp_path):
     vault = connections["vault"]
     vault.close()
