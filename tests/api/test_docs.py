@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -38,6 +39,22 @@ def test_the_openapi_description_lists_every_endpoint(client: Client):
         "type": "http",
         "scheme": "bearer",
     }
+
+
+def test_no_object_in_the_openapi_description_repeats_a_key(client: Client):
+    """Swagger UI refuses a description whose objects repeat a key (200 and "200", say)."""
+    repeated: list[str] = []
+
+    def keep(pairs: list[tuple[str, object]]) -> dict:
+        keys = [key for key, _ in pairs]
+        repeated.extend(key for key in set(keys) if keys.count(key) > 1)
+        return dict(pairs)
+
+    json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=keep)
+    assert repeated == []
+    stats = json.loads(client.get("/api/v1/openapi.json").content)["paths"]
+    answer = stats["/api/v1/stats/{indicator}"]["get"]["responses"]["200"]
+    assert {"application/json", "text/csv"} <= set(answer["content"])
 
 
 def test_the_upload_documents_each_way_of_sending_the_file(client: Client):

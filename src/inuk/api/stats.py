@@ -361,8 +361,9 @@ def _file(request: HttpRequest, caller: Principal, published: Published, fmt: st
     summary="An indicator's figures / En indikators värden",
     exclude_unset=True,
     openapi_extra={
+        # 200 as an int, as in ``response``, so that the two merge into one entry.
         "responses": {
-            "200": {
+            200: {
                 "description": "The rows, as JSON (default), CSV, Excel or JSON-stat 2.0.",
                 "content": {
                     "application/json": {
