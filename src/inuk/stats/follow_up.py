@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from inuk.intake.models import Delivery
 from inuk.ledger.models import Transaction
-from inuk.organisations.models import AgreementState, Municipality, Organisation
+from inuk.organisations.models import Agreement, AgreementState, Municipality, Organisation
 from inuk.stats.query import Month, month_label
 
 MONTHS_FOLLOWED = 12
@@ -173,6 +173,10 @@ def follow_up(today: dt.date | None = None, due: int | None = None) -> list[Foll
         .prefetch_related("agreements")
         .order_by("code")
     )
+    in_force = {
+        agreement.municipality_id: agreement
+        for agreement in Agreement.objects.in_force(today).filter(municipality__in=municipalities)
+    }
     org_to_code = {m.organisation_id: m.code for m in municipalities}
     wanted = set(org_to_code.values())
 
@@ -225,8 +229,9 @@ def follow_up(today: dt.date | None = None, due: int | None = None) -> list[Foll
             else:
                 state = MonthState.LATE
             statuses.append(MonthStatus(month, state))
-        agreement = municipality.current_agreement(today)
-        assert agreement is not None  # only municipalities with agreements are listed
+        # Municipality.current_agreement(), on what is read already: the one in
+        # force, else the latest one.
+        agreement = in_force.get(municipality.pk) or max(agreements, key=lambda a: a.pk)
         lines.append(
             FollowUp(
                 kommunkod=municipality.code,
