@@ -100,3 +100,13 @@ def test_a_file_above_the_inline_limit_is_refused_unread_with_the_way_to_check_i
     as_json = upload(client, data, HTTP_ACCEPT="application/json")
     assert as_json.status_code == 400
     assert as_json.json()["errors"]["file"][0]["code"] == "too_large"
+
+
+def test_every_page_names_an_icon_the_service_serves(client):
+    """Browsers ask for one on every page; without it each visit logs a 404."""
+    page = client.get("/").content.decode()
+    assert '<link rel="icon" href="/static/web/favicon.svg"' in page
+    response = client.get("/static/web/favicon.svg")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert body.startswith(b"<svg")
