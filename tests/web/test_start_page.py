@@ -13,7 +13,7 @@ from inuk.intake.models import Delivery
 from inuk.stats.disclosure import Audience, protect
 from inuk.stats.engine import compute
 from inuk.stats.explorer import last_complete_month
-from inuk.stats.query import Period, Query
+from inuk.stats.query import Indicator, Period, Query
 from tests.cast import PASSWORD, Cast, make_cast
 from tests.intake.conftest import agreements as agreements_in_force  # noqa: F401
 from tests.stats.conftest import Book
@@ -155,3 +155,28 @@ def test_af_s_national_analyst_sees_counties_and_groups_side_by_side(
     assert stockholm[0][1].value == 4  # participants in Stockholm county, true figures
     html = response.content.decode()
     assert "Storstockholm" in html and "Stockholms län" in html
+
+
+def test_the_counties_show_results_for_the_same_settled_month_as_the_cards(
+    client: Client, cast: Cast, figures: Book
+) -> None:
+    """A month whose 90-day window is still open would show a share that is still growing."""
+    client.force_login(cast.af_analyst)
+    response = client.get(reverse("web:start"))
+    [results] = [card for card in response.context["national"]["cards"] if card.is_share]
+    headings = dict(
+        (definition.id, other_month)
+        for definition, other_month in response.context["regions"]["indicators"]
+    )
+    assert results.month != response.context["month"]
+    assert headings[Indicator.RESULTS] == results.month
+    assert headings[Indicator.PARTICIPANTS] is None
+    stockholm = dict(response.context["regions"]["rows"])
+    query = Query.parse(indicator="results", period=results.month.label, geographies=["01"])
+    shown_share = [
+        f
+        for d, f in next(v for g, v in stockholm.items() if g.code == "01")
+        if d.id is Indicator.RESULTS
+    ]
+    assert shown_share == [protect(compute(query), Audience.TRUE).rows[0].share]
+    assert f'<span class="period">{results.month.label}</span>' in response.content.decode()

@@ -37,9 +37,17 @@ from inuk.stats import follow_up
 from inuk.stats.answers import answers, follow_up_lines
 from inuk.stats.disclosure import audience_of
 from inuk.stats.explorer import last_complete_month
-from inuk.stats.glance import glance, shown
+from inuk.stats.glance import glance, settled, shown
 from inuk.stats.indicators import INDICATORS
-from inuk.stats.query import COUNTRY_CODE, GROUP_PREFIX, Geography, Period, Query, month_label
+from inuk.stats.query import (
+    COUNTRY_CODE,
+    GROUP_PREFIX,
+    Geography,
+    Indicator,
+    Period,
+    Query,
+    month_label,
+)
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,14 @@ def start(request: HttpRequest) -> HttpResponse:
 
 def _side_by_side(geographies: tuple[Geography, ...], month: Period, audience) -> dict:
     """Every indicator for ``geographies`` in one month: a row per geography."""
-    queries = [Query(definition.id, month, geographies) for definition in INDICATORS]
+    # Results as on the cards: for the latest month whose 90-day window has closed.
+    months = [
+        settled(month) if definition.id is Indicator.RESULTS else month for definition in INDICATORS
+    ]
+    queries = [
+        Query(definition.id, shown_month, geographies)
+        for definition, shown_month in zip(INDICATORS, months, strict=True)
+    ]
     columns = [
         (definition, [shown(row) for row in published.rows])
         for definition, published in zip(INDICATORS, answers(queries, audience), strict=True)
@@ -125,4 +140,8 @@ def _side_by_side(geographies: tuple[Geography, ...], month: Period, audience) -
         (geography, [(definition, figures[i]) for definition, figures in columns])
         for i, geography in enumerate(geographies)
     ]
-    return {"indicators": [definition for definition, _ in columns], "rows": rows}
+    headings = [
+        (definition, None if shown_month == month else shown_month)
+        for definition, shown_month in zip(INDICATORS, months, strict=True)
+    ]
+    return {"indicators": headings, "rows": rows}
