@@ -38,6 +38,7 @@ def test_the_demo_loads_the_plan_month_by_month_and_a_second_run_reuses_it():
     the_late_municipality_has_not_delivered_its_latest_month(plan, lines)
     there_is_one_demo_user_per_role_and_their_logins_are_printed(lines)
     its_statistics_come_from_rollups_equal_to_the_state()
+    its_municipalities_fall_into_groups_to_compare()
 
     deliveries = Delivery.objects.count()
     again = load_demo_data(dt.date(2026, 8, 2), scale=SCALE)  # even in a later month
@@ -55,6 +56,20 @@ def its_statistics_come_from_rollups_equal_to_the_state():
         assert from_rollups.origin == "rollup"
         assert from_rollups.cells == engine.compute_straight(query, today=TODAY).cells
         assert any(cell.count for cell in from_rollups.cells)
+
+
+def its_municipalities_fall_into_groups_to_compare():
+    """Every demo municipality is in exactly one group, so the national page compares groups."""
+    from inuk.organisations.models import MunicipalityGroup
+    from inuk.web.demo import DEMO_MUNICIPALITIES
+
+    members = [
+        code
+        for group in MunicipalityGroup.objects.all()
+        for code in group.municipalities.values_list("code", flat=True)
+    ]
+    assert sorted(members) == sorted(DEMO_MUNICIPALITIES)
+    assert MunicipalityGroup.objects.count() == 3
 
 
 def it_applied_every_planned_file_with_the_receipt_the_plan_expects(plan):

@@ -22,7 +22,8 @@ from inuk.accounts.models import Role, User
 from inuk.intake import population
 from inuk.intake.models import Delivery
 from inuk.intake.receive import Submission, receive
-from inuk.organisations.models import Agreement, Municipality, Organisation
+from inuk.organisations.groups import import_groups
+from inuk.organisations.models import Agreement, Municipality, MunicipalityGroup, Organisation
 from inuk.organisations.reference import AF_ORGNR
 from inuk.stats import rollups
 from inuk.stats.models import RollupState
@@ -55,6 +56,7 @@ def load_demo_data(
     """
     plan = population.plan(_anchor(today), scale=scale)
     _agreements(_add_days(plan.months[0], -75))
+    _groups()
     known = set(
         Delivery.objects.filter(channel=CHANNEL)
         .exclude(status=Delivery.Status.REFUSED)
@@ -122,6 +124,29 @@ def _agreements(signed: dt.date) -> None:
                 signed_by_af=signed,
                 signed_by_municipality=signed + dt.timedelta(days=3),
             )
+
+
+#: Municipality groups as AF keeps them (``kommunkod;grupp``), for comparing alike places.
+DEMO_GROUPS = """kommunkod;grupp
+0180;Storstäder
+1480;Storstäder
+1280;Storstäder
+0380;Större städer
+2480;Större städer
+0780;Större städer
+2281;Större städer
+1490;Större städer
+0980;Mindre städer och landsbygd
+2584;Mindre städer och landsbygd
+2121;Mindre städer och landsbygd
+1438;Mindre städer och landsbygd
+"""
+
+
+def _groups() -> None:
+    """The demo's groups, imported as AF's administrator would, once."""
+    if not MunicipalityGroup.objects.exists():
+        import_groups(DEMO_GROUPS, actor="inuk demo")
 
 
 def _orgnrs(plan: population.Plan) -> set[str]:
