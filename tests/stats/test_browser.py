@@ -100,6 +100,25 @@ def test_the_chart_draws_under_a_policy_that_forbids_inline_scripts_and_eval(
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+def test_a_statistics_page_asks_for_no_more_than_one_request_per_chart(
+    live_server, browser: Browser, cast: Cast
+) -> None:
+    page = log_in(browser, live_server, cast.vasby_analyst.email)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(f"{live_server.url}/statistik/?indicator=started&by=sex&period_type=quarter")
+    page.wait_for_selector("figure.drawn")
+    page.wait_for_load_state("networkidle")
+    charts = page.locator("figure.drawn").count()
+    assert charts >= 1
+    beyond = [
+        url
+        for url in asked[1:]  # the page itself first
+        if "/static/" not in url and not url.startswith("data:")
+    ]
+    assert len(beyond) <= charts, beyond
+
+
 def test_the_explorer_changes_and_comes_back_from_its_url(
     live_server, browser: Browser, cast: Cast
 ) -> None:
