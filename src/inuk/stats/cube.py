@@ -237,6 +237,9 @@ def _statements(db: Dialect) -> list[str]:
     """
     cells = _cell("f", "x")
     grouped = "letter, label, geography, source, code, age, sex"  # as _cell and sex come
+    # Rows inserted in the order of the primary key fill its index from one end
+    # (PostgreSQL's B-tree) instead of touching pages all over it.
+    in_key_order = "letter, label, geography, source, code, sex, age"
     counts = f"""
         INSERT INTO {rollup}
             (indicator, period, geography, source, code, sex, age, count, persons, key_sum)
@@ -261,7 +264,8 @@ def _statements(db: Dialect) -> list[str]:
             ) spread_out
             GROUP BY {grouped}, person_id, record_key
         ) per_cell
-        GROUP BY {grouped}
+        GROUP BY {in_key_order}
+        ORDER BY {in_key_order}
     """
     lengths = f"""
         INSERT INTO {length} (period, geography, source, code, sex, age, days, count)
@@ -277,6 +281,7 @@ def _statements(db: Dialect) -> list[str]:
             JOIN {SPREAD} x ON x.letter = 'E'
         ) spread_out
         GROUP BY label, geography, source, code, sex, age, days
+        ORDER BY label, geography, source, code, sex, age, days
     """
     return [units, fine, collaboration, counts, lengths]
 
