@@ -29,6 +29,10 @@ It goes in four steps, each a statement over temporary tables:
    fine rows in a label are spread one by one and counted once per cell;
 4. the length histogram of the ended interventions, spread the same way.
 
+Steps 3 and 4 run once per letter and year: every period label lies within
+its year, so each part is exact on its own, and each part's aggregate is a
+fraction of the whole, small enough to stay in memory.
+
 Coverage is not this module's: ``rollups._cover()`` derives it.
 """
 
@@ -240,6 +244,8 @@ def _statements(db: Dialect) -> list[str]:
     # Rows inserted in the order of the primary key fill its index from one end
     # (PostgreSQL's B-tree) instead of touching pages all over it.
     in_key_order = "letter, label, geography, source, code, sex, age"
+    # One letter and year at a time (see build()).
+    in_part = "f.letter = %(letter)s AND f.label >= %(first)s AND f.label < %(after)s"
     counts = f"""
         INSERT INTO {rollup}
             (indicator, period, geography, source, code, sex, age, count, persons, key_sum)
@@ -251,7 +257,7 @@ def _statements(db: Dialect) -> list[str]:
             FROM (
                 SELECT letter, label, kommunkod, county, source, code, sex, age,
                        sum(n) AS n, count(*) AS persons, sum(record_key) AS keys
-                FROM {FINE} WHERE units = 1
+                FROM {FINE} f WHERE f.units = 1 AND {in_part}
                 GROUP BY letter, label, kommunkod, county, source, code, sex, age
             ) f
             JOIN {SPREAD} x ON x.letter = f.letter
@@ -260,7 +266,7 @@ def _statements(db: Dialect) -> list[str]:
             FROM (
                 SELECT f.letter, f.person_id, f.record_key, f.label, {cells}, f.sex, f.n
                 FROM {FINE} f JOIN {SPREAD} x ON x.letter = f.letter
-                WHERE f.units > 1
+                WHERE f.units > 1 AND {in_part}
             ) spread_out
             GROUP BY {grouped}, person_id, record_key
         ) per_cell
@@ -276,6 +282,7 @@ def _statements(db: Dialect) -> list[str]:
                 SELECT l.label, u.kommunkod, u.county, u.source, u.code, u.sex, u.age, u.days,
                        count(*) AS n
                 FROM {UNITS} u JOIN {LABELS} l ON u.end_m BETWEEN l.first_m AND l.last_m
+                WHERE l.label >= %(first)s AND l.label < %(after)s
                 GROUP BY l.label, u.kommunkod, u.county, u.source, u.code, u.sex, u.age, u.days
             ) f
             JOIN {SPREAD} x ON x.letter = 'E'
@@ -325,10 +332,18 @@ def build(today: dt.date) -> None:
         )
         if db.vendor == "postgresql":
             cursor.execute(f"ANALYZE {UNITS}")
-        for statement in (fine, collaboration, counts, lengths):
-            cursor.execute(statement)
-            if statement is fine and db.vendor == "postgresql":
-                cursor.execute(f"ANALYZE {FINE}")
+        cursor.execute(fine)
+        cursor.execute(collaboration)
+        cursor.execute(f"CREATE INDEX {FINE}_part ON {FINE} (letter, label)")
+        if db.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {FINE}")
+        # A period label lies within its year, so each letter and year is a part of
+        # its own: aggregates a fraction of the size, held in memory, not spilled.
+        for year in range(min(months) // 12, max(months) // 12 + 1):
+            part = {"first": f"{year:04d}", "after": f"{year + 1:04d}"}
+            for letter in SPREADS:
+                cursor.execute(counts, {**part, "letter": letter})
+            cursor.execute(lengths, part)
         _drop(cursor)
 
 
