@@ -18,7 +18,9 @@ Targets (issue 9): 95th percentile under 100 ms from the rollups, at least
 20x faster than straight, refresh under 2 s after a 10,000-transaction
 delivery, on a national ledger (2,000,000 persons, 10,000,000 transactions).
 The ledger is loaded through ``ledger.bulk.apply_delivery`` here, which is
-fine for tens of thousands of persons; the national size wants a COPY loader.
+fine for tens of thousands of persons. ``bench/stats_national.py`` measures
+the same at the national size (``--scale`` a fraction of it) on PostgreSQL,
+the ledger and the state written straight by COPY.
 
     .venv/bin/python bench/stats.py --persons 20000
     .venv/bin/python bench/stats.py --database-url postgres://postgres@127.0.0.1:5432/inuk_bench

@@ -14,7 +14,8 @@ Open interventions (no end date) run up to today: the rollups are exact for
 one day, ``RollupState.as_of``, and ``advance()`` moves them to another by
 the same difference, for the persons whose contribution depends on the day.
 
-``rebuild()`` derives all of it from the state (``inuk stats refresh``).
+``rebuild()`` derives all of it from the state (``inuk stats refresh``), set by set
+in SQL (``inuk.stats.cube``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from inuk.ledger.bulk import require_atomic
 from inuk.ledger.models import Intervention, Person, Result, Transaction
 from inuk.ledger.sql import winners
 from inuk.organisations.models import Municipality
+from inuk.stats import cube
 from inuk.stats.engine import TOTAL, af_organisation_id, length_days, source_of
 from inuk.stats.indicators import RESULT_WINDOW_DAYS
 from inuk.stats.models import Coverage, Length, Rollup, RollupState
@@ -482,12 +484,7 @@ def rebuild(today: dt.date | None = None) -> None:
         RollupState.objects.select_for_update().all().delete()
         Rollup.objects.all().delete()
         Length.objects.all().delete()
-        county_of, af_id = _county_of(), af_organisation_id()
-        persons = sorted(set(Intervention.objects.current().values_list("person_id", flat=True)))
-        total = Contribution()
-        for chunk in _chunks(persons):
-            total.add(_contributions(chunk, _current_records(chunk), today, county_of, af_id))
-        _store(total)
+        cube.build(today)  # what the contributions of every person add up to, in SQL
         _cover()
         RollupState.objects.create(as_of=today)
 
