@@ -2,6 +2,7 @@
 
     python -m tests.deployment.inside provision KOMMUNKOD...   # JSON: tokens
     python -m tests.deployment.inside ingest DIRECTORY         # JSON: a single-process ingest
+    python -m tests.deployment.inside counts                   # JSON: what the databases hold
 
 Run with the deployment's environment (``INUK_DATABASE_URL``...), so that
 one process start does the work of many ``inuk`` commands.
@@ -77,10 +78,52 @@ def ingest(directory: Path) -> dict:
     return {"seconds": seconds, "deliveries": count, "statuses": statuses}
 
 
+def counts() -> dict:
+    """What the databases hold: deliveries with their attempts, ledger, state and vault rows."""
+    from inuk.intake.models import Delivery
+    from inuk.ledger.models import Intervention, Person, Result, Transaction
+    from inuk.vault.models import FileChunk, Identity
+
+    return {
+        "deliveries": list(
+            Delivery.objects.order_by("id").values_list("status", "attempts", "accepted")
+        ),
+        "transactions": Transaction.objects.count(),
+        "interventions": Intervention.objects.count(),
+        "results": Result.objects.count(),
+        "persons": Person.objects.count(),
+        "identities": Identity.objects.count(),
+        "file_chunks": FileChunk.objects.count(),
+    }
+
+
+def kept_files() -> dict[str, str]:
+    """Each kept delivery file read back from the vault: the receipt's checksum, the file's."""
+    import hashlib
+
+    from inuk.intake.models import Delivery
+    from inuk.vault import files as vault_files
+    from inuk.vault.models import FileChunk
+
+    kept = set(FileChunk.objects.values_list("delivery_id", flat=True))
+    answer = {}
+    for delivery in Delivery.objects.filter(pk__in=kept):
+        digest = hashlib.sha256()
+        with vault_files.open_file(delivery.pk) as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+        answer[delivery.checksum] = digest.hexdigest()
+    return answer
+
+
 def main(argv: list[str]) -> None:
     _setup()
     if argv[0] == "provision":
         print(json.dumps(provision(argv[1:])))
+    elif argv[0] == "files":
+        print(json.dumps(kept_files()))
+    elif argv[0] == "counts":
+        print(json.dumps(counts()))
     elif argv[0] == "ingest":
         print(json.dumps(ingest(Path(argv[1]))))
     else:

@@ -5,10 +5,7 @@ outcome is that of one process receiving the same files one after another."""
 from __future__ import annotations
 
 import contextlib
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
 from tests.deployment import cluster, files
@@ -20,29 +17,6 @@ pytestmark = [
 
 MUNICIPALITIES = 50
 CLIENTS = 8  # at most this many requests at once
-
-
-def deliver_all(base: str, tokens: dict[str, str], planned: list[files.Planned]) -> list[tuple]:
-    """Each file sent by its municipality's client (twice at once for some) and followed
-    to its final receipt; (file, answer status, receipt) for every send."""
-    sends = []
-    for item in planned:
-        pair = threading.Barrier(2, timeout=60) if item.twice else None
-        sends += [(item, pair)] * (2 if item.twice else 1)
-
-    def one(job):
-        item, pair = job
-        token = tokens[item.kommunkod]
-        with httpx.Client(timeout=60) as client:
-            if pair is not None:
-                pair.wait()  # both copies leave together
-            answer = cluster.send(client, base, token, item.data, item.name, item.strict)
-            assert answer.status_code in (200, 201, 202), answer.text[:500]
-            receipt = cluster.wait_final(client, answer.json()["url"], token)
-        return item, answer.status_code, receipt
-
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        return list(pool.map(one, sends))
 
 
 def test_many_municipalities_deliver_at_once_to_two_web_and_two_worker_processes(tmp_path):
@@ -60,7 +34,9 @@ def test_many_municipalities_deliver_at_once_to_two_web_and_two_worker_processes
             ports = running.serve("web1", "web2")
             workers = [running.worker(f"worker{n}") for n in (1, 2)]
             with cluster.Proxy(ports) as proxy:
-                sent = deliver_all(f"http://127.0.0.1:{proxy.port}", tokens, planned)
+                sent = cluster.deliver_all(
+                    f"http://127.0.0.1:{proxy.port}", tokens, planned, clients=CLIENTS
+                )
             assert all(w.popen.poll() is None for w in workers), workers[0].output()
 
         single_env = cluster.environment(tmp_path / "single", single.urls)
