@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from django.conf import settings
 
 from inuk.intake import synthetic
 from inuk.intake.formats import writers
@@ -128,7 +129,9 @@ def test_the_database_out_of_reach_mid_delivery_gives_503_and_the_delivery_is_ap
 
             database.cut()
             api = client.get(url, headers={"Authorization": f"Bearer {deployed.token}"})
-            page = client.get(f"{base}/leveranser/")
+            # A logged-in user's browser: its session is looked up in the database.
+            cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={'x' * 32}"}
+            page = client.get(f"{base}/leveranser/", headers=cookie)
             health = client.get(f"{base}/healthz")
             time.sleep(2)  # the worker meets the outage too
             database.restore()
