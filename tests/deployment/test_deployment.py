@@ -11,7 +11,7 @@ import pytest
 from tests.deployment import cluster, files
 
 pytestmark = [
-    pytest.mark.slow,  # four processes and a single-process ingest: about a minute
+    pytest.mark.slow,  # four processes and a single-process ingest: one to four minutes
     pytest.mark.skipif(cluster.postgres_url() is None, reason="a deployment runs on PostgreSQL"),
 ]
 
