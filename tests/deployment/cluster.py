@@ -387,24 +387,30 @@ def deliver_all(
     moment if it says so, and followed to its final receipt, at most ``clients`` requests
     at a time; (file, the answer's status code, final receipt) for every send. The
     seconds each look at a receipt took are added to ``latencies``."""
-    sends = []
-    for item in planned:
-        pair = threading.Barrier(2, timeout=60) if item.twice else None
-        sends += [(item, pair)] * (2 if item.twice else 1)
 
-    def one(job):
-        item, pair = job
+    def one(item) -> list[tuple]:
         token = tokens[item.kommunkod]
+        copies = 2 if item.twice else 1
         with httpx.Client(timeout=60) as client:
-            if pair is not None:
-                pair.wait()  # both copies leave together
-            answer = send(client, base, token, item.data, item.name, item.strict)
-            assert answer.status_code in (200, 201, 202), answer.text[:500]
-            receipt = wait_final(client, answer.json()["url"], token, latencies=latencies)
-        return item, answer.status_code, receipt
+            # A file sent twice goes out twice at the same moment, from one client's
+            # two threads: it holds one place among the ``clients``, never waits for another.
+            pair = threading.Barrier(copies, timeout=60)
+
+            def post(_: int):
+                pair.wait()
+                return send(client, base, token, item.data, item.name, item.strict)
+
+            with ThreadPoolExecutor(copies) as both:
+                answers = list(both.map(post, range(copies)))
+            done = []
+            for answer in answers:
+                assert answer.status_code in (200, 201, 202), answer.text[:500]
+                receipt = wait_final(client, answer.json()["url"], token, latencies=latencies)
+                done.append((item, answer.status_code, receipt))
+        return done
 
     with ThreadPoolExecutor(clients) as pool:
-        return list(pool.map(one, sends))
+        return [sent for done in pool.map(one, planned) for sent in done]
 
 
 # --- what a deployment holds ---------------------------------------------------------
