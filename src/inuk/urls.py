@@ -6,6 +6,9 @@ from inuk.api.api import api
 from inuk.intake.erasure_views import erase
 from inuk.web.health import healthz
 
+#: A database that cannot be reached is a 503 with a clear message, not a 500.
+handler500 = "inuk.web.errors.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
@@ -21,8 +22,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from inuk.intake import erasure, withdrawal
 from inuk.intake.errors import RULES
+from inuk.intake.receive import StorageFull
 
 log = logging.getLogger(__name__)
+
+#: Seconds a client is asked to wait while a database is unreachable.
+RETRY_AFTER = "30"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +165,20 @@ ERRORS: dict[str, ErrorKind] = {
         "För många anrop. Vänta det antal sekunder som Retry-After anger.",
         "Too many requests. Wait the number of seconds Retry-After gives.",
     ),
+    "SERVICE_UNAVAILABLE": ErrorKind(
+        503,
+        "Tjänsten når inte sin databas just nu. Inget av begäran har sparats. Försök igen om "
+        "en stund; Retry-After anger hur många sekunder.",
+        "The service cannot reach its database just now. Nothing of the request was stored. "
+        "Try again shortly; Retry-After gives the number of seconds.",
+    ),
+    "STORAGE_FULL": ErrorKind(
+        507,
+        "Tjänsten har inte utrymme att ta emot filen just nu. Inget av den har sparats. "
+        "Försök igen senare; upprepas felet, kontakta tjänstens förvaltning.",
+        "The service has no room to receive the file just now. Nothing of it was stored. "
+        "Try again later; if the fault recurs, contact the service's administrators.",
+    ),
     "INTERNAL_ERROR": ErrorKind(
         500,
         "Ett oväntat fel inträffade i tjänsten. Försök igen senare.",
@@ -267,6 +286,18 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(TooManyFieldsSent)
     def too_many_fields(request: HttpRequest, exc: TooManyFieldsSent) -> HttpResponse:
         return bad_multipart(request)
+
+    @api.exception_handler(DatabaseError)
+    def database_unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+        # The error's text may name the host and the role: logged, not answered.
+        log.exception("API request %s %s: a database failed", request.method, request.path)
+        return respond(
+            request, ApiError("SERVICE_UNAVAILABLE", headers={"Retry-After": RETRY_AFTER})
+        )
+
+    @api.exception_handler(StorageFull)
+    def storage_full(request: HttpRequest, exc: StorageFull) -> HttpResponse:
+        return respond(request, ApiError("STORAGE_FULL"))
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

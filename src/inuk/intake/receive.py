@@ -12,6 +12,7 @@ larger ones by a worker (``inuk worker``, or the thread ``inuk serve`` runs).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import logging
 import tempfile
@@ -35,6 +36,13 @@ from inuk.vault import files as vault_files
 log = logging.getLogger(__name__)
 
 COPY_CHUNK = 1024 * 1024
+#: What a write answers when the disk, or the user's quota on it, is full.
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
+
+
+class StorageFull(Exception):
+    """The data directory has no room for the file: nothing of it is kept, no receipt
+    made; the sender is told to try again later (``STORAGE_FULL``)."""
 
 
 @dataclass(frozen=True)
@@ -67,15 +75,21 @@ def spooled(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[BinaryIO, str, i
     digest = hashlib.sha256()
     size = 0
     with tempfile.TemporaryFile(dir=settings.DATA_DIR) as spool:
-        while chunk := stream.read(COPY_CHUNK):
-            size += len(chunk)
-            if size > max_bytes:
-                raise FileRefused("FILE_TOO_LARGE")
-            digest.update(chunk)
-            spool.write(chunk)
-        if size == 0:
-            raise FileRefused("FILE_EMPTY")
-        spool.seek(0)
+        try:
+            while chunk := stream.read(COPY_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FileRefused("FILE_TOO_LARGE")
+                digest.update(chunk)
+                spool.write(chunk)
+            if size == 0:
+                raise FileRefused("FILE_EMPTY")
+            spool.seek(0)  # writes out what the file's buffer held
+        except OSError as exc:
+            if exc.errno in NO_ROOM:
+                log.error("The data directory is full: a delivery could not be received")
+                raise StorageFull from exc
+            raise
         yield spool, digest.hexdigest(), size
 
 

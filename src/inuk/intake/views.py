@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -38,13 +38,17 @@ from inuk.intake import receipts
 from inuk.intake.forms import DeliveryFilterForm, DeliveryForm, WithdrawalForm
 from inuk.intake.models import Delivery
 from inuk.intake.receipts import receipt
-from inuk.intake.receive import Submission, dry_run, receive
+from inuk.intake.receive import StorageFull, Submission, dry_run, receive
 from inuk.intake.withdrawal import WithdrawalRefused, withdraw_delivery
 from inuk.ledger.models import Withdrawal
 from inuk.organisations.models import Organisation
 
 #: Deliveries per page of the list.
 PAGE_SIZE = 50
+STORAGE_FULL_MESSAGE = gettext_lazy(
+    "The service has no room to receive the file just now. Nothing of it was stored. "
+    "Try again later; if the fault recurs, contact the service's administrators."
+)
 
 
 def _user(request: HttpRequest) -> User:
@@ -95,6 +99,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = DeliveryForm(request.POST, request.FILES) if posted else DeliveryForm()
     report = None
+    no_room = False
     if posted and form.is_valid():
         uploaded = form.cleaned_data["file"]
         submission = Submission(
@@ -126,6 +131,9 @@ def upload(request: HttpRequest) -> HttpResponse:
                         ),
                     )
                 return redirect("intake:receipt", public_id=delivery.public_id)
+        except StorageFull:
+            form.add_error(None, STORAGE_FULL_MESSAGE)
+            no_room = True
         finally:
             uploaded.close()
     context = {
@@ -135,7 +143,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         "report": report,
         "strict": posted and form.is_valid() and form.cleaned_data["strict"],
     }
-    status = 400 if posted and not form.is_valid() else 200
+    status = 507 if no_room else 400 if posted and not form.is_valid() else 200
     return render(request, "intake/upload.html", context, status=status)
 
 
