@@ -19,8 +19,8 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from inuk.format.errors import RULES
 from inuk.intake import erasure, withdrawal
-from inuk.intake.errors import RULES
 
 log = logging.getLogger(__name__)
 

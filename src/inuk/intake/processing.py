@@ -48,13 +48,13 @@ from django.utils import timezone
 
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
-from inuk.codes.codelist import CodeList
-from inuk.intake import formats
-from inuk.intake.errors import RULES, FileRefused, Problem, Rule
+from inuk.codes.models import Code
+from inuk.format import readers
+from inuk.format.errors import RULES, FileRefused, Problem, Rule
+from inuk.format.records import Location
+from inuk.format.report import Tally
+from inuk.format.validation import Checked, Context, validate
 from inuk.intake.models import Delivery, DeliveryQuerySet, Message
-from inuk.intake.records import Location
-from inuk.intake.report import Tally
-from inuk.intake.validation import Checked, Context, validate
 from inuk.ledger.bulk import apply_delivery
 from inuk.ledger.rows import LedgerRow, PersonRow
 from inuk.organisations.authorisation import refusal as authorisation_refusal
@@ -142,15 +142,15 @@ class Authoriser:
 def service_context(received_at: dt.datetime) -> Context:
     # Who may deliver for which kommunkod is the authoriser's call here, with
     # the registers of the service; the offline check of own codes is off.
-    return Context(codes=CodeList.from_database(), received_at=received_at, own_codes={})
+    return Context(codes=Code.code_list(), received_at=received_at, own_codes={})
 
 
 def checked_items(
     stream: BinaryIO, sender: Organisation, received_at: dt.datetime, format: str | None
-) -> tuple[str, formats.Reading, Iterator[Checked | Problem]]:
+) -> tuple[str, readers.Reading, Iterator[Checked | Problem]]:
     """The file's format, its reading (``bytes_read``), and its validated items,
     each Kommun block authorised."""
-    detected, items = formats.open_delivery(
+    detected, items = readers.open_delivery(
         stream, format=format or None, max_bytes=settings.INUK_MAX_DELIVERY_BYTES
     )
     authoriser = Authoriser(sender, timezone.localdate(received_at))

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import TextIO
 
-from inuk.intake.errors import RULES, FileRefused
+from inuk.format.errors import RULES, FileRefused
 from inuk.intake.models import Delivery, Message
 from inuk.ledger.models import Withdrawal
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
-from inuk.intake.errors import RULES, FileRefused
+from inuk.format.errors import RULES, FileRefused
 from inuk.intake.models import Delivery
 from inuk.logging import redact
 from inuk.organisations.models import Organisation

@@ -27,9 +27,9 @@ from typing import NamedTuple
 from django.db.models import Q
 from django.utils import timezone
 
+from inuk.format.municipalities import AF_ORGNR
 from inuk.ledger.models import RECORD_KEY_RANGE, Intervention, Result, Transaction
 from inuk.organisations.models import Organisation
-from inuk.organisations.reference import AF_ORGNR
 from inuk.stats.indicators import RESULT_WINDOW_DAYS, definition
 from inuk.stats.query import (
     AGE_GROUPS,

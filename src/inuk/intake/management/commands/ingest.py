@@ -9,8 +9,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from inuk.format.identifiers import InvalidIdentifier, parse_orgnr
 from inuk.intake import receipts
-from inuk.intake.identifiers import InvalidIdentifier, parse_orgnr
 from inuk.intake.models import Delivery
 from inuk.intake.receive import Submission, dry_run, receive
 from inuk.organisations.models import Organisation
