@@ -31,8 +31,8 @@ from typing import BinaryIO, NamedTuple
 
 from inuk.format import readers
 from inuk.format.errors import FileRefused, Problem
+from inuk.format.readers.shards import Shard, Unshardable
 from inuk.format.readers.streams import read_head
-from inuk.format.readers.xml import Shard, Unshardable
 from inuk.format.validation import Checked, Context, validate
 
 DEFAULT_MAX_ERRORS = 10_000

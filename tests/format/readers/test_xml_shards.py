@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from inuk.format import readers
 from inuk.format import report as reports
 from inuk.format.errors import FileRefused
+from inuk.format.readers.shards import Shard, Unshardable
 from inuk.format.readers.streams import CHUNK_SIZE
-from inuk.format.readers.xml import Shard, Unshardable
 from inuk.format.validation import STOCKHOLM, Context
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
 

@@ -19,6 +19,7 @@ from inuk.format.errors import FileRefused, Problem
 from inuk.format.records import Record
 
 from . import csv, json, xml
+from .shards import Shard
 from .streams import CountingStream, ReplayStream, megabytes, read_head
 
 Reader = Callable[[BinaryIO], Iterator[Record | Problem]]
@@ -101,7 +102,7 @@ def open_delivery(
     *,
     format: str | None = None,
     max_bytes: int | None,
-    shard: xml.Shard | None = None,
+    shard: Shard | None = None,
 ) -> tuple[str, Reading]:
     """Start reading a delivery: returns its format and its records and problems.
 

@@ -28,18 +28,22 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from inuk.format.errors import FileRefused, Problem
-from inuk.format.records import FIELD_NAMES, INTERVENTION, LIST_NAMES, RESULT, Location, Record
+from inuk.format.records import INTERVENTION, Location, Record
 
 from .limits import MAX_PERSON_BYTES, MAX_VALUE_CHARS, SKIP_UNREAD_FROM
 from .names import shown_name
 from .streams import CHUNK_SIZE
-
-ROOT = "Leverans"
-
-#: Records held back while a Kommun's Organisationsnummer or Kommunkod has not
-#: been seen (when they come after its Personlista); past this the file is
-#: refused rather than held in memory.
-PENDING_LIMIT = 20_000
+from .tree import (
+    ATTRIBUTES,
+    INTERVENTION_ENDED,
+    INTERVENTION_ONGOING,
+    KOMMUN_VALUES,
+    LIST_KINDS,
+    RESULT_ORDER,
+    ROOT,
+    Kommun,
+    record,
+)
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER_START = re.compile(r"-?[0-9.eE+\-]*")
@@ -70,15 +74,7 @@ _DECODER = json.JSONDecoder(
 )
 _decode = _DECODER.raw_decode
 
-_LIST_KINDS = {LIST_NAMES[kind][0]: kind for kind in LIST_NAMES}
-_ATTRIBUTES = {
-    kind: {name: attr for attr, name in names.items()} for kind, names in FIELD_NAMES.items()
-}
-_INTERVENTION_ENDED = tuple(FIELD_NAMES[INTERVENTION].values())
-_INTERVENTION_ONGOING = tuple(name for name in _INTERVENTION_ENDED if name != "SlutdatumInsats")
-_RESULT_ORDER = tuple(FIELD_NAMES[RESULT].values())
 _ONLY_TEXT = frozenset({str})
-_KOMMUN_VALUES = {"Organisationsnummer": "orgnr", "Kommunkod": "kommunkod"}
 
 
 def read(stream: BinaryIO) -> Iterator[Record | Problem]:
@@ -344,19 +340,6 @@ class _Source:
         return FileRefused("FILE_INVALID_JSON", error.msg, line)
 
 
-class _Kommun:
-    __slots__ = ("index", "kommunkod", "orgnr", "pending", "persons", "problems", "seen")
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-        self.orgnr: str | None = None
-        self.kommunkod: str | None = None
-        self.problems: list[Problem] = []
-        self.persons = 0
-        self.pending: list[Record | Problem] | None = None
-        self.seen: set[str] = set()
-
-
 class _Walker:
     """Walks Leverans, Kommunlista, Kommun and Personlista, and reads each Person."""
 
@@ -395,36 +378,27 @@ class _Walker:
 
     def kommun(self) -> Iterator[Record | Problem]:
         source = self.source
-        kommun = _Kommun(self.kommuner)
+        kommun = Kommun(self.kommuner)
         self.kommuner += 1
         here = Location("json", None, kommun.index)
         path = here.path()
         lists = 0
         for key in source.members(path):
-            attribute = _KOMMUN_VALUES.get(key)
-            if attribute is not None:
+            if key in KOMMUN_VALUES:
                 value = source.limited(MAX_VALUE_CHARS, "FILE_VALUE_TOO_LARGE", key)
-                problem = None
-                if key in kommun.seen:
-                    problem = Problem("ELEMENT_REPEATED", key, here)
-                elif value is None or type(value) is str:
-                    kommun.seen.add(key)
-                    setattr(kommun, attribute, value.strip() if value is not None else None)
+                if value is None or type(value) is str:
+                    problem = kommun.take(key, value.strip() if value is not None else None, here)
                 else:
-                    kommun.seen.add(key)
-                    problem = self._not_text(key, here, value)
-                if problem is not None:
-                    kommun.problems.append(problem)
-                    if lists and kommun.pending is None:
-                        yield problem  # its records are out: this can only be told apart
+                    problem = kommun.take(key, None, here, self._not_text(key, here, value))
+                if problem is not None and lists and kommun.pending is None:
+                    yield problem  # its records are out: this can only be told apart
             elif key == "Personlista":
                 lists += 1
                 if lists > 1:
                     yield Problem("ELEMENT_REPEATED", "Personlista", here)
                 if source.null_here():
                     continue
-                if kommun.pending is None and len(kommun.seen) < len(_KOMMUN_VALUES):
-                    kommun.pending = []
+                kommun.await_values()
                 for _ in source.elements(f"{path}/Personlista"):
                     start = source.pos
                     person = source.limited(
@@ -440,8 +414,7 @@ class _Walker:
                         )
                     out = self.person(person, kommun)
                     if kommun.pending is not None:
-                        kommun.pending.extend(out)
-                        if len(kommun.pending) > PENDING_LIMIT:
+                        if kommun.hold(out):
                             raise FileRefused(
                                 "FILE_JSON_SHAPE",
                                 f"{path}: Organisationsnummer and Kommunkod must come before"
@@ -453,24 +426,17 @@ class _Walker:
             else:
                 source.skip_value()
                 yield self.unknown(key, here)
-        if lists == 0:
-            yield Problem("ELEMENT_MISSING", "Personlista", here)
-        elif kommun.persons == 0:
-            yield Problem("LIST_EMPTY", "Personlista", here)
-        if kommun.pending:
-            for item in kommun.pending:
-                if isinstance(item, Record):
-                    item.orgnr, item.kommunkod = kommun.orgnr, kommun.kommunkod
-                    if kommun.problems:
-                        item.problems[:0] = kommun.problems
-            yield from kommun.pending
+        problem = kommun.personlista_problem(lists, here)
+        if problem is not None:
+            yield problem
+        yield from kommun.released()
 
     @staticmethod
     def _not_text(key: str, location: Location, value: object) -> Problem:
         shown = value if isinstance(value, str) else ""  # a number's text; not a whole structure
         return Problem.about("ELEMENT_NOT_TEXT", key, location, shown)
 
-    def person(self, pairs: _Object, kommun: _Kommun) -> list[Record | Problem]:
+    def person(self, pairs: _Object, kommun: Kommun) -> list[Record | Problem]:
         out: list[Record | Problem] = []
         index = kommun.persons
         kommun.persons += 1
@@ -490,10 +456,10 @@ class _Walker:
                     personnummer = value.strip()
                 elif value is not None:
                     person_problems.append(Problem("ELEMENT_NOT_TEXT", key, here))
-            elif key in _LIST_KINDS:
+            elif key in LIST_KINDS:
                 if value is None:
                     continue
-                kind = _LIST_KINDS[key]
+                kind = LIST_KINDS[key]
                 if type(value) is not list:
                     raise FileRefused("FILE_JSON_SHAPE", f"{here.path(key)} must be an array")
                 lists.append((kind, value))
@@ -502,9 +468,7 @@ class _Walker:
         if not lists:
             out.append(Problem("PERSON_WITHOUT_LISTS", "", here))
             return out
-        shared = (
-            person_problems if kommun.pending is not None else kommun.problems + person_problems
-        )
+        shared = kommun.shared(person_problems)
         orgnr, kommunkod = kommun.orgnr, kommun.kommunkod
         kinds_seen = set()
         for kind, items in lists:
@@ -531,10 +495,10 @@ class _Walker:
         if pairs:
             keys, values = zip(*pairs, strict=True)
             if kind == INTERVENTION:
-                ongoing = keys == _INTERVENTION_ONGOING
-                common = ongoing or keys == _INTERVENTION_ENDED
+                ongoing = keys == INTERVENTION_ONGOING
+                common = ongoing or keys == INTERVENTION_ENDED
             else:
-                ongoing = common = keys == _RESULT_ORDER
+                ongoing = common = keys == RESULT_ORDER
             # The common shape: every key once, in the annex's order, each a string.
             if common and _ONLY_TEXT.issuperset(map(type, values)):
                 t: list[Any] = list(map(str.strip, values))
@@ -542,7 +506,7 @@ class _Walker:
                     t.insert(4, None)  # no SlutdatumInsats (a Resultat never has one)
                 if t[4] != "":  # t: the six values, in Record's order
                     return Record(kind, orgnr, kommunkod, personnummer, *t, location)  # type: ignore[call-arg]
-        attributes = _ATTRIBUTES[kind]
+        attributes = ATTRIBUTES[kind]
         found: dict[str, str | None] = {}
         problems: list[Problem] = []
         for key, value in pairs:
@@ -558,18 +522,4 @@ class _Walker:
             else:
                 found[attribute] = None
                 problems.append(_Walker._not_text(key, location, value))
-        record = Record(
-            kind,
-            orgnr,
-            kommunkod,
-            personnummer,
-            found.get("transaktionsdatum"),
-            found.get("status"),
-            found.get("code"),
-            found.get("start"),
-            found.get("end") or None,
-            found.get("system"),
-            location,
-        )
-        record.problems = problems
-        return record
+        return record(kind, orgnr, kommunkod, personnummer, found, problems, location)

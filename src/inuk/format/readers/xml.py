@@ -35,21 +35,33 @@ larger), and stops at the stretch's end.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from operator import attrgetter
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO
 
 from lxml import etree
 
 from inuk.format.errors import FileRefused, Problem
-from inuk.format.records import FIELD_NAMES, INTERVENTION, LIST_NAMES, RESULT, Location, Record
+from inuk.format.records import INTERVENTION, LIST_NAMES, Location, Record
 
 from .limits import MAX_HELD_ELEMENTS, MAX_PERSON_BYTES
 from .names import shown_name
+from .prolog import check_prolog
+from .shards import Shard, Unshardable
 from .streams import CHUNK_SIZE, megabytes
+from .tree import (
+    ATTRIBUTES,
+    INTERVENTION_ENDED,
+    INTERVENTION_ONGOING,
+    KOMMUN_VALUES,
+    LIST_KINDS,
+    RESULT_ORDER,
+    ROOT,
+    Kommun,
+    record,
+)
 
-ROOT = "Leverans"
+__all__ = ["read"]
 
 #: The parser's options: nothing outside the file is ever read, no entity is
 #: expanded, and libxml2's limits on depth and text length stay on. The
@@ -68,21 +80,6 @@ PARSER_OPTIONS = {
     "encoding": "utf-8",
 }
 
-#: A prolog longer than this (comments, processing instructions) is not a delivery.
-PROLOG_LIMIT = 1 << 20
-
-#: Records held back while a Kommun's Organisationsnummer or Kommunkod has not
-#: been seen (they belong before its Personlista); past this the file is refused
-#: rather than held in memory.
-PENDING_LIMIT = 20_000
-
-_BOM = b"\xef\xbb\xbf"
-_FOREIGN_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16/32: not UTF-8
-_SPACE = b" \t\r\n"
-_NAME_END = re.compile(rb"[\s/>]")
-_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
-_UTF8_NAMES = {b"utf-8", b"utf8"}
-
 #: libxml2 errors that mean the file used an entity (there is no DTD to declare one).
 _ENTITY_ERRORS = {
     "ERR_UNDECLARED_ENTITY",
@@ -99,17 +96,10 @@ _ENTITY_ERRORS = {
 _ENCODING_ERRORS = {"ERR_INVALID_ENCODING", "ERR_UNSUPPORTED_ENCODING", "ERR_UNKNOWN_ENCODING"}
 
 _ITEM_NAMES = {kind: LIST_NAMES[kind][1] for kind in LIST_NAMES}
-_LIST_KINDS = {LIST_NAMES[kind][0]: kind for kind in LIST_NAMES}
-#: Element name -> record attribute, per kind.
-_ATTRIBUTES = {
-    kind: {name: attr for attr, name in names.items()} for kind, names in FIELD_NAMES.items()
-}
-#: The elements of an item in the annex's order: the shape nearly every item has,
-#: read without looking at each element's name separately.
-_INTERVENTION_ENDED = [FIELD_NAMES[INTERVENTION][a] for a in FIELD_NAMES[INTERVENTION]]
-_INTERVENTION_ONGOING = [name for name in _INTERVENTION_ENDED if name != "SlutdatumInsats"]
-_RESULT_ORDER = [FIELD_NAMES[RESULT][a] for a in FIELD_NAMES[RESULT]]
-_KOMMUN_VALUES = {"Organisationsnummer": "orgnr", "Kommunkod": "kommunkod"}
+#: The annex's orders as lists, as an item's tags are read.
+_INTERVENTION_ENDED = list(INTERVENTION_ENDED)
+_INTERVENTION_ONGOING = list(INTERVENTION_ONGOING)
+_RESULT_ORDER = list(RESULT_ORDER)
 _TAG = attrgetter("tag")
 #: The parser's events: a Person's and a Kommun's end (to read them) and the
 #: root's start (to sweep from it). (Their starts come too, and are passed over.)
@@ -144,47 +134,6 @@ def _held(element) -> int:
     return sum(1 for child in element if child.tag != item)
 
 
-class Unshardable(Exception):
-    """The file cannot be read in shards: a Kommun's values stand after its Personlista.
-
-    Its records must then wait for those values, across persons of every
-    shard; such a file is read whole, by one process.
-    """
-
-
-class Shard:
-    """The stretch of a file's bytes, from ``start`` (exclusive) to ``end``
-    (inclusive, ``None`` for the end of the file), whose items one reader reads.
-
-    The parser is fed ``chunk_size`` bytes at a time, and an event belongs to
-    the stretch holding the count of bytes fed when it came: every shard of a
-    file must use the same ``chunk_size`` for the stretches to meet exactly.
-    """
-
-    def __init__(self, start: int = 0, end: int | None = None, chunk_size: int = CHUNK_SIZE):
-        if start < 0 or (end is not None and end < start) or chunk_size < 1:
-            raise ValueError(f"a shard of bytes {start} to {end}, fed {chunk_size} at a time")
-        self.start = start
-        self.end = end
-        self.chunk_size = chunk_size
-        #: Bytes fed to the parser so far.
-        self.fed = 0
-
-    @property
-    def owns_event(self) -> bool:
-        """Whether the event the parser has just given belongs to this shard."""
-        return self.start < self.fed and not self.past
-
-    @property
-    def past(self) -> bool:
-        """Whether the parser has gone beyond this shard's stretch."""
-        return self.end is not None and self.fed > self.end
-
-    @property
-    def last(self) -> bool:
-        return self.end is None
-
-
 def read(stream: BinaryIO, shard: Shard | None = None) -> Iterator[Record | Problem]:
     """The records and problems of an XML delivery, in file order; with
     ``shard``, only those of that stretch of the file.
@@ -193,7 +142,7 @@ def read(stream: BinaryIO, shard: Shard | None = None) -> Iterator[Record | Prob
     (in a shard: for a fault before the stretch's end), and ``Unshardable``
     when a shard is asked of a file that cannot be read in shards.
     """
-    head = _check_prolog(stream)
+    head = check_prolog(stream)
     etree.clear_error_log()  # this thread's log: from here on, this file's errors
     parser = etree.XMLPullParser(events=("start", "end"), tag=_EVENT_TAGS, **PARSER_OPTIONS)
     walker = _Walker(shard)
@@ -229,94 +178,6 @@ def read(stream: BinaryIO, shard: Shard | None = None) -> Iterator[Record | Prob
     yield from walker.finish(root)
 
 
-def _check_prolog(stream: BinaryIO) -> bytes:
-    """Read up to the root element's name and refuse what must never reach the parser.
-
-    Returns the bytes read, which the parser is then given first. A DOCTYPE can
-    only stand before the root element, so refusing it here means no DTD, no
-    entity declaration and no external reference is ever parsed.
-    """
-    data = stream.read(CHUNK_SIZE)
-    while True:
-        verdict = _scan_prolog(data)
-        if verdict is not None:
-            return data
-        if len(data) > PROLOG_LIMIT:
-            raise FileRefused("FILE_NOT_WELL_FORMED", "no root element near the start of the file")
-        more = stream.read(CHUNK_SIZE)
-        if not more:
-            if not data.lstrip(_BOM).strip(_SPACE):
-                raise FileRefused("FILE_EMPTY")
-            raise FileRefused(
-                "FILE_TRUNCATED", "the file ends before its root element", _line(data)
-            )
-        data += more
-
-
-def _scan_prolog(data: bytes) -> bool | None:
-    """True if ``data`` holds an acceptable prolog and the root's name; None if more is needed."""
-    if data.startswith(_FOREIGN_BOMS):
-        raise FileRefused(
-            "FILE_ENCODING", "the file starts with a UTF-16 or UTF-32 byte order mark"
-        )
-    if b"\0" in data[:1024]:
-        raise FileRefused("FILE_ENCODING", "the file holds NUL bytes, as UTF-16 does")
-    pos = 3 if data.startswith(_BOM) else 0
-    end = len(data)
-    while True:
-        while pos < end and data[pos] in _SPACE:
-            pos += 1
-        if pos >= end:
-            return None
-        if data.startswith(b"<?", pos):
-            close = data.find(b"?>", pos)
-            if close < 0:
-                return None
-            declaration = data[pos : close + 2]
-            if declaration[2:5].lower() == b"xml" and declaration[5:6] in (b" ", b"?", b"\t"):
-                match = _ENCODING.search(declaration)
-                if match and match.group(1).lower() not in _UTF8_NAMES:
-                    raise FileRefused(
-                        "FILE_ENCODING", "the XML declaration names an encoding other than UTF-8", 1
-                    )
-            pos = close + 2
-        elif data.startswith(b"<!--", pos):
-            close = data.find(b"-->", pos + 4)
-            if close < 0:
-                return None
-            pos = close + 3
-        elif data.startswith(b"<!", pos):
-            if len(data) - pos < 9:
-                return None
-            raise FileRefused(
-                "FILE_DOCTYPE",
-                "a DOCTYPE or other declaration before the root element",
-                _line(data[:pos]),
-            )
-        elif data.startswith(b"<", pos):
-            match = _NAME_END.search(data, pos + 1)
-            if match is None:
-                if end - pos < 256:
-                    return None
-                _wrong_root(data, pos)
-            name = data[pos + 1 : match.start()]
-            if name != ROOT.encode():
-                _wrong_root(data, pos)
-            return True
-        else:
-            raise FileRefused(
-                "FILE_NOT_WELL_FORMED", "text before the root element", _line(data[:pos])
-            )
-
-
-def _wrong_root(data: bytes, pos: int) -> NoReturn:
-    raise FileRefused("FILE_WRONG_ROOT", "", _line(data[:pos]))
-
-
-def _line(data: bytes) -> int:
-    return data.count(b"\n") + 1
-
-
 def _refusal(error: etree.XMLSyntaxError, *, ended: bool) -> FileRefused:
     """Why libxml2 gave up, as a refusal; its own message may quote the file, so it is not used."""
     # The error log lxml attaches is the thread's, which may hold earlier
@@ -338,7 +199,7 @@ def _refusal(error: etree.XMLSyntaxError, *, ended: bool) -> FileRefused:
 
 def _record(fields, kind: str, orgnr, kommunkod, personnummer, location: Location) -> Record:
     """An Insats or Resultat of any shape, with what is wrong with its elements."""
-    attributes = _ATTRIBUTES[kind]
+    attributes = ATTRIBUTES[kind]
     values: dict[str, str | None] = {}
     problems: list[Problem] = []
     for f in fields:
@@ -353,28 +214,14 @@ def _record(fields, kind: str, orgnr, kommunkod, personnummer, location: Locatio
             problems.append(Problem.about("ELEMENT_NOT_TEXT", tag, location, None))
         else:
             values[attribute] = (f.text or "").strip()
-    record = Record(
-        kind,
-        orgnr,
-        kommunkod,
-        personnummer,
-        values.get("transaktionsdatum"),
-        values.get("status"),
-        values.get("code"),
-        values.get("start"),
-        values.get("end") or None,
-        values.get("system"),
-        location,
-    )
-    record.problems = problems
-    return record
+    return record(kind, orgnr, kommunkod, personnummer, values, problems, location)
 
 
 def _count_items(person) -> int:
     """How many transactions ``_Walker._read_person`` would read of ``person``."""
     count = 0
     for child in person:
-        kind = _LIST_KINDS.get(child.tag)
+        kind = LIST_KINDS.get(child.tag)
         if kind is not None:
             count += sum(1 for _ in child.iterchildren(_ITEM_NAMES[kind]))
     return count
@@ -385,52 +232,30 @@ def _name(tag: object) -> str:
     return shown_name(str(tag))
 
 
-class _Kommun:
-    """What the walker knows about the Kommun it is in."""
+class _Kommun(Kommun):
+    """The Kommun the walker is in, and its element."""
 
-    __slots__ = (
-        "element",
-        "index",
-        "kommunkod",
-        "line",
-        "orgnr",
-        "pending",
-        "personlista",
-        "persons",
-        "problems",
-        "seen",
-    )
+    __slots__ = ("element", "line", "personlista")
 
     def __init__(self, element, index: int) -> None:
+        super().__init__(index)
         self.element = element
-        self.index = index
         self.line = element.sourceline
-        self.orgnr: str | None = None
-        self.kommunkod: str | None = None
-        #: Problems with the Kommun's own values, shared by all its records.
-        self.problems: list[Problem] = []
-        self.persons = 0
-        #: Records held back until the Kommun's values are known (only when
-        #: they stand after its Personlista).
-        self.pending: list[Record | Problem] | None = None
         self.personlista = None
-        self.seen: set[str] = set()
 
     def read_values(self, children) -> None:
         """Take Organisationsnummer and Kommunkod from ``children``."""
         for child in children:
-            attribute = _KOMMUN_VALUES.get(child.tag)
-            if attribute is None:
+            tag = child.tag
+            if tag not in KOMMUN_VALUES:
                 continue
             location = Location("xml", child.sourceline, self.index)
-            if child.tag in self.seen:
-                self.problems.append(Problem.about("ELEMENT_REPEATED", child.tag, location, None))
-                continue
-            self.seen.add(child.tag)
             if len(child):
-                self.problems.append(Problem.about("ELEMENT_NOT_TEXT", child.tag, location, None))
-                continue
-            setattr(self, attribute, (child.text or "").strip())
+                self.take(
+                    tag, None, location, Problem.about("ELEMENT_NOT_TEXT", tag, location, None)
+                )
+            else:
+                self.take(tag, (child.text or "").strip(), location)
 
 
 class _Walker:
@@ -528,7 +353,7 @@ class _Walker:
             # Unknown, or a value repeated: reported by name and line alone.
             if len(child) or child.text is not None:
                 child.clear()
-        elif tag in _KOMMUN_VALUES:
+        elif tag in KOMMUN_VALUES:
             seen.add(tag)
             if len(child) > 1:
                 del child[1:]
@@ -582,10 +407,8 @@ class _Walker:
             return []
         self._read_person(person, kommun, out)
         person.clear()
-        pending = kommun.pending
-        if pending is not None:
-            pending.extend(out)
-            if len(pending) > PENDING_LIMIT:
+        if kommun.pending is not None:
+            if kommun.hold(out):
                 raise FileRefused(
                     "FILE_NOT_WELL_FORMED",
                     "Organisationsnummer and Kommunkod must come before Personlista",
@@ -615,8 +438,8 @@ class _Walker:
                 else:
                     seen_personnummer = True
                     personnummer = (child.text or "").strip()
-            elif tag in _LIST_KINDS:
-                lists.append((_LIST_KINDS[tag], child))
+            elif tag in LIST_KINDS:
+                lists.append((LIST_KINDS[tag], child))
             else:
                 location = Location("xml", child.sourceline, k, index)
                 out.append(Problem.about("ELEMENT_UNKNOWN", _name(tag), location, None))
@@ -673,9 +496,7 @@ class _Walker:
                 append(_record(fields, kind, orgnr, kommunkod, personnummer, location))
             self.records += position
         # The Kommun's problems are added when its values are known.
-        shared = (
-            person_problems if kommun.pending is not None else kommun.problems + person_problems
-        )
+        shared = kommun.shared(person_problems)
         if shared:
             for item in out[first_record:]:
                 if isinstance(item, Record):
@@ -704,10 +525,9 @@ class _Walker:
                 break
             before.append(child)
         kommun.read_values(before)
-        if "Organisationsnummer" not in kommun.seen or "Kommunkod" not in kommun.seen:
-            if self.shard is not None:
-                raise Unshardable
-            kommun.pending = []
+        kommun.await_values()
+        if kommun.pending is not None and self.shard is not None:
+            raise Unshardable
         return kommun
 
     @staticmethod
@@ -754,26 +574,14 @@ class _Walker:
             if tag == "Personlista":
                 lists += 1
                 self._unknown_in_personlista(kommun, child, out)
-            elif tag not in _KOMMUN_VALUES:
+            elif tag not in KOMMUN_VALUES:
                 location = Location("xml", child.sourceline, kommun.index)
                 out.append(Problem.about("ELEMENT_UNKNOWN", _name(tag), location, None))
-        if lists == 0:
-            out.append(
-                Problem(
-                    "ELEMENT_MISSING", "Personlista", Location("xml", kommun.line, kommun.index)
-                )
-            )
-        elif kommun.persons == 0:
-            out.append(
-                Problem("LIST_EMPTY", "Personlista", Location("xml", kommun.line, kommun.index))
-            )
+        problem = kommun.personlista_problem(lists, Location("xml", kommun.line, kommun.index))
+        if problem is not None:
+            out.append(problem)
         if kommun.pending is not None:
-            for item in kommun.pending:
-                if isinstance(item, Record):
-                    item.orgnr, item.kommunkod = kommun.orgnr, kommun.kommunkod
-                    if kommun.problems:
-                        item.problems[:0] = kommun.problems
-            out[:0] = kommun.pending
+            out[:0] = kommun.released()
         self.kommun = None
         element.clear()
         kommunlista = element.getparent()
