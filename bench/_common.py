@@ -11,8 +11,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from inuk.format import hostile, synthetic
-from inuk.format.readers import writers
+from inuk.format import hostile, synthetic, writers
 
 
 def generate(path: Path, persons: int, per_person: int, *, changed_to: Path | None = None) -> None:

@@ -19,9 +19,8 @@ from operator import attrgetter
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 
+from inuk.format.readers.csv import HEADER
 from inuk.format.records import FIELD_NAMES, INTERVENTION, LIST_NAMES, RESULT
-
-from .csv import HEADER
 
 #: Written out in pieces of about this many characters.
 _FLUSH_AT = 1 << 16

@@ -41,8 +41,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from inuk.format import municipalities
-from inuk.format.readers import writers
+from inuk.format import municipalities, writers
 from inuk.format.synthetic import personnummer
 from inuk.format.writers import Kommun, Person, Transaction
 

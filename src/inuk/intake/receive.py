@@ -102,7 +102,7 @@ def receive(
         return _refused_on_arrival(submission, received_at, refusal)
     inline = size <= settings.INUK_INLINE_MAX_BYTES if process_inline is None else process_inline
     if inline:
-        from inuk.intake.processing import process
+        from inuk.intake.worker import process
 
         process(delivery.pk, worker="inline")
         delivery.refresh_from_db()

@@ -1,4 +1,4 @@
-"""Loading the shipped municipalities and AF into the ``Organisation`` and ``Municipality`` tables."""
+"""Loading the shipped municipalities and AF into the organisation tables."""
 
 from __future__ import annotations
 

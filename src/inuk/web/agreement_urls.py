@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inuk.organisations import views
+from inuk.web import agreements as views
 
 app_name = "organisations"
 urlpatterns = [

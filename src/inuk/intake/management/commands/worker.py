@@ -9,7 +9,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from inuk import datadir
-from inuk.intake.processing import process_pending
+from inuk.intake.worker import process_pending
 
 
 def worker_name() -> str:
