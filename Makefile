@@ -1,10 +1,10 @@
-# Chores. `make test` runs every test: on SQLite, then on PostgreSQL.
+# Chores. `make test` checks the layers, then runs every test: on SQLite, then on PostgreSQL.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432
 PYTEST_ARGS ?= -n 2
 
-.PHONY: test test-sqlite test-postgres lint typecheck migrations-check bench demo messages
+.PHONY: test imports test-sqlite test-postgres lint typecheck migrations-check bench demo messages
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -12,7 +12,11 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e ".[test]"
 	touch $@
 
-test: test-sqlite test-postgres
+test: imports test-sqlite test-postgres
+
+# The import-linter contracts in pyproject.toml: the layers, the format a leaf, no cycles.
+imports: $(VENV)/.installed
+	$(VENV)/bin/lint-imports
 
 test-sqlite: $(VENV)/.installed
 	INUK_DATABASE_URL= INUK_VAULT_DATABASE_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -24,6 +28,7 @@ test-postgres: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from inuk.intake import hostile, synthetic
-from inuk.intake.formats import writers
+from inuk.format import hostile, synthetic, writers
 
 
 def generate(path: Path, persons: int, per_person: int, *, changed_to: Path | None = None) -> None:
@@ -95,7 +94,7 @@ def run_inuk(
 
 
 def hostile_files(folder: Path, size_mb: int) -> list[Path]:
-    """One file of each kind in ``inuk.intake.hostile``, of ``size_mb`` MB each."""
+    """One file of each kind in ``inuk.format.hostile``, of ``size_mb`` MB each."""
     paths = []
     for kind in hostile.KINDS:
         path = folder / f"hostile-{kind}.{kind.split('-')[0]}"

@@ -22,7 +22,7 @@ PostgreSQL: >= 30 % of the bare parse, >= 50x the ORM path, peak memory
 < 300 MB, the changed re-delivery no slower.
 
 Then, on each backend, the peak memory of ingesting each hostile file of
-``inuk.intake.hostile`` (``--hostile-mb`` MB each; 0 leaves them out), which
+``inuk.format.hostile`` (``--hostile-mb`` MB each; 0 leaves them out), which
 the readers must skip or refuse rather than hold: the target is the same 300 MB.
 """
 
@@ -82,8 +82,8 @@ def orm_rate(env: dict, path: Path, sample: int) -> float:
 ORM_PATH = """
 import time
 from django.db import transaction
-from inuk.intake import formats
-from inuk.intake.validation import Checked, Context, validate
+from inuk.format import readers
+from inuk.format.validation import Checked, Context, validate
 from inuk.intake.models import Delivery
 from inuk.ledger.models import Intervention, Person, Result, Transaction
 from inuk.organisations.models import Organisation
@@ -96,7 +96,7 @@ delivery = Delivery.objects.create(
 done = 0
 start = time.perf_counter()
 with open("{path}", "rb") as stream, transaction.atomic():
-    _, items = formats.open_delivery(stream, max_bytes=10**12)
+    _, items = readers.open_delivery(stream, max_bytes=10**12)
     for item in validate(items, Context()):
         if not isinstance(item, Checked) or not item.ok:
             continue

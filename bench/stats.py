@@ -108,9 +108,9 @@ def deliver(delivery_rows, persons, organisation, *, refresh: bool) -> float:
 
 def build(args, rng) -> dict[str, int]:
     """The ledger: one delivery per municipality, AF's records riding along in it."""
+    from inuk.format.municipalities import AF_ORGNR
     from inuk.ledger.bulk import PersonRow
     from inuk.organisations.models import Municipality, Organisation
-    from inuk.organisations.reference import AF_ORGNR
 
     af = Organisation.objects.get(orgnr=AF_ORGNR).pk
     municipalities = dict(Municipality.objects.values_list("code", "organisation_id"))
@@ -182,10 +182,10 @@ def main() -> None:
     args = parse_args()
     teardown = setup(args.database_url)
     try:
+        from inuk.format.municipalities import AF_ORGNR
         from inuk.ledger.bulk import PersonRow
         from inuk.ledger.models import Intervention, Transaction
         from inuk.organisations.models import Organisation
-        from inuk.organisations.reference import AF_ORGNR
         from inuk.stats import engine, rollups
 
         rng = random.Random(args.seed)

@@ -76,8 +76,8 @@ class World:
     """The reference data the ledger is drawn on, and the monthly deliveries."""
 
     def __init__(self, today: dt.date) -> None:
+        from inuk.format.municipalities import AF_ORGNR
         from inuk.organisations.models import Municipality, Organisation
-        from inuk.organisations.reference import AF_ORGNR
 
         self.today = today
         self.af = Organisation.objects.get(orgnr=AF_ORGNR).pk

@@ -19,7 +19,7 @@ few says what the code can do. Prints the throughputs, the ratios and the
 validator's peak memory (what its processes held together at most, in any
 round). Targets: ratio >= 0.5, peak memory < 200 MB.
 
-Then the same peak memory for each hostile file of ``inuk.intake.hostile``
+Then the same peak memory for each hostile file of ``inuk.format.hostile``
 (``--hostile-mb`` MB each; 0 leaves them out), which a reader must skip or
 refuse rather than hold: the target is the same 200 MB.
 """
@@ -35,7 +35,7 @@ from pathlib import Path
 
 from _common import bare_parse, generate, hostile_files, outcome, run_inuk
 
-from inuk.intake.report import SHARDED_FROM_BYTES, default_jobs
+from inuk.format.report import SHARDED_FROM_BYTES, default_jobs
 
 
 def run_validator(path: Path, *options: str, refusable: bool = False) -> tuple[dict, float, float]:

@@ -49,7 +49,7 @@ def demo_data_dir() -> str:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "validate":
-        from inuk.intake.validate_command import run
+        from inuk.format.validate_command import run
 
         sys.exit(run(args[1:]))
     if args and args[0] == "submit":  # a client of the service: no settings, no database

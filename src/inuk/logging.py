@@ -1,7 +1,7 @@
 """The log's filters: no personnummer leaves the process, and each line says whose request.
 
 The code never logs a personnummer on purpose; ``RedactPersonnummer`` masks
-anything that could be one (the rule of ``inuk.intake.masking``) in case a
+anything that could be one (the rule of ``inuk.format.masking``) in case a
 library does, or an exception carries one in its text: the message, its
 arguments, the traceback, the stack and any extra field are all masked before
 any handler formats the record.
@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils.functional import empty
 
-from inuk.intake.masking import redact
+from inuk.format.masking import redact
 
 __all__ = ["RedactPersonnummer", "RequestContext", "current_request", "redact"]
 

@@ -16,7 +16,7 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
     path("konto/", include("inuk.accounts.urls")),
-    path("avtal/", include("inuk.organisations.urls")),
+    path("avtal/", include("inuk.web.agreement_urls")),
     path("leveranser/", include("inuk.intake.urls")),
     path("identitet/", include("inuk.identity.urls")),
     path("statistik/", include("inuk.stats.urls")),

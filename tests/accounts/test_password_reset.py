@@ -11,7 +11,7 @@ from django.urls import reverse
 from inuk.accounts.models import User
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from inuk.intake.masking import holds_personnummer
+from inuk.format.masking import holds_personnummer
 from tests.cast import PASSWORD, Cast
 
 NEW_PASSWORD = "sju-sjösjuka-sjömän-på-ett-skepp"

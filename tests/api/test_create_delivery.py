@@ -9,7 +9,7 @@ import pytest
 
 from inuk.audit.models import Entry
 from inuk.intake.models import Delivery
-from inuk.intake.processing import process_pending
+from inuk.intake.worker import process_pending
 from inuk.ledger.models import Transaction
 from tests.cast import Cast
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml

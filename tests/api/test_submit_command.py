@@ -20,8 +20,8 @@ import pytest
 from django.db import connections
 
 from inuk.intake.models import Delivery
-from inuk.intake.processing import process_pending
 from inuk.intake.submit_command import deliveries_url
+from inuk.intake.worker import process_pending
 from inuk.ledger.models import Transaction
 from tests.cast import Cast
 from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml

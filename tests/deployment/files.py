@@ -10,8 +10,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from inuk.intake import synthetic
-from inuk.intake.formats import writers
+from inuk.format import synthetic, writers
 from inuk.organisations import reference
 
 

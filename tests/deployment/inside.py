@@ -31,8 +31,8 @@ def _setup() -> None:
 def provision(kommunkoder: list[str]) -> dict[str, str]:
     """Agreements in force for ``kommunkoder``, a delivering token for each, and a reading one."""
     from inuk.accounts.tokens import issue_token
+    from inuk.format.municipalities import AF_ORGNR
     from inuk.organisations.models import Agreement, Municipality, Organisation
-    from inuk.organisations.reference import AF_ORGNR
 
     tokens = {}
     for code in kommunkoder:

@@ -17,8 +17,7 @@ import httpx
 import pytest
 from django.conf import settings
 
-from inuk.intake import synthetic
-from inuk.intake.formats import writers
+from inuk.format import synthetic, writers
 from tests.deployment import cluster
 
 pytestmark = pytest.mark.slow  # processes started and stopped: tens of seconds each

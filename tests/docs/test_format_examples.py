@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from inuk.intake import formats
-from inuk.intake.errors import RULES
-from inuk.intake.formats import csv as csv_format
-from inuk.intake.records import Record
-from inuk.intake.report import validate_path
+from inuk.format import readers
+from inuk.format.errors import RULES
+from inuk.format.readers import csv as csv_format
+from inuk.format.records import Record
+from inuk.format.report import validate_path
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FORMAT = DOCS / "format"
@@ -41,7 +41,7 @@ EXEMPT = {
     "IDENTITY_UNKNOWN": "needs the ledger",
     # An example would have to be 2 GB; tested below with a tiny limit instead.
     "FILE_TOO_LARGE": "tested with a small limit",
-    # An example would take 4 MB; tests/intake/formats/test_limits.py makes its files.
+    # An example would take 4 MB; tests/format/readers/test_limits.py makes its files.
     "FILE_PERSON_TOO_LARGE": "tested with generated files",
 }
 
@@ -80,7 +80,7 @@ def reported_codes(report: dict) -> set[str]:
 def records(path: Path) -> list[tuple]:
     """The transactions a reader finds in ``path``, as plain values."""
     with open(path, "rb") as stream:
-        _, items = formats.open_delivery(stream, max_bytes=None)
+        _, items = readers.open_delivery(stream, max_bytes=None)
         return [
             (
                 item.kind,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from inuk.intake import processing
 from inuk.intake.models import Delivery, Message
-from inuk.intake.processing import process_pending
+from inuk.intake.worker import process_pending
 from inuk.ledger.models import Intervention, Result, Transaction
 from inuk.ledger.models import Person as LedgerPerson
 from inuk.ledger.rows import LedgerRow

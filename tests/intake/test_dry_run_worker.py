@@ -12,8 +12,8 @@ from django.core.management import call_command
 from inuk.audit.models import Entry
 from inuk.intake import processing, receipts
 from inuk.intake.models import Delivery
-from inuk.intake.processing import process_pending
 from inuk.intake.receive import Submission, dry_run
+from inuk.intake.worker import process_pending
 from inuk.ledger.models import Intervention, Person, Result, Transaction
 from inuk.vault.models import FileChunk, Identity
 from tests.intake.deliveries import VALLENTUNA, VASBY, Tx, pnr, xml

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from inuk.intake import hostile
+from inuk.format import hostile
 
 pytestmark = pytest.mark.slow
 

@@ -58,7 +58,7 @@ def test_no_personnummer_outside_the_vault(vasby, deliver, caplog):
         deliver(vasby, xml(*VASBY, [Person(VALID[1], [Tx(status="Borttag", start="20200101")])])),
         deliver(vasby, xml(*VASBY, persons) + b" ", process_inline=False),
     ]
-    from inuk.intake.processing import process_pending
+    from inuk.intake.worker import process_pending
 
     process_pending("test")
     statuses = set(Delivery.objects.values_list("status", flat=True))

@@ -8,10 +8,10 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from inuk.format import municipalities
+from inuk.format.identifiers import parse_personnummer
+from inuk.format.records import INTERVENTION, RESULT
 from inuk.intake import population
-from inuk.intake.identifiers import parse_personnummer
-from inuk.intake.records import INTERVENTION, RESULT
-from inuk.organisations import reference
 
 TODAY = dt.date(2026, 6, 20)
 
@@ -26,7 +26,7 @@ def municipal(plan):
     return [
         row
         for row in population.iter_transactions(plan.deliveries)
-        if row[0].orgnr != reference.AF_ORGNR
+        if row[0].orgnr != municipalities.AF_ORGNR
     ]
 
 
@@ -70,7 +70,7 @@ def test_the_months_are_the_last_24_complete_ones():
 def test_every_month_is_delivered_but_the_late_municipalitys_latest(plan):
     delivered = defaultdict(set)
     for delivery in plan.deliveries:
-        sender = "af" if delivery.orgnr == reference.AF_ORGNR else delivery.kommunkoder[0]
+        sender = "af" if delivery.orgnr == municipalities.AF_ORGNR else delivery.kommunkoder[0]
         delivered[sender].add(delivery.month)
         assert delivery.arrival.date() > delivery.month.replace(day=28)  # in the month after
         assert delivery.arrival.day <= 14  # before the 15th: the month counts as delivered
@@ -189,7 +189,7 @@ def test_af_delivers_interventions_for_some_of_the_same_persons(plan):
     af = {
         (k.kommunkod, p.personnummer)
         for d, k, p, _, _ in population.iter_transactions(plan.deliveries)
-        if d.orgnr == reference.AF_ORGNR
+        if d.orgnr == municipalities.AF_ORGNR
     }
     assert af <= own
     assert 0.2 * len(own) < len(af) < 0.5 * len(own)

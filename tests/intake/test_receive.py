@@ -188,7 +188,7 @@ def test_a_removal_of_an_unknown_record_is_accepted_with_a_warning(vasby, delive
 
 
 def test_a_large_delivery_waits_for_a_worker(vasby, deliver):
-    from inuk.intake.processing import process_pending
+    from inuk.intake.worker import process_pending
 
     delivery = deliver(vasby, two_people(), process_inline=False)
     assert delivery.status == Delivery.Status.RECEIVED
@@ -200,9 +200,7 @@ def test_a_large_delivery_waits_for_a_worker(vasby, deliver):
 def test_the_receipt_downloads_as_csv(vasby, deliver):
     data = xml(*VASBY, [Person(ANNA, [Tx("NOPE"), Tx(status="Ändring", start="20230101")])])
     delivery = deliver(vasby, data)
-    out = io.StringIO()
-    receipts.write_messages_csv(delivery.messages.all(), out)
-    lines = out.getvalue().splitlines()
+    lines = "".join(receipts.messages_csv(delivery)).removeprefix("\ufeff").splitlines()
     assert lines[0] == "severity;code;field;line;path;message_sv;message_en;value"
     assert any(line.startswith("error;CODE_UNKNOWN;Insatskod;") for line in lines)
     assert any(line.startswith("warning;IDENTITY_UNKNOWN;") for line in lines)

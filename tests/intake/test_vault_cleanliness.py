@@ -6,7 +6,7 @@ import pytest
 
 from inuk.intake import processing
 from inuk.intake.models import Delivery
-from inuk.intake.processing import process
+from inuk.intake.worker import process
 from inuk.ledger.models import Intervention
 from inuk.ledger.models import Person as LedgerPerson
 from inuk.vault.models import FileChunk, Identity

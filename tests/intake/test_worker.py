@@ -16,8 +16,9 @@ from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.intake import processing
 from inuk.intake.models import Delivery, Message
-from inuk.intake.processing import MAX_ATTEMPTS, claim, process, process_pending
+from inuk.intake.processing import MAX_ATTEMPTS, claim
 from inuk.intake.receipts import receipt
+from inuk.intake.worker import process, process_pending
 from inuk.ledger.models import Transaction
 from inuk.vault.models import FileChunk, Identity
 from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml

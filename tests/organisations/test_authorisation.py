@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from inuk.intake.errors import RULES
+from inuk.format.errors import RULES
+from inuk.format.municipalities import municipality_codes
 from inuk.organisations.authorisation import may_deliver_for, refusal
 from inuk.organisations.models import Municipality, Organisation
-from inuk.organisations.reference import municipality_codes
 
 D = dt.date
 DAY = D(2025, 3, 1)

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from inuk.intake.errors import RULES
+from inuk.format.errors import RULES
 
 pytestmark = pytest.mark.django_db
 

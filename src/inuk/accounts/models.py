@@ -200,6 +200,10 @@ class RoleGrant(models.Model):
         return f"{self.user} {self.role}"
 
 
+#: How every API token begins, so that a leaked one is easy to search for.
+PREFIX = "inuk_"
+
+
 class TokenScope(models.TextChoices):
     """What an API token may be used for. Values are stored: never rename one."""
 
@@ -263,8 +267,6 @@ class ApiToken(models.Model):
     @property
     def hint(self) -> str:
         """The token's harmless beginning, to recognise it in a configuration file."""
-        from inuk.accounts.tokens import PREFIX
-
         return f"{PREFIX}{self.public_id}_…"
 
     def has_scope(self, scope: str) -> bool:

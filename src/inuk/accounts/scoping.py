@@ -138,10 +138,6 @@ def visible_organisations(principal: Principal) -> QuerySet[Organisation]:
     return organisations.none()
 
 
-def may_see_organisation(principal: Principal, organisation: Organisation) -> bool:
-    return visible_organisations(principal).filter(pk=organisation.pk).exists()
-
-
 def may_deliver_for(principal: Principal, organisation: Organisation) -> bool:
     """May ``principal`` send a delivery as ``organisation``?"""
     if isinstance(principal, ApiToken):

@@ -27,11 +27,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inuk.accounts.models import ApiToken, TokenScope
+from inuk.accounts.models import PREFIX, ApiToken, TokenScope
 from inuk.audit.log import Event, record
 from inuk.organisations.models import Organisation
 
-PREFIX = "inuk_"
 DEFAULT_DAYS = 365
 MAX_DAYS = 730
 #: ``last_used_at`` is written at most this often, so a busy client does not

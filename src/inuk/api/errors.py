@@ -20,8 +20,8 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from inuk.format.errors import RULES
 from inuk.intake import erasure, withdrawal
-from inuk.intake.errors import RULES
 from inuk.intake.receive import StorageFull
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from inuk.format.codelist import CodeList
+
 
 class Code(models.Model):
     class Kind(models.TextChoices):
@@ -43,6 +45,11 @@ class Code(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name_sv}"
+
+    @classmethod
+    def code_list(cls) -> CodeList:
+        """The current list, as the validator reads it."""
+        return CodeList(cls.objects.values_list("kind", "code", "valid_from", "valid_to"))
 
     def is_valid_on(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inuk.codes.codelist import shipped_rows
+from inuk.format.codelist import shipped_rows
 
 
 def load(code_model) -> int:

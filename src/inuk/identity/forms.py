@@ -2,7 +2,7 @@
 
 A personnummer is typed as 12 digits, with or without the dash before the
 last four (``19881212-1234``); anything else is refused with the delivery
-format's own rule and message (``inuk.intake.errors.RULES``). Errors never
+format's own rule and message (``inuk.format.errors.RULES``). Errors never
 repeat the value typed.
 """
 
@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from inuk.intake.errors import RULES
-from inuk.intake.identifiers import InvalidIdentifier, parse_personnummer
+from inuk.format.errors import RULES
+from inuk.format.identifiers import InvalidIdentifier, parse_personnummer
 
 PSEUDONYM = re.compile(r"[0-9a-f]{32}")
 _TYPED_PERSONNUMMER = re.compile(r"(\d{8})[-+]?(\d{4})")

@@ -31,8 +31,8 @@ from django.views.decorators.debug import sensitive_variables
 from inuk.accounts.models import User
 from inuk.audit.log import Event, record
 from inuk.audit.models import Entry
+from inuk.format.identifiers import parse_personnummer
 from inuk.identity.extract import Extract, gather
-from inuk.intake.identifiers import parse_personnummer
 from inuk.ledger.merge import merge_persons
 from inuk.ledger.rows import PersonRow
 from inuk.vault.pseudonymize import find, history, link_merging

@@ -16,10 +16,10 @@ from django.db import transaction
 
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
-from inuk.intake.errors import FileRefused
+from inuk.format.errors import FileRefused
+from inuk.format.validation import Checked
 from inuk.intake.models import Delivery
 from inuk.intake.processing import Run
-from inuk.intake.validation import Checked
 from inuk.vault import files as vault_files
 
 

@@ -27,7 +27,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
-from inuk.intake.identifiers import InvalidIdentifier, parse_personnummer
+from inuk.format.identifiers import InvalidIdentifier, parse_personnummer
 from inuk.intake.retention import refresh_statistics
 from inuk.ledger.models import Intervention, Person, Repeat, Result, Transaction
 from inuk.vault import pseudonymize as vault

@@ -41,10 +41,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from inuk.intake.formats import writers
-from inuk.intake.formats.writers import Kommun, Person, Transaction
-from inuk.intake.synthetic import personnummer
-from inuk.organisations import reference
+from inuk.format import municipalities, writers
+from inuk.format.synthetic import personnummer
+from inuk.format.writers import Kommun, Person, Transaction
 
 MONTHS = 24
 #: Persons who started before the first month, and are still in it, come in its file.
@@ -166,7 +165,7 @@ class PlannedDelivery:
 
     @property
     def filename(self) -> str:
-        sender = "af" if self.orgnr == reference.AF_ORGNR else self.kommunkoder[0]
+        sender = "af" if self.orgnr == municipalities.AF_ORGNR else self.kommunkoder[0]
         kind = "helleverans" if self.full else "leverans"
         return f"{kind}-{sender}-{self.month:%Y-%m}.{self.format}"
 
@@ -239,7 +238,7 @@ def plan(today: dt.date, *, scale: float = 1.0, seed: int = SEED) -> Plan:
                 index,
                 cut,
                 full=False,
-                orgnr=reference.AF_ORGNR,
+                orgnr=municipalities.AF_ORGNR,
                 kommunkoder=result.kommunkoder,
                 arrival=_arrival(rng, cut, 5),
                 format=AF_FORMAT,
@@ -329,7 +328,7 @@ class _Drawer:
             if af_start < self.horizon:
                 af_code = _pick(rng, AF_CODES)
                 af_end = _end(rng, af_code, af_start)
-                self._intervention(af, reference.AF_ORGNR, number, af_code, af_start, af_end)
+                self._intervention(af, municipalities.AF_ORGNR, number, af_code, af_start, af_end)
         if last_end is not None:
             self._result(own, number, last_end, month, with_af)
         if rng.random() < MISTAKE_SHARE:
@@ -542,7 +541,7 @@ def _arrival(rng: random.Random, cut: dt.datetime, day: int) -> dt.datetime:
 
 
 def _orgnr(kommunkod: str) -> str:
-    for row in reference.municipalities():
+    for row in municipalities.municipalities():
         if row.code == kommunkod:
             return row.orgnr
     raise ValueError(f"no municipality has kommunkod {kommunkod!r}")

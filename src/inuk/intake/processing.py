@@ -48,18 +48,18 @@ from django.utils import timezone
 
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
-from inuk.codes.codelist import CodeList
-from inuk.intake import formats
-from inuk.intake.errors import RULES, FileRefused, Problem, Rule
+from inuk.codes.models import Code
+from inuk.format import readers
+from inuk.format.errors import RULES, FileRefused, Problem, Rule
+from inuk.format.records import Location
+from inuk.format.report import Tally
+from inuk.format.validation import Checked, Context, validate
 from inuk.intake.models import Delivery, DeliveryQuerySet, Message
-from inuk.intake.records import Location
-from inuk.intake.report import Tally
-from inuk.intake.validation import Checked, Context, validate
+from inuk.ledger import changes
 from inuk.ledger.bulk import apply_delivery
 from inuk.ledger.rows import LedgerRow, PersonRow
 from inuk.organisations.authorisation import refusal as authorisation_refusal
 from inuk.organisations.models import Organisation
-from inuk.stats import rollups
 from inuk.vault import files as vault_files
 from inuk.vault.pseudonymize import Newcomer, admit, look_up
 from inuk.vault.routers import VAULT_DB
@@ -142,15 +142,15 @@ class Authoriser:
 def service_context(received_at: dt.datetime) -> Context:
     # Who may deliver for which kommunkod is the authoriser's call here, with
     # the registers of the service; the offline check of own codes is off.
-    return Context(codes=CodeList.from_database(), received_at=received_at, own_codes={})
+    return Context(codes=Code.code_list(), received_at=received_at, own_codes={})
 
 
 def checked_items(
     stream: BinaryIO, sender: Organisation, received_at: dt.datetime, format: str | None
-) -> tuple[str, formats.Reading, Iterator[Checked | Problem]]:
+) -> tuple[str, readers.Reading, Iterator[Checked | Problem]]:
     """The file's format, its reading (``bytes_read``), and its validated items,
     each Kommun block authorised."""
-    detected, items = formats.open_delivery(
+    detected, items = readers.open_delivery(
         stream, format=format or None, max_bytes=settings.INUK_MAX_DELIVERY_BYTES
     )
     authoriser = Authoriser(sender, timezone.localdate(received_at))
@@ -450,7 +450,7 @@ class Run:
                 persons = renamed(self.persons, replaced, PSEUDONYM_OF_PERSON)
                 rows = renamed(self.rows, replaced, PSEUDONYM_OF_ROW)
                 outcome = apply_delivery(delivery.pk, persons, rows)
-                rollups.delivery_applied(delivery.pk)
+                changes.delivery_applied(delivery.pk)
                 self._save_messages(self.messages)
                 warnings = [
                     self._unknown_identity(position) for position in outcome.unknown_identity
@@ -592,52 +592,3 @@ def renamed(rows: Iterable[tuple], replaced: dict[str, str], index: int) -> Iter
         (*row[:index], replaced[row[index]], *row[index + 1 :]) if row[index] in replaced else row
         for row in rows
     )
-
-
-def process(delivery_id: int, worker: str) -> bool:
-    """Process one delivery if it can be claimed; True if this call processed it."""
-    held = claim(delivery_id, worker)
-    if held is None:
-        return False
-    delivery = Delivery.objects.select_related("organisation").get(pk=delivery_id)
-    if delivery.dry_run:
-        # Imported here: the dry run's module builds on this one.
-        from inuk.intake.checking import DryRun
-
-        run: Run = DryRun(delivery, held)
-    else:
-        run = Run(delivery, held)
-    try:
-        with Heartbeat(held):
-            run.process()
-    except ClaimLost:
-        log.warning(
-            "Delivery %s was taken over by another worker; this worker's work on it is dropped",
-            delivery.public_id,
-        )
-    except Exception:
-        # The traceback names code, never data: messages of our own exceptions
-        # hold no personnummer, and log lines pass the redacting filter besides.
-        if delivery.attempts >= MAX_ATTEMPTS:
-            log.exception("Processing delivery %s failed at its last attempt", delivery.public_id)
-            fail(delivery, held.owned(), delivery.attempts)
-        else:
-            log.exception(
-                "Processing delivery %s failed; it will be tried again", delivery.public_id
-            )
-            release(held)
-    finally:
-        run.close()
-    return True
-
-
-def process_pending(worker: str, *, limit: int | None = None) -> int:
-    """Process waiting deliveries until none is left (or ``limit``); returns how many."""
-    done = fail_abandoned()
-    while limit is None or done < limit:
-        delivery_id = next_claimable()
-        if delivery_id is None:
-            break
-        if process(delivery_id, worker):
-            done += 1
-    return done

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from itertools import islice
-from typing import TextIO
 
-from inuk.intake.errors import RULES, FileRefused
+from inuk.format.errors import RULES, FileRefused
 from inuk.intake.models import Delivery, Message
 from inuk.ledger.models import Withdrawal
 
@@ -133,13 +132,6 @@ CSV_BATCH = 2_000
 
 def _csv_row(message: Message) -> list[str]:
     return [message.severity, *(_cell(getattr(message, f)) for f in MESSAGE_FIELDS)]
-
-
-def write_messages_csv(messages: Iterable[Message], out: TextIO) -> None:
-    """All errors and warnings of a receipt, as CSV (UTF-8, ';' like the delivery format)."""
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(_csv_row(message) for message in messages)
 
 
 def messages_csv(delivery: Delivery, batch: int | None = None) -> Iterator[str]:

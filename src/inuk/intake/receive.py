@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
-from inuk.intake.errors import RULES, FileRefused
+from inuk.format.errors import RULES, FileRefused
 from inuk.intake.models import Delivery
 from inuk.logging import redact
 from inuk.organisations.models import Organisation
@@ -116,7 +116,7 @@ def receive(
         return _refused_on_arrival(submission, received_at, refusal)
     inline = size <= settings.INUK_INLINE_MAX_BYTES if process_inline is None else process_inline
     if inline:
-        from inuk.intake.processing import process
+        from inuk.intake.worker import process
 
         process(delivery.pk, worker="inline")
         delivery.refresh_from_db()

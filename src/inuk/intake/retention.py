@@ -33,6 +33,7 @@ from django.utils import timezone
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
 from inuk.intake.models import Delivery
+from inuk.ledger import changes
 from inuk.ledger.bulk import recompute
 from inuk.ledger.models import Intervention, Person, Repeat, Result, Transaction
 from inuk.ledger.sql import REPEAT, TX
@@ -165,6 +166,4 @@ def _remove(persons: list[int], doomed: Q) -> tuple[int, int]:
 
 def refresh_statistics() -> None:
     """Rebuild the statistics rollups (``inuk.stats.rollups``) from what is left."""
-    from inuk.stats import rollups
-
-    rollups.rebuild()
+    changes.state_replaced()

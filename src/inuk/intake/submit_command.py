@@ -28,8 +28,8 @@ from typing import Any
 
 import httpx
 
-from inuk.intake import report as reports
-from inuk.intake.masking import redact
+from inuk.format import report as reports
+from inuk.format.masking import redact
 
 EXIT_APPLIED, EXIT_REJECTIONS, EXIT_ERROR, EXIT_PENDING = 0, 1, 2, 3
 FINAL = {"applied", "rejected", "refused", "failed", "checked", "dry_run"}

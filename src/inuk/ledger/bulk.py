@@ -29,11 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
 from django.db.models import QuerySet
 from django.db.transaction import TransactionManagementError
 
-from inuk.intake.models import Delivery
 from inuk.ledger.backends import backend
 from inuk.ledger.models import Transaction, Withdrawal
 from inuk.ledger.rows import ORGANISATION, LedgerRow, LedgerValues, Outcome, PersonRow, PersonValues
@@ -91,7 +91,8 @@ def apply_delivery(
     require_atomic("apply_delivery()")
     # The ledger's keys are not enforced by the database (see models): they
     # are checked here, or resolved by a join below.
-    if not Delivery.objects.filter(pk=delivery_id).exists():
+    # By name, as the ledger's models refer to it: intake sits above the ledger.
+    if not apps.get_model("intake", "Delivery").objects.filter(pk=delivery_id).exists():
         raise ValueError(f"there is no delivery {delivery_id}")
     if Withdrawal.objects.filter(delivery_id=delivery_id).exists():
         raise ValueError(f"delivery {delivery_id} has been withdrawn")

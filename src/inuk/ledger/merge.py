@@ -29,12 +29,12 @@ from __future__ import annotations
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from inuk.ledger import changes
 from inuk.ledger.backends import backend
 from inuk.ledger.bulk import recompute, require_atomic
 from inuk.ledger.fingerprint import fingerprint
 from inuk.ledger.models import Intervention, Person, Result, Transaction
 from inuk.ledger.rows import LedgerRow, PersonRow
-from inuk.stats import rollups
 
 _ROW_FIELDS = (
     "position",
@@ -67,7 +67,7 @@ def merge_persons(survivor: str, absorbed: str | None, described: PersonRow) -> 
     keep = Person.objects.filter(pseudonym=survivor).first()
     gone = Person.objects.filter(pseudonym=absorbed).first() if absorbed else None
     persons = [person.pk for person in (keep, gone) if person is not None]
-    with rollups.persons_changing(persons):
+    with changes.persons_changing(persons):
         return _merge(keep, gone, survivor, described)
 
 

@@ -16,11 +16,11 @@ import datetime as dt
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
+from inuk.ledger import changes
 from inuk.ledger.backends import backend
 from inuk.ledger.bulk import recompute, require_atomic
 from inuk.ledger.models import Repeat, Transaction, Withdrawal
 from inuk.ledger.sql import REPEAT, TX
-from inuk.stats import rollups
 
 _COLUMNS = (
     'kind, organisation_id, kommunkod, person_id, code, start, "end", system, '
@@ -72,5 +72,5 @@ def withdraw(delivery_id: int, *, reason: str = "", at: dt.datetime | None = Non
         handed_on = cursor.rowcount
         cursor.execute(_OWNED, [delivery_id])
     recompute(transactions)
-    rollups.delivery_withdrawn(delivery_id)
+    changes.delivery_withdrawn(delivery_id)
     return count - handed_on

@@ -19,20 +19,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from inuk.intake.identifiers import InvalidIdentifier, normalise_kommunkod
+from inuk.format.identifiers import InvalidIdentifier, normalise_kommunkod
+from inuk.format.municipalities import municipality_codes
 from inuk.organisations.models import (
     DeliveryAuthorisation,
     Municipality,
     Organisation,
     agreement_in_force,
 )
-from inuk.organisations.reference import municipality_codes
 
 
 def refusal(sender: Organisation | None, kommunkod: str, on: dt.date) -> str | None:
     """None if ``sender`` may deliver for ``kommunkod`` on ``on``, else the error code why not.
 
-    The codes are those of ``inuk.intake.errors.RULES``: ``ORG_NOT_REGISTERED``
+    The codes are those of ``inuk.format.errors.RULES``: ``ORG_NOT_REGISTERED``
     (no such organisation in the register), ``KOMMUNKOD_NOT_OWN`` (a
     municipality delivering for another), ``KOMMUNKOD_NOT_AUTHORISED`` (a
     supplier or federation the municipality has not registered for that day),

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from inuk.audit.log import Event, record
-from inuk.intake.identifiers import InvalidIdentifier, normalise_kommunkod
+from inuk.format.identifiers import InvalidIdentifier, normalise_kommunkod
 from inuk.organisations.models import Municipality, MunicipalityGroup
 
 #: Errors named one by one before the rest are only counted.

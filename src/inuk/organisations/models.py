@@ -25,8 +25,8 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inuk.intake.identifiers import InvalidIdentifier, parse_orgnr
-from inuk.organisations.reference import AF_ORGNR
+from inuk.format.identifiers import InvalidIdentifier, parse_orgnr
+from inuk.format.municipalities import AF_ORGNR
 
 #: How long written notice runs (avtalet §5: "tre kalendermånader").
 NOTICE_MONTHS = 3

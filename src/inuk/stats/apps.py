@@ -8,4 +8,10 @@ class StatsConfig(AppConfig):
     verbose_name = _("Statistics")
 
     def ready(self) -> None:
-        from inuk.stats import checks  # noqa: F401  (registers the system checks)
+        from inuk.ledger import changes
+        from inuk.stats import (
+            checks,  # noqa: F401  (registers the system checks)
+            rollups,
+        )
+
+        changes.follow(rollups)

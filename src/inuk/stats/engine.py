@@ -27,9 +27,9 @@ from typing import NamedTuple
 from django.db.models import Q
 from django.utils import timezone
 
+from inuk.format.municipalities import AF_ORGNR
 from inuk.ledger.models import RECORD_KEY_RANGE, Intervention, Result, Transaction
 from inuk.organisations.models import Organisation
-from inuk.organisations.reference import AF_ORGNR
 from inuk.stats.indicators import RESULT_WINDOW_DAYS, definition
 from inuk.stats.query import (
     AGE_GROUPS,
@@ -89,11 +89,6 @@ def combinations(query: Query) -> list[tuple[str, ...]]:
 def length_days(start: dt.date, end: dt.date) -> int:
     """An intervention's length, both its first and its last day counted."""
     return (end - start).days + 1
-
-
-def effective_end(end: dt.date | None, today: dt.date) -> dt.date:
-    """The last day an intervention is ongoing: its end date, or today while it has none."""
-    return end if end is not None else today
 
 
 # --- from the current state ---------------------------------------------------------
@@ -339,11 +334,6 @@ def _median(lengths: dict[int, int]) -> float | None:
         found.extend(days for i in wanted if seen <= i < seen + count)
         seen += count
     return sum(found) / len(found)
-
-
-def compute_from_rollups(query: Query) -> Table:
-    """The question's true figures from the rollups, which must cover it and be current."""
-    return _from_rollups([query])[0]
 
 
 def _source_category(query: Query, combination: Sequence[str]) -> str | None:

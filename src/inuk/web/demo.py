@@ -19,12 +19,12 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from inuk.accounts.models import Role, User
+from inuk.format.municipalities import AF_ORGNR
 from inuk.intake import population
 from inuk.intake.models import Delivery
 from inuk.intake.receive import Submission, receive
 from inuk.organisations.groups import import_groups
 from inuk.organisations.models import Agreement, Municipality, MunicipalityGroup, Organisation
-from inuk.organisations.reference import AF_ORGNR
 from inuk.stats import rollups
 from inuk.stats.models import RollupState
 

@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from inuk.intake.errors import RULES
-from inuk.intake.report import validate_stream
+from inuk.format.errors import RULES
+from inuk.format.report import validate_stream
 from inuk.web.forms import ValidateForm
 
 PAGE_ERRORS = 1_000

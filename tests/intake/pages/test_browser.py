@@ -16,7 +16,7 @@ from django.db import connections
 from playwright.sync_api import Page, expect
 
 from inuk.intake.models import Delivery
-from inuk.intake.processing import process_pending
+from inuk.intake.worker import process_pending
 from tests.cast import PASSWORD, Cast
 from tests.conftest import axe_violations
 from tests.intake.pages.conftest import BAD, file_with_errors

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from inuk.intake.models import Delivery
-from inuk.intake.processing import process_pending
 from inuk.intake.receipts import receipt
+from inuk.intake.worker import process_pending
 from tests.intake.pages.conftest import file_with_errors
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from inuk.accounts.models import Role, User
 from inuk.audit.models import Entry
 from inuk.intake.models import Delivery
-from inuk.intake.processing import process_pending
+from inuk.intake.worker import process_pending
 from inuk.ledger.models import Transaction
 from inuk.organisations.models import DeliveryAuthorisation, Municipality, Organisation
 from inuk.vault.models import FileChunk

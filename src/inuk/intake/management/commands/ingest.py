@@ -9,8 +9,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from inuk.format.identifiers import InvalidIdentifier, parse_orgnr
 from inuk.intake import receipts
-from inuk.intake.identifiers import InvalidIdentifier, parse_orgnr
 from inuk.intake.models import Delivery
 from inuk.intake.receive import Submission, dry_run, receive
 from inuk.organisations.models import Organisation
@@ -76,7 +76,7 @@ class Command(BaseCommand):
         delivery = receive(stream, submission, process_inline=False)
         if delivery.is_final:
             return delivery
-        from inuk.intake.processing import process
+        from inuk.intake.worker import process
 
         if not sys.stderr.isatty():
             process(delivery.pk, worker="inuk ingest")
@@ -86,7 +86,7 @@ class Command(BaseCommand):
         return delivery
 
     def _process_with_bar(self, delivery: Delivery, size: int) -> None:
-        from inuk.intake.processing import process
+        from inuk.intake.worker import process
         from inuk.progress import byte_progress
 
         worker = threading.Thread(target=process, args=(delivery.pk, "inuk ingest"))

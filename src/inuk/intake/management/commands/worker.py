@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
 
 from inuk import datadir
-from inuk.intake.processing import process_pending
+from inuk.intake.worker import process_pending
 
 log = logging.getLogger(__name__)
 

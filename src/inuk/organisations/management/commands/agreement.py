@@ -33,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inuk.audit.log import Event, record
-from inuk.intake.identifiers import InvalidIdentifier, normalise_kommunkod
+from inuk.format.identifiers import InvalidIdentifier, normalise_kommunkod
 from inuk.organisations.models import (
     Agreement,
     ContactPerson,

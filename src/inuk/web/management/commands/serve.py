@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 def run_worker_thread(interval: float = 2.0) -> threading.Thread:
     """Process deliveries in the background of this process (the embedded default)."""
     from inuk.intake.management.commands.worker import worker_name
-    from inuk.intake.processing import process_pending
+    from inuk.intake.worker import process_pending
 
     def loop() -> None:
         name = worker_name() + ":thread"

@@ -1,9 +1,0 @@
-from django.urls import path
-
-from inuk.organisations import views
-
-app_name = "organisations"
-urlpatterns = [
-    path("", views.agreements, name="agreements"),
-    path("<str:kommunkod>/", views.agreement_detail, name="agreement"),
-]
