@@ -190,10 +190,6 @@ def test_the_rollups_kept_step_by_step_equal_the_rollups_rebuilt(book: Book, dra
         transaction.set_rollback(True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refresh derives the contribution before from the description after the delivery",
-)
 def test_a_delivery_that_changes_a_persons_birth_year_moves_them_between_age_groups(book):
     """The vault's description of a person may change (a corrected personnummer): the rollups
     follow, though the delivery changes none of the person's records."""

@@ -106,6 +106,17 @@ class Backend:
     def stage_persons(self, persons: Iterable[PersonValues]) -> None:
         raise NotImplementedError
 
+    def redescribed(self) -> list[int]:
+        """The known persons whose staged birth year or sex differs from the one held."""
+        return [
+            person
+            for (person,) in self.fetch(
+                f"""SELECT DISTINCT p.id
+                FROM {PERSON} p JOIN {PERSONS} s ON s.pseudonym = p.pseudonym
+                WHERE p.birth_year <> s.birth_year OR p.sex <> s.sex ORDER BY p.id"""
+            )
+        ]
+
     def merge_persons(self) -> None:
         """Insert the staged persons not yet known, update the known ones whose description changed.
 

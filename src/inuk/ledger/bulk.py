@@ -106,7 +106,12 @@ def apply_delivery(
         ):
             raise ValueError("a transaction names an organisation that does not exist")
         db.stage_persons(persons)
-        db.merge_persons()
+        # A person described anew (a corrected personnummer linked to the same
+        # pseudonym) may move to another age group or sex in the statistics.
+        from inuk.stats import rollups  # the rollups build on the ledger
+
+        with rollups.persons_changing(db.redescribed()):
+            db.merge_persons()
         try:
             accepted = db.append(delivery_id)
         except IntegrityError as exc:
