@@ -106,12 +106,14 @@ def apply_delivery(
         ):
             raise ValueError("a transaction names an organisation that does not exist")
         db.stage_persons(persons)
-        # A person described anew (a corrected personnummer linked to the same
-        # pseudonym) may move to another age group or sex in the statistics.
-        from inuk.stats import rollups  # the rollups build on the ledger
+        described = db.merge_persons()
+        if described:
+            # A person described anew (a corrected personnummer linked to the
+            # same pseudonym) may move to another age group or sex in the
+            # statistics; their records have not changed yet.
+            from inuk.stats import rollups  # the rollups build on the ledger
 
-        with rollups.persons_changing(db.redescribed()):
-            db.merge_persons()
+            rollups.persons_redescribed(described)
         try:
             accepted = db.append(delivery_id)
         except IntegrityError as exc:

@@ -500,3 +500,31 @@ def ready(today: dt.date) -> bool:
     if as_of != today:
         advance(today)
     return True
+
+
+def persons_redescribed(described: dict[int, tuple[int, str]]) -> None:
+    """Keep the rollups exact after persons' birth year or sex changed, their records not.
+
+    ``described`` holds each such person's birth year and sex before the
+    change (``ledger.bulk.apply_delivery`` passes those a delivery changed,
+    before it changes their records). Their whole contribution with the
+    description before is taken away, and that with the one now added. Call it
+    inside ``transaction.atomic()``, holding the ledger's lock.
+    """
+    require_atomic("rollups.persons_redescribed()")
+    state = _state()
+    if state is None or not described:
+        return
+    county_of, af_id = _county_of(), af_organisation_id()
+    change = Contribution()
+    for chunk in _chunks(sorted(described)):
+        interventions, results = _current_records(chunk)
+        for person, facts in _facts(chunk, state.as_of, county_of, af_id).items():
+            if person not in interventions:
+                continue  # no interventions, no contribution
+            records = (interventions[person], results.get(person, []))
+            birth_year, sex = described[person]
+            was = Facts(facts.record_key, birth_year, sex, af_id, county_of, state.as_of)
+            change.add(contribution(facts, *records))
+            change.add(contribution(was, *records), -1)
+    _store(change)
