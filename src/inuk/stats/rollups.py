@@ -10,6 +10,13 @@ need not be: the state is a function of the set of counting transactions
 persons, without the delivery's transactions (after an apply) or with them
 (after a withdrawal).
 
+Only the periods in which the two states differ are worked out
+(``dirty_periods``): a month's cells depend only on the records touching
+that month, so a monthly delivery changes a few of a person's periods, not
+the fifty they may have. Cells are numbers while contributions are worked out
+(``Cube``), the 24 cells of each record found once per refresh, and become
+rows once, for the sum of every person's change.
+
 Open interventions (no end date) run up to today: the rollups are exact for
 one day, ``RollupState.as_of``, and ``advance()`` moves them to another by
 the same difference, for the persons whose contribution depends on the day.
@@ -422,9 +429,9 @@ class Cube:
         cells, lengths = self.rows(change)
         out = Contribution()
         for *cell, count, persons, key_sum in cells:
-            out.cells[tuple(cell)] = [count, persons, key_sum]  # type: ignore[index]
+            out.cells[tuple(cell)] = [count, persons, key_sum]
         for *length, n in lengths:
-            out.lengths[tuple(length)] += n  # type: ignore[index]
+            out.lengths[tuple(length)] += n
         return out
 
 
@@ -615,11 +622,11 @@ def _store_rows(cells: list[tuple], lengths: list[tuple]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             if cells:
-                values = f"VALUES ({', '.join(['%s'] * 10)})"
-                cursor.executemany(_upsert(rollup, _CELL_COLUMNS, sums, values), cells)
+                one = f"VALUES ({', '.join(['%s'] * 10)})"
+                cursor.executemany(_upsert(rollup, _CELL_COLUMNS, sums, one), cells)
             if lengths:
-                values = f"VALUES ({', '.join(['%s'] * 8)})"
-                cursor.executemany(_upsert(length, _LENGTH_COLUMNS, ("count",), values), lengths)
+                one = f"VALUES ({', '.join(['%s'] * 8)})"
+                cursor.executemany(_upsert(length, _LENGTH_COLUMNS, ("count",), one), lengths)
             return
         for table, identity, values, rows, types in (
             (rollup, _CELL_COLUMNS, sums, cells, ["text"] * 7 + ["int8"] * 3),
