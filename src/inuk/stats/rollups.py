@@ -643,8 +643,8 @@ def _store_rows(cells: list[tuple], lengths: list[tuple]) -> None:
                 copy.set_types(types)
                 for row in rows:
                     copy.write_row(row)
-            # ORDER BY: rows are locked in one order, whoever else writes.
-            picked = f"SELECT {columns} FROM {staged} ORDER BY {identity}"
+            # No other writer: every one holds the lock on RollupState (``_state``).
+            picked = f"SELECT {columns} FROM {staged}"
             cursor.execute(_upsert(table, identity, values, picked))
             cursor.execute(f"DROP TABLE {staged}")
 
