@@ -218,6 +218,15 @@ def test_a_persons_description_follows_the_latest_delivery(ledger):
     assert person.record_key == key
 
 
+def test_a_persons_samordningsnummer_flag_alone_follows_the_latest_delivery(ledger):
+    ledger.apply(tx("R"), persons=[PersonRow(ANNA, 1999, "K", True)])
+
+    ledger.apply(tx("R", code="KAR"), persons=[PersonRow(ANNA, 1999, "K", False)])
+
+    person = Person.objects.get()
+    assert (person.birth_year, person.sex, person.coordination_number) == (1999, "K", False)
+
+
 def test_a_person_described_twice_in_one_delivery_is_kept_once(ledger):
     same = PersonRow(ANNA, 1999, "K", False)
 

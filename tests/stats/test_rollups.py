@@ -227,3 +227,125 @@ def test_a_municipality_has_data_from_its_first_delivery_on_and_none_after_a_wit
     book.withdraw(book.deliveries[-1])
     cell = book.table("participants", "2024-01", (VALLENTUNA,), straight=False).cells[0]
     assert (cell.mark, cell.count) == (Mark.MISSING, 0)
+
+
+# --- only the periods that changed ----------------------------------------------------
+
+#: Days on either side of month, quarter and year ends, and of the results' window's edge.
+EDGES = (D(2023, 12, 31), D(2024, 1, 1), D(2024, 3, 31), D(2024, 4, 1), D(2024, 6, 30))
+AS_OF = (D(2024, 3, 15), D(2024, 3, 31), D(2024, 4, 1), D(2024, 7, 2), D(2025, 1, 3))
+
+
+def near(draw, day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=draw(st.integers(-2, 2)))
+
+
+@st.composite
+def changes(draw):
+    """A first delivery of interventions, then deliveries changing them across period ends.
+
+    Each later delivery is a list of steps: ("end", i, end) an Ändring of
+    intervention i to a new end (None: open again), ("remove", i) its Borttag,
+    ("result", i, days) a result that many days after its end (around the
+    window's 90), ("new", ...) a new intervention; ("advance", day) moves the
+    rollups' day between deliveries. Returns (first, later steps, withdrawn).
+    """
+    first = []
+    for _ in range(draw(st.integers(1, 5))):
+        person = draw(st.sampled_from(PERSONS))
+        start = near(draw, draw(st.sampled_from(EDGES)))
+        end = draw(st.one_of(st.none(), st.builds(lambda d: near(draw, d), st.sampled_from(EDGES))))
+        if end is not None and end < start:
+            start, end = end, start
+        code = draw(st.sampled_from(CODES))
+        deliverer = draw(st.sampled_from(DEPLOYERS))
+        first.append((person, deliverer, code, start, end))
+    steps = []
+    for _ in range(draw(st.integers(1, 6))):
+        i = draw(st.integers(0, len(first) - 1))
+        kind = draw(st.sampled_from(("end", "end", "remove", "result", "new", "advance")))
+        if kind == "end":
+            moved = draw(
+                st.one_of(st.none(), st.builds(lambda d: near(draw, d), st.sampled_from(EDGES)))
+            )
+            steps.append(
+                ("end", i, moved if moved is None or moved >= first[i][3] else first[i][3])
+            )
+        elif kind == "result":
+            steps.append(("result", i, draw(st.integers(86, 94))))
+        elif kind == "new":
+            steps.append(("new", i, near(draw, draw(st.sampled_from(EDGES)))))
+        elif kind == "advance":
+            steps.append(("advance", draw(st.sampled_from(AS_OF))))
+        else:
+            steps.append(("remove", i))
+    return first, steps, draw(st.one_of(st.none(), st.integers(0, len(steps))))
+
+
+def rows() -> tuple[set, set]:
+    from inuk.stats.models import Length
+
+    cells = Rollup.objects.exclude(count=0, persons=0, key_sum=0).values_list(
+        "indicator", "period", "geography", "source", "code", "sex", "age",
+        "count", "persons", "key_sum",
+    )  # fmt: skip
+    lengths = Length.objects.exclude(count=0).values_list(
+        "period", "geography", "source", "code", "sex", "age", "days", "count"
+    )
+    return set(cells), set(lengths)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(changes())
+def test_refreshing_only_the_periods_that_changed_gives_what_a_rebuild_gives(book, drawn):
+    """End dates moved across month, quarter and year ends, removals, results at the
+    window's edge, open interventions, the rollups' day moved: the rollups kept up to
+    date delivery by delivery are the rollups built afresh."""
+    first, steps, withdrawn = drawn
+    minute = iter(range(10_000))
+
+    def at() -> str:
+        return (dt.datetime(2024, 8, 1) + dt.timedelta(minutes=next(minute))).isoformat(sep=" ")
+
+    def row(status, record, **values):
+        person, deliverer, code, start, end = record
+        fields = {"person": person, "code": code, "start": start, "end": end, "at": at()}
+        if deliverer == "af":
+            fields["kommunkod"] = GOTEBORG
+        elif deliverer == "vallentuna":
+            fields["kommunkod"] = VALLENTUNA
+        return tx(status, **(fields | values)), getattr(book, deliverer)
+
+    with transaction.atomic():
+        rollups.advance(D(2024, 6, 15))
+        for record in first:
+            applied, organisation = row("R", record)
+            book.apply(applied, organisation=organisation)
+        delivered = []
+        for step in steps:
+            if step[0] == "advance":
+                rollups.advance(step[1])
+                continue
+            record = first[step[1]]
+            if step[0] == "end":
+                applied, organisation = row("A", record, end=step[2])
+            elif step[0] == "remove":
+                applied, organisation = row("B", record)
+            elif step[0] == "new":
+                applied, organisation = row("R", record, start=step[2], code="KAR")
+            else:
+                day = (record[4] or record[3]) + dt.timedelta(days=step[2])
+                applied, organisation = result("R", person=record[0], start=day, at=at()), None
+            book.apply(applied, organisation=organisation)
+            delivered.append(book.deliveries[-1])
+        if withdrawn is not None and withdrawn < len(delivered):
+            book.withdraw(delivered[withdrawn])
+        kept = rows()
+        rollups.rebuild(RollupState.objects.get().as_of)
+        assert kept == rows()
+        transaction.set_rollback(True)

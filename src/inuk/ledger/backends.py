@@ -106,12 +106,25 @@ class Backend:
     def stage_persons(self, persons: Iterable[PersonValues]) -> None:
         raise NotImplementedError
 
-    def merge_persons(self) -> None:
+    def _described(self) -> dict[int, tuple[int, str]]:
+        """The known persons whose staged birth year or sex differs from theirs, with theirs."""
+        return {
+            person: (birth_year, sex)
+            for person, birth_year, sex in self.fetch(
+                f"""SELECT p.id, p.birth_year, p.sex
+                FROM {PERSON} p JOIN {PERSONS} s ON s.pseudonym = p.pseudonym
+                WHERE p.birth_year <> s.birth_year OR p.sex <> s.sex"""
+            )
+        }
+
+    def merge_persons(self) -> dict[int, tuple[int, str]]:
         """Insert the staged persons not yet known, update the known ones whose description changed.
 
         The vault's description of a person can change (a corrected
         personnummer linked to the same pseudonym): the latest delivery's holds.
-        The record key never changes, so that a cell keeps its value.
+        The record key never changes, so that a cell keeps its value. Returns
+        the birth year and sex each person whose birth year or sex changed had
+        before.
         """
         raise NotImplementedError
 
@@ -177,14 +190,23 @@ class PostgreSQL(Backend):
                 copy.write_row(person)
         self.run(f"ANALYZE {PERSONS}")
 
-    def merge_persons(self) -> None:
-        self.run(
-            f"""UPDATE {PERSON} p SET birth_year = s.birth_year, sex = s.sex,
-                                    coordination_number = s.coordination
-            FROM {PERSONS} s
-            WHERE p.pseudonym = s.pseudonym
-              AND (p.birth_year <> s.birth_year OR p.sex <> s.sex
-                   OR p.coordination_number <> s.coordination)"""
+    def merge_persons(self) -> dict[int, tuple[int, str]]:
+        # The changed persons are found by one join, and the descriptions they
+        # had read in it, before the update by primary key.
+        changed = self.fetch(
+            f"""WITH changed AS MATERIALIZED (
+                SELECT p.id, p.birth_year, p.sex, s.birth_year AS new_birth_year,
+                       s.sex AS new_sex, s.coordination
+                FROM {PERSON} p JOIN {PERSONS} s ON s.pseudonym = p.pseudonym
+                WHERE p.birth_year <> s.birth_year OR p.sex <> s.sex
+                   OR p.coordination_number <> s.coordination
+            ), updated AS (
+                UPDATE {PERSON} p SET birth_year = c.new_birth_year, sex = c.new_sex,
+                                      coordination_number = c.coordination
+                FROM changed c WHERE p.id = c.id
+            )
+            SELECT id, birth_year, sex FROM changed
+            WHERE birth_year <> new_birth_year OR sex <> new_sex"""
         )
         # Byte order ("C") sorts hex pseudonyms fast; any order finds repeats.
         self.run(
@@ -195,6 +217,7 @@ class PostgreSQL(Backend):
             WHERE NOT EXISTS (SELECT 1 FROM {PERSON} p WHERE p.pseudonym = s.pseudonym)
             ORDER BY pseudonym COLLATE "C" """
         )
+        return {person: (birth_year, sex) for person, birth_year, sex in changed}
 
     def append(self, delivery_id: int) -> int:
         # DISTINCT ON keeps the first of a transaction the file repeats; the
@@ -311,7 +334,8 @@ class SQLite(Backend):
         while batch := list(islice(iterator, BATCH)):
             self.cursor.executemany(sql, batch)
 
-    def merge_persons(self) -> None:
+    def merge_persons(self) -> dict[int, tuple[int, str]]:
+        described = self._described()
         # (SQLite wants a WHERE before an upsert's ON CONFLICT.)
         self.run(
             f"""INSERT INTO {PERSON} (pseudonym, birth_year, sex, coordination_number, record_key)
@@ -322,6 +346,7 @@ class SQLite(Backend):
             WHERE birth_year <> excluded.birth_year OR sex <> excluded.sex
                OR coordination_number <> excluded.coordination_number"""
         )
+        return described
 
     def append(self, delivery_id: int) -> int:
         # A pseudonym missing from the persons leaves person_id NULL, which the

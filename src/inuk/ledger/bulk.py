@@ -34,6 +34,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
 from django.db.models import QuerySet
 from django.db.transaction import TransactionManagementError
 
+from inuk.ledger import changes
 from inuk.ledger.backends import backend
 from inuk.ledger.models import Transaction, Withdrawal
 from inuk.ledger.rows import ORGANISATION, LedgerRow, LedgerValues, Outcome, PersonRow, PersonValues
@@ -107,7 +108,12 @@ def apply_delivery(
         ):
             raise ValueError("a transaction names an organisation that does not exist")
         db.stage_persons(persons)
-        db.merge_persons()
+        described = db.merge_persons()
+        if described:
+            # A person described anew (a corrected personnummer linked to the
+            # same pseudonym) may move to another age group or sex in the
+            # statistics; their records have not changed yet.
+            changes.persons_redescribed(described)
         try:
             accepted = db.append(delivery_id)
         except IntegrityError as exc:

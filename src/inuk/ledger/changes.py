@@ -25,6 +25,8 @@ class Follower(Protocol):
 
     def persons_changing(self, persons: list[int]) -> AbstractContextManager[None]: ...
 
+    def persons_redescribed(self, described: dict[int, tuple[int, str]]) -> None: ...
+
     def rebuild(self) -> None: ...
 
 
@@ -56,6 +58,12 @@ def persons_changing(persons: list[int]) -> Iterator[None]:
         for follower in _followers:
             stack.enter_context(follower.persons_changing(persons))
         yield
+
+
+def persons_redescribed(described: dict[int, tuple[int, str]]) -> None:
+    """These persons' birth year or sex changed (from the given one); their records did not."""
+    for follower in _followers:
+        follower.persons_redescribed(described)
 
 
 def state_replaced() -> None:

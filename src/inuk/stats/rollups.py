@@ -10,6 +10,13 @@ need not be: the state is a function of the set of counting transactions
 persons, without the delivery's transactions (after an apply) or with them
 (after a withdrawal).
 
+Only the periods in which the two states differ are worked out
+(``dirty_periods``): a month's cells depend only on the records touching
+that month, so a monthly delivery changes a few of a person's periods, not
+the fifty they may have. Cells are numbers while contributions are worked out
+(``Cube``), the 24 cells of each record found once per refresh, and become
+rows once, for the sum of every person's change.
+
 Open interventions (no end date) run up to today: the rollups are exact for
 one day, ``RollupState.as_of``, and ``advance()`` moves them to another by
 the same difference, for the persons whose contribution depends on the day.
@@ -21,10 +28,11 @@ in SQL (``inuk.stats.cube``).
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections import Counter, _count_elements, defaultdict  # type: ignore[attr-defined]
+from collections.abc import Iterable, Iterator, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max
@@ -78,17 +86,43 @@ class Contribution:
             self.lengths[length] += sign * n
 
 
-def _periods_of_month(year: int, month: int) -> tuple[str, str, str]:
-    return (f"{year:04d}-{month:02d}", f"{year:04d}-Q{(month - 1) // 3 + 1}", f"{year:04d}")
+# Periods are numbered: a month ``year * 12 + month - 1``, its quarter and its year
+# above it, so that a period is an int while a person's contribution is worked out.
+_QUARTERS = 1_000_000
+_YEARS = 2_000_000
 
 
-def _periods_between(first: dt.date, last: dt.date) -> set[str]:
-    labels: set[str] = set()
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        labels.update(_periods_of_month(year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return labels
+def _month(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+@cache
+def _label(period: int) -> str:
+    """A numbered period's label: 2026-10, 2026-Q4 or 2026."""
+    if period >= _YEARS:
+        return f"{period - _YEARS:04d}"
+    if period >= _QUARTERS:
+        year, quarter = divmod(period - _QUARTERS, 4)
+        return f"{year:04d}-Q{quarter + 1}"
+    year, month = divmod(period, 12)
+    return f"{year:04d}-{month + 1:02d}"
+
+
+@cache
+def _periods_of(month: int) -> tuple[int, int, int]:
+    """The month ``month``, its quarter and its year, numbered."""
+    year = month // 12
+    return (month, _QUARTERS + year * 4 + month % 12 // 3, _YEARS + year)
+
+
+@cache
+def _periods_from(first: int, last: int) -> frozenset[int]:
+    """Every period (month, quarter, year) with a day in the months ``first`` to ``last``."""
+    return frozenset(period for month in range(first, last + 1) for period in _periods_of(month))
+
+
+def _periods_between(first: dt.date, last: dt.date) -> frozenset[int]:
+    return _periods_from(_month(first), _month(last))
 
 
 @dataclass(frozen=True)
@@ -103,75 +137,363 @@ class Facts:
     today: dt.date
 
 
+Intervention_ = tuple[str, int, str, dt.date, "dt.date | None"]
+Result_ = tuple[str, dt.date]
+
+
+@dataclass
+class Cells:
+    """One person's contribution, in the numbers of a ``Cube``.
+
+    ``present`` are the cells counting this person. ``started_ended`` has, for
+    each of their interventions started or ended in a period, the number of
+    the record's spread (``Cube.spread``) in the indicator S or E: those
+    indicators count interventions, and the count of a cell is how many of
+    these spread to it. ``lengths`` has (E spread number, days) pairs.
+    """
+
+    present: set[int] = field(default_factory=set)
+    started_ended: list[int] = field(default_factory=list)
+    lengths: list[tuple[int, int]] = field(default_factory=list)
+
+
+class Change:
+    """What to add to the rollups, in the numbers of a ``Cube``."""
+
+    def __init__(self) -> None:
+        self.persons: Counter[int] = Counter()  # per cell, persons added
+        self.persons_gone: Counter[int] = Counter()  # and taken away
+        self.keys: dict[int, int] = {}  # per cell, the sum of their record keys
+        self.spreads: Counter[int] = Counter()  # per S or E spread, interventions added
+        self.spreads_gone: Counter[int] = Counter()  # and taken away
+        self.lengths: Counter[tuple[int, int]] = Counter()  # per (E spread, days)
+
+    def _keys(self, cells: Iterable[int], key: int) -> None:
+        keys = self.keys
+        get = keys.get
+        for cell in cells:
+            keys[cell] = get(cell, 0) + key
+
+    def add(self, made: Cells, key: int, sign: int = 1) -> None:
+        """Add (``sign`` -1: take away) a person's whole contribution, ``key`` their record key."""
+        _count_elements(self.persons if sign > 0 else self.persons_gone, made.present)
+        self._keys(made.present, sign * key)
+        _count_elements(self.spreads if sign > 0 else self.spreads_gone, made.started_ended)
+        for length in made.lengths:
+            self.lengths[length] += sign
+
+    def difference(self, old: Cells, new: Cells, key: int) -> None:
+        """Add a person's contribution ``new`` less their contribution ``old`` (same record key).
+
+        Only the cells that differ are touched: a delivery usually changes a
+        small part of what a person contributes.
+        """
+        added, gone = new.present - old.present, old.present - new.present
+        _count_elements(self.persons, added)
+        _count_elements(self.persons_gone, gone)
+        self._keys(added, key)
+        self._keys(gone, -key)
+        if new.started_ended != old.started_ended:
+            _count_elements(self.spreads, new.started_ended)
+            _count_elements(self.spreads_gone, old.started_ended)
+        if new.lengths != old.lengths:
+            lengths = self.lengths
+            for length in new.lengths:
+                lengths[length] += 1
+            for length in old.lengths:
+                lengths[length] -= 1
+
+
+# A cell's number packs its parts: [letter][period][geography][source][code][sex][age].
+_AGE, _SEX, _CODE, _SOURCE, _GEOGRAPHY, _PERIOD, _LETTER = 0, 4, 8, 18, 20, 32, 53
+#: Each part's width in bits, by its first bit.
+_WIDTH = {_AGE: 4, _SEX: 4, _CODE: 10, _SOURCE: 2, _GEOGRAPHY: 12, _PERIOD: 21}
+_TAIL = (1 << _PERIOD) - 1
+_LETTERS = "PSEBRC"
+_SOURCES = ("municipal", "af", TOTAL)
+
+
+class Cube:
+    """The rollups' cells as numbers, and what a record spreads to.
+
+    A record of a person counts in a cell of every geography level above its
+    municipality, and of the total of each category as well as its own: 24
+    cells for one (indicator, period, kommunkod, source, code, sex, age), its
+    *spread*. A spread is worked out once and numbered, and a cell is a
+    number packing its parts, so that a person's cells are sets of ints;
+    ``key`` gives a number's cell back.
+    """
+
+    def __init__(self, county_of: dict[str, str], af_id: int | None) -> None:
+        self.county_of = county_of
+        self.af_id = af_id
+        # Geographies, codes, sexes and ages, numbered each by the first bit of their part.
+        self._words: dict[int, dict[str, int]] = {_GEOGRAPHY: {}, _CODE: {}, _SEX: {}, _AGE: {}}
+        self._word_lists: dict[int, list[str]] = {part: [] for part in self._words}
+        self._spread_numbers: dict[tuple, int] = {}
+        self.spreads: list[tuple[int, ...]] = []
+        self._heads: dict[int, tuple[str, str]] = {}
+        self._tails: dict[int, tuple[str, str, str, str, str]] = {}
+
+    def _word(self, word: str, part: int) -> int:
+        """``word``'s number in ``part`` (_GEOGRAPHY, _CODE, _SEX or _AGE), shifted there."""
+        words = self._words[part]
+        number = words.get(word)
+        if number is None:
+            number = words[word] = len(words)
+            if number >> (_WIDTH[part]):
+                raise ValueError(f"too many different values for the rollups' cells: {word}")
+            self._word_lists[part].append(word)
+        return number << part
+
+    def key(self, cell: int) -> CellKey:
+        """The cell numbered ``cell``."""
+        return self._head(cell >> _PERIOD) + self._tail(cell & _TAIL)
+
+    def _head(self, head: int) -> tuple[str, str]:
+        """(indicator, period) of the upper bits of a cell's number."""
+        found = self._heads.get(head)
+        if found is None:
+            period = head & ((1 << _WIDTH[_PERIOD]) - 1)
+            found = self._heads[head] = (_LETTERS[head >> (_LETTER - _PERIOD)], _label(period))
+        return found
+
+    def _tail(self, tail: int) -> tuple[str, str, str, str, str]:
+        """(geography, source, code, sex, age) of the lower bits of a cell's number."""
+        found = self._tails.get(tail)
+        if found is None:
+
+            def part(shift: int) -> int:
+                return (tail >> shift) & ((1 << _WIDTH[shift]) - 1)
+
+            words = self._word_lists
+            found = self._tails[tail] = (
+                words[_GEOGRAPHY][part(_GEOGRAPHY)],
+                _SOURCES[part(_SOURCE)],
+                words[_CODE][part(_CODE)],
+                words[_SEX][part(_SEX)],
+                words[_AGE][part(_AGE)],
+            )
+        return found
+
+    def spread_number(
+        self, letter: str, period: int, kommunkod: str, source: str, code: str, sex: str, age: str
+    ) -> int:
+        """The number of the spread of one record: ``self.spreads`` has its cells, each once."""
+        base = (letter, period, kommunkod, source, code, sex, age)
+        number = self._spread_numbers.get(base)
+        if number is None:
+            word = self._word
+            fixed = (_LETTERS.index(letter) << _LETTER) | (period << _PERIOD) | word(sex, _SEX)
+            geographies = [
+                word(g, _GEOGRAPHY)
+                for g in (kommunkod, self.county_of.get(kommunkod, ""), COUNTRY_CODE)
+            ]
+            sources = {_SOURCES.index(s) << _SOURCE for s in (source, TOTAL)}
+            codes = {word(c, _CODE) for c in (code, TOTAL)}
+            ages = {word(a, _AGE) for a in (age, TOTAL)}
+            cells = {
+                fixed | g | s | c | a
+                for g in geographies
+                for s in sources
+                for c in codes
+                for a in ages
+            }
+            number = self._spread_numbers[base] = len(self.spreads)
+            self.spreads.append(tuple(sorted(cells)))
+        return number
+
+    def spread(self, *base) -> tuple[int, ...]:
+        return self.spreads[self.spread_number(*base)]
+
+    def collaboration(
+        self, period: int, geography: str, code: str, sex: str, age: str
+    ) -> tuple[int, ...]:
+        """Collaboration's cells: of one geography, source always the total."""
+        base = ("C", period, geography, code, sex, age)
+        number = self._spread_numbers.get(base)
+        if number is None:
+            word = self._word
+            fixed = (_LETTERS.index("C") << _LETTER) | (period << _PERIOD)
+            fixed |= word(geography, _GEOGRAPHY) | (_SOURCES.index(TOTAL) << _SOURCE)
+            fixed |= word(sex, _SEX)
+            cells = {
+                fixed | word(c, _CODE) | word(a, _AGE) for c in (code, TOTAL) for a in (age, TOTAL)
+            }
+            number = self._spread_numbers[base] = len(self.spreads)
+            self.spreads.append(tuple(sorted(cells)))
+        return self.spreads[number]
+
+    def cells(
+        self,
+        facts: Facts,
+        interventions: Iterable[Intervention_],
+        results: Iterable[Result_],
+        periods: Set[int] | None = None,
+    ) -> Cells:
+        """One person's contribution, from their current interventions and results.
+
+        ``interventions`` are (kommunkod, organisation id, code, start, end),
+        ``results`` (code, start). With ``periods`` (numbered), only the cells
+        of those periods. This says again what ``engine`` computes, cell by
+        cell instead of question by question; the tests hold the two equal.
+        """
+        sex, today, birth_year, af_id = facts.sex, facts.today, facts.birth_year, self.af_id
+        spread, numbered, spreads = self.spread, self.spread_number, self.spreads
+        made = Cells()
+        present, started_ended, lengths = made.present, made.started_ended, made.lengths
+        ongoing: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
+        results = list(results)
+        for kommunkod, organisation, code, start, end in interventions:
+            source = source_of(organisation, af_id)
+            age = age_group(start.year, birth_year)
+            last = end if end is not None else today
+            first_month = _month(start)
+            if start <= last:
+                during = _periods_from(first_month, _month(last))
+                if periods is not None:
+                    during = during & periods
+                for period in during:
+                    present.update(spread("P", period, kommunkod, source, code, sex, age))
+                    ongoing[period].append((kommunkod, source, code, age))
+            for period in _periods_of(first_month):
+                if periods is None or period in periods:
+                    number = numbered("S", period, kommunkod, source, code, sex, age)
+                    started_ended.append(number)
+                    present.update(spreads[number])
+            if end is None:
+                continue
+            days = length_days(start, end)
+            window_end = end + dt.timedelta(days=RESULT_WINDOW_DAYS)
+            found = {c for c, day in results if start <= day <= window_end}
+            if found:
+                found.add(TOTAL)
+            for period in _periods_of(_month(end)):
+                if periods is not None and period not in periods:
+                    continue
+                number = numbered("E", period, kommunkod, source, code, sex, age)
+                started_ended.append(number)
+                lengths.append((number, days))
+                present.update(spreads[number])
+                present.update(spread(RESULTS_BASE, period, kommunkod, source, TOTAL, sex, age))
+                for result_code in found:
+                    present.update(spread("R", period, kommunkod, source, result_code, sex, age))
+
+        for period, units in ongoing.items():
+            if len({source for _, source, _, _ in units}) < 2:
+                continue  # one source in all of the period: no collaboration anywhere
+            by_geography: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+            for kommunkod, source, code, age in units:
+                for geography in (kommunkod, self.county_of.get(kommunkod, ""), COUNTRY_CODE):
+                    by_geography[geography].append((source, code, age))
+            for geography, here in by_geography.items():
+                if len({source for source, _, _ in here}) < 2:
+                    continue
+                for _, code, age in here:
+                    present.update(self.collaboration(period, geography, code, sex, age))
+        return made
+
+    def rows(self, change: Change) -> tuple[list[tuple], list[tuple]]:
+        """``change`` as rows to add: (cell..., count, persons, key sum), (cell..., days, count)."""
+        spreads, head, tail = self.spreads, self._head, self._tail
+        counts: Counter[int] = Counter()
+        for number, n in (change.spreads - change.spreads_gone).items():
+            for cell in spreads[number]:
+                counts[cell] += n
+        for number, n in (change.spreads_gone - change.spreads).items():
+            for cell in spreads[number]:
+                counts[cell] -= n
+        persons, gone = change.persons, change.persons_gone
+        started_ended = {_LETTERS.index("S"), _LETTERS.index("E")}
+        cells = []
+        for cell, key_sum in change.keys.items():
+            n = persons.get(cell, 0) - gone.get(cell, 0)
+            count = counts.pop(cell, 0) if cell >> _LETTER in started_ended else n
+            if count or n or key_sum:
+                cells.append((*head(cell >> _PERIOD), *tail(cell & _TAIL), count, n, key_sum))
+        for cell, n in counts.items():
+            if n:
+                cells.append((*head(cell >> _PERIOD), *tail(cell & _TAIL), n, 0, 0))
+        by_cell: Counter[tuple[int, int]] = Counter()
+        for (number, days), n in change.lengths.items():
+            if n:
+                for cell in spreads[number]:
+                    by_cell[cell, days] += n
+        lengths = [
+            (head(cell >> _PERIOD)[1], *tail(cell & _TAIL), days, n)
+            for (cell, days), n in by_cell.items()
+            if n
+        ]
+        return cells, lengths
+
+    def contribution(self, change: Change) -> Contribution:
+        """``change`` with its cells' keys."""
+        cells, lengths = self.rows(change)
+        out = Contribution()
+        for *cell, count, persons, key_sum in cells:
+            out.cells[tuple(cell)] = [count, persons, key_sum]
+        for *length, n in lengths:
+            out.lengths[tuple(length)] += n
+        return out
+
+
+#: The cube ``contribution`` last used, kept while it is asked about the same world.
+_cube: list[Cube] = []
+
+
+def _cube_for(county_of: dict[str, str], af_id: int | None) -> Cube:
+    if not _cube or _cube[0].county_of is not county_of or _cube[0].af_id != af_id:
+        _cube[:] = [Cube(county_of, af_id)]
+    return _cube[0]
+
+
 def contribution(
-    facts: Facts,
-    interventions: Iterable[tuple[str, int, str, dt.date, dt.date | None]],
-    results: Iterable[tuple[str, dt.date]],
+    facts: Facts, interventions: Iterable[Intervention_], results: Iterable[Result_]
 ) -> Contribution:
     """One person's contribution, from their current interventions and results.
 
     ``interventions`` are (kommunkod, organisation id, code, start, end),
-    ``results`` (code, start). This says again what ``engine`` computes, cell
-    by cell instead of question by question; the tests hold the two equal.
+    ``results`` (code, start); see ``Cube.cells``.
     """
-    sex, today = facts.sex, facts.today
-    present: set[CellKey] = set()  # cells counting this person
-    counts: Counter[CellKey] = Counter()  # interventions per cell, for started and ended
-    lengths: Counter[LengthKey] = Counter()
-    ongoing: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
-    results = list(results)
+    cube = _cube_for(facts.county_of, facts.af_id)
+    change = Change()
+    change.add(cube.cells(facts, interventions, results), facts.record_key)
+    return cube.contribution(change)
 
-    def spread(
-        letter: str, labels: Iterable[str], kommunkod: str, source: str, code: str, age: str
-    ):
-        for label in labels:
-            for geography in (kommunkod, facts.county_of.get(kommunkod, ""), COUNTRY_CODE):
-                for s in (source, TOTAL):
-                    for c in (code, TOTAL):
-                        for a in (age, TOTAL):
-                            yield (letter, label, geography, s, c, sex, a)
 
-    for kommunkod, organisation, code, start, end in interventions:
-        source = source_of(organisation, facts.af_id)
-        age = age_group(start.year, facts.birth_year)
-        last = end if end is not None else today
+def dirty_periods(
+    before: tuple[list, list], after: tuple[list, list], as_of: dt.date
+) -> frozenset[int]:
+    """The periods (numbered) in which a person's contribution may differ between two states.
+
+    A period's cells depend only on the records touching it: participants and
+    collaboration on the interventions ongoing in it (an open one up to
+    ``as_of``), started on those starting in it, ended and the results' base
+    on those ending in it, results on those ending in it and the results in
+    their windows. So an intervention in one state and not the other makes the
+    periods from its start to its end (or ``as_of``) dirty, and a result so
+    the periods in which the interventions of either state whose window holds
+    it ended.
+    """
+    interventions = set(before[0]) ^ set(after[0])
+    results = set(before[1]) ^ set(after[1])
+    dirty: set[int] = set()
+    for _, _, _, start, end in interventions:
+        last = end if end is not None else as_of
         if start <= last:
-            labels = _periods_between(start, last)
-            present.update(spread("P", labels, kommunkod, source, code, age))
-            for label in labels:
-                for geography in (kommunkod, facts.county_of.get(kommunkod, ""), COUNTRY_CODE):
-                    ongoing[label, geography].append((source, code, age))
-        started = _periods_of_month(start.year, start.month)
-        for key in spread("S", started, kommunkod, source, code, age):
-            present.add(key)
-            counts[key] += 1
-        if end is None:
-            continue
-        ended = _periods_of_month(end.year, end.month)
-        days = length_days(start, end)
-        for key in spread("E", ended, kommunkod, source, code, age):
-            present.add(key)
-            counts[key] += 1
-            lengths[(*key[1:], days)] += 1
-        present.update(spread(RESULTS_BASE, ended, kommunkod, source, TOTAL, age))
-        window_end = end + dt.timedelta(days=RESULT_WINDOW_DAYS)
-        found = {c for c, day in results if start <= day <= window_end}
-        for result_code in found | ({TOTAL} if found else set()):
-            present.update(spread("R", ended, kommunkod, source, result_code, age))
-
-    for (label, geography), units in ongoing.items():
-        if len({source for source, _, _ in units}) < 2:
-            continue
-        for _, code, age in units:
-            for c in (code, TOTAL):
-                for a in (age, TOTAL):
-                    present.add(("C", label, geography, TOTAL, c, sex, a))
-
-    made = Contribution()
-    for key in present:
-        made.cells[key] = [counts.get(key, 1), 1, facts.record_key]
-    made.lengths = lengths
-    return made
+            dirty |= _periods_between(start, last)
+        dirty.update(_periods_of(_month(start)))
+        if end is not None:
+            dirty.update(_periods_of(_month(end)))
+    if results:
+        days = [day for _, day in results]
+        for _, _, _, start, end in (*before[0], *after[0]):
+            if end is None:
+                continue
+            window_end = end + dt.timedelta(days=RESULT_WINDOW_DAYS)
+            if any(start <= day <= window_end for day in days):
+                dirty.update(_periods_of(_month(end)))
+    return frozenset(dirty)
 
 
 # --- from the database --------------------------------------------------------------
@@ -257,86 +579,99 @@ def _facts(persons: list[int], today: dt.date, county_of, af_id) -> dict[int, Fa
 
 def _contributions(persons: list[int], records, today: dt.date, county_of, af_id) -> Contribution:
     interventions, results = records
-    total = Contribution()
+    cube = _cube_for(county_of, af_id)
+    change = Change()
     for person, facts in _facts(persons, today, county_of, af_id).items():
         if person not in interventions:
             continue  # no interventions, no contribution: results count only after one
-        total.add(contribution(facts, interventions[person], results.get(person, ())))
-    return total
-
-
-def _difference(
-    change: Contribution, facts: Facts, facts_before: Facts, before: tuple, after: tuple
-) -> None:
-    """Add to ``change`` one person's contribution ``after`` less their contribution ``before``.
-
-    Only the cells that differ are touched: a delivery usually changes a
-    small part of what a person contributes.
-    """
-    old = contribution(facts_before, *before) if before[0] else Contribution()
-    new = contribution(facts, *after) if after[0] else Contribution()
-    for key, values in new.cells.items():
-        was = old.cells.pop(key, None)
-        if was != values:
-            cell = change.cells[key]
-            for i in range(3):
-                cell[i] += values[i] - (was[i] if was else 0)
-    for key, was in old.cells.items():
-        cell = change.cells[key]
-        for i in range(3):
-            cell[i] -= was[i]
-    for length, n in new.lengths.items():
-        change.lengths[length] += n
-    for length, n in old.lengths.items():
-        change.lengths[length] -= n
+        made = cube.cells(facts, interventions[person], results.get(person, ()))
+        change.add(made, facts.record_key)
+    return cube.contribution(change)
 
 
 def _store(change: Contribution) -> None:
-    """Add ``change`` to the rollups, row by row; rows that fall to zero stay (they sum to zero)."""
-    cells: list[tuple] = [(*k, *values) for k, values in change.cells.items() if any(values)]
-    lengths: list[tuple] = [(*k, n) for k, n in change.lengths.items() if n]
+    """Add ``change`` to the rollups; rows that fall to zero stay (they sum to zero)."""
+    cells = [(*k, *values) for k, values in change.cells.items() if any(values)]
+    lengths = [(*k, n) for k, n in change.lengths.items() if n]
+    _store_rows(cells, lengths)
+
+
+def _store_change(cube: Cube, change: Change) -> None:
+    _store_rows(*cube.rows(change))
+
+
+_CELL_COLUMNS = "indicator, period, geography, source, code, sex, age"
+_LENGTH_COLUMNS = "period, geography, source, code, sex, age, days"
+
+
+def _upsert(table: str, identity: str, values: tuple[str, ...], source: str) -> str:
+    adds = ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in values)
+    return f"""
+        INSERT INTO {table} ({identity}, {", ".join(values)}) {source}
+        ON CONFLICT ({identity}) DO UPDATE SET {adds}
+    """
+
+
+def _store_rows(cells: list[tuple], lengths: list[tuple]) -> None:
+    """Add rows of (cell..., count, persons, key sum) and of (length cell..., days, count).
+
+    PostgreSQL takes them by COPY into a temporary table and adds them with
+    one statement; SQLite's upsert row by row is as cheap as an insert.
+    """
     rollup, length = Rollup._meta.db_table, Length._meta.db_table
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        if cells:
-            cursor.executemany(
-                f"""
-                INSERT INTO {rollup}
-                    (indicator, period, geography, source, code, sex, age, count, persons, key_sum)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                ON CONFLICT (indicator, period, geography, source, code, sex, age) DO UPDATE
-                SET count = {rollup}.count + excluded.count,
-                    persons = {rollup}.persons + excluded.persons,
-                    key_sum = {rollup}.key_sum + excluded.key_sum
-                """,
-                cells,
+    sums = ("count", "persons", "key_sum")
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            if cells:
+                one = f"VALUES ({', '.join(['%s'] * 10)})"
+                cursor.executemany(_upsert(rollup, _CELL_COLUMNS, sums, one), cells)
+            if lengths:
+                one = f"VALUES ({', '.join(['%s'] * 8)})"
+                cursor.executemany(_upsert(length, _LENGTH_COLUMNS, ("count",), one), lengths)
+            return
+        for table, identity, values, rows, types in (
+            (rollup, _CELL_COLUMNS, sums, cells, ["text"] * 7 + ["int8"] * 3),
+            (length, _LENGTH_COLUMNS, ("count",), lengths, ["text"] * 6 + ["int4", "int8"]),
+        ):
+            if not rows:
+                continue
+            staged = f"{table}_change"
+            columns = f"{identity}, {', '.join(values)}"
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {staged} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
             )
-        if lengths:
-            cursor.executemany(
-                f"""
-                INSERT INTO {length} (period, geography, source, code, sex, age, days, count)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-                ON CONFLICT (period, geography, source, code, sex, age, days) DO UPDATE
-                SET count = {length}.count + excluded.count
-                """,
-                lengths,
-            )
+            with cursor.copy(f"COPY {staged} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+            # No other writer: every one holds the lock on RollupState (``_state``).
+            picked = f"SELECT {columns} FROM {staged}"
+            cursor.execute(_upsert(table, identity, values, picked))
+            cursor.execute(f"DROP TABLE {staged}")
 
 
 def _refresh(persons: list[int], before_where: str, before_params: list, as_of: dt.date) -> None:
-    county_of, af_id = _county_of(), af_organisation_id()
-    change = Contribution()
+    """Add, for each of ``persons``, their contribution now less their contribution in the
+    state derived from the ledger rows ``t`` that ``before_where`` picks, in the periods
+    where the two states differ (``dirty_periods``)."""
+    cube = Cube(_county_of(), af_organisation_id())
+    change = Change()
     for chunk in _chunks(persons):
         before = _records_without(chunk, before_where, before_params)
         _dates(before[0], intervention=True)
         _dates(before[1], intervention=False)
         after = _current_records(chunk)
-        for person, facts in _facts(chunk, as_of, county_of, af_id).items():
+        for person, facts in _facts(chunk, as_of, cube.county_of, cube.af_id).items():
             was = (before[0].get(person, []), before[1].get(person, []))
             now = (after[0].get(person, []), after[1].get(person, []))
-            if Counter(was[0]) == Counter(now[0]) and Counter(was[1]) == Counter(now[1]):
+            periods = dirty_periods(was, now, as_of)
+            if not periods:
                 continue  # only transactions that changed nothing
-            _difference(change, facts, facts, was, now)
-    _store(change)
+            change.difference(
+                cube.cells(facts, *was, periods), cube.cells(facts, *now, periods), facts.record_key
+            )
+    _store_change(cube, change)
 
 
 def _touched(delivery_id: int) -> list[int]:
@@ -397,14 +732,14 @@ def delivery_applied(delivery_id: int) -> None:
     if af_id is not None:
         received = received.exclude(organisation_id=af_id)
     received_at = Delivery.objects.values_list("received_at", flat=True).get(pk=delivery_id)
-    for kommunkod in set(received.values_list("kommunkod", flat=True).distinct()):
-        # Coverage only grows as deliveries are applied: no need to scan the ledger.
-        coverage, made = Coverage.objects.get_or_create(
-            kommunkod=kommunkod, defaults={"last_received": received_at}
-        )
-        if not made and coverage.last_received < received_at:
-            coverage.last_received = received_at
-            coverage.save(update_fields=["last_received"])
+    # Coverage only grows as deliveries are applied: no need to scan the ledger.
+    kommunkoder = set(received.values_list("kommunkod", flat=True).distinct())
+    known = Coverage.objects.filter(kommunkod__in=kommunkoder)
+    known.filter(last_received__lt=received_at).update(last_received=received_at)
+    Coverage.objects.bulk_create(
+        Coverage(kommunkod=kommunkod, last_received=received_at)
+        for kommunkod in kommunkoder - set(known.values_list("kommunkod", flat=True))
+    )
 
 
 def delivery_withdrawn(delivery_id: int) -> None:
@@ -437,19 +772,21 @@ def persons_changing(persons: list[int]) -> Iterator[None]:
     if state is None:
         yield
         return
-    county_of, af_id = _county_of(), af_organisation_id()
+    cube = Cube(_county_of(), af_organisation_id())
+    change = Change()
 
-    def contributions() -> Contribution:
-        total = Contribution()
+    def add(sign: int) -> None:
         for chunk in _chunks(sorted(persons)):
-            total.add(_contributions(chunk, _current_records(chunk), state.as_of, county_of, af_id))
-        return total
+            interventions, results = _current_records(chunk)
+            for person, facts in _facts(chunk, state.as_of, cube.county_of, cube.af_id).items():
+                if person in interventions:
+                    made = cube.cells(facts, interventions[person], results.get(person, ()))
+                    change.add(made, facts.record_key, sign)
 
-    before = contributions()
+    add(-1)
     yield
-    change = contributions()
-    change.add(before, -1)
-    _store(change)
+    add(1)
+    _store_change(cube, change)
 
 
 def advance(today: dt.date) -> None:
@@ -464,15 +801,21 @@ def advance(today: dt.date) -> None:
             # Within a month only a start between the two days changes anything.
             open_ = open_.filter(start__gt=earlier)
         persons = sorted(set(open_.values_list("person_id", flat=True)))
-        county_of, af_id = _county_of(), af_organisation_id()
-        change = Contribution()
+        # Open interventions run on (or back) through these months only.
+        periods = _periods_from(_month(earlier), _month(later))
+        cube = Cube(_county_of(), af_organisation_id())
+        change = Change()
         for chunk in _chunks(persons):
             interventions, results = _current_records(chunk)
-            facts_now = _facts(chunk, today, county_of, af_id)
-            for person, facts in _facts(chunk, state.as_of, county_of, af_id).items():
+            facts_now = _facts(chunk, today, cube.county_of, cube.af_id)
+            for person, facts in _facts(chunk, state.as_of, cube.county_of, cube.af_id).items():
                 records = (interventions.get(person, []), results.get(person, []))
-                _difference(change, facts_now[person], facts, records, records)
-        _store(change)
+                change.difference(
+                    cube.cells(facts, *records, periods),
+                    cube.cells(facts_now[person], *records, periods),
+                    facts.record_key,
+                )
+        _store_change(cube, change)
         state.as_of = today
         state.save(update_fields=["as_of"])
 
@@ -497,3 +840,31 @@ def ready(today: dt.date) -> bool:
     if as_of != today:
         advance(today)
     return True
+
+
+def persons_redescribed(described: dict[int, tuple[int, str]]) -> None:
+    """Keep the rollups exact after persons' birth year or sex changed, their records not.
+
+    ``described`` holds each such person's birth year and sex before the
+    change (``ledger.bulk.apply_delivery`` passes those a delivery changed,
+    before it changes their records). Their whole contribution with the
+    description before is taken away, and that with the one now added. Call it
+    inside ``transaction.atomic()``, holding the ledger's lock.
+    """
+    require_atomic("rollups.persons_redescribed()")
+    state = _state()
+    if state is None or not described:
+        return
+    county_of, af_id = _county_of(), af_organisation_id()
+    change = Contribution()
+    for chunk in _chunks(sorted(described)):
+        interventions, results = _current_records(chunk)
+        for person, facts in _facts(chunk, state.as_of, county_of, af_id).items():
+            if person not in interventions:
+                continue  # no interventions, no contribution
+            records = (interventions[person], results.get(person, []))
+            birth_year, sex = described[person]
+            was = Facts(facts.record_key, birth_year, sex, af_id, county_of, state.as_of)
+            change.add(contribution(facts, *records))
+            change.add(contribution(was, *records), -1)
+    _store(change)
