@@ -85,6 +85,10 @@ class ClaimLost(Exception):
     """Another worker has taken over the delivery: this worker's work on it is dropped."""
 
 
+class FileChanged(Exception):
+    """A person was erased from the kept file after it was read: it is read again."""
+
+
 class Spool:
     """Batches of plain Python data in a private temporary file, read back in order."""
 
@@ -253,9 +257,14 @@ def next_claimable() -> int | None:
     )
 
 
-def release(held: Claim) -> None:
-    """Give a delivery back after an unexpected failure, so that it can be tried again."""
-    held.owned().update(status=Delivery.Status.RECEIVED, heartbeat_at=None, claimed_by="")
+def release(held: Claim, *, counted: bool = True) -> None:
+    """Give a delivery back after an unexpected failure, so that it can be tried again.
+
+    ``counted=False``: the attempt was no failure (the file changed under it)
+    and does not use up one of the delivery's ``MAX_ATTEMPTS``.
+    """
+    values: dict[str, Any] = {"attempts": F("attempts") - 1} if not counted else {}
+    held.owned().update(status=Delivery.Status.RECEIVED, heartbeat_at=None, claimed_by="", **values)
 
 
 class Heartbeat:
@@ -447,6 +456,7 @@ class Run:
         with transaction.atomic(using=VAULT_DB):
             replaced = admit(Newcomer(*values) for values in self.newcomers)
             with transaction.atomic():
+                self._check_file_unchanged()
                 persons = renamed(self.persons, replaced, PSEUDONYM_OF_PERSON)
                 rows = renamed(self.rows, replaced, PSEUDONYM_OF_ROW)
                 outcome = apply_delivery(delivery.pk, persons, rows)
@@ -473,6 +483,18 @@ class Run:
                         "already_known": outcome.already_known,
                     },
                 )
+
+    def _check_file_unchanged(self) -> None:
+        """Raise ``FileChanged`` if an erasure rewrote the file since it was read.
+
+        The row lock is the one ``erasure_files`` holds while it swaps the file
+        and counts the erasure, so the count read here is the file's.
+        """
+        unchanged = Delivery.objects.select_for_update().filter(
+            pk=self.delivery.pk, erased_persons=self.delivery.erased_persons
+        )
+        if not unchanged.exists():
+            raise FileChanged
 
     def reject(self) -> None:
         """Strict delivery with errors: nothing applied, the errors reported."""
@@ -610,6 +632,9 @@ def process(delivery_id: int, worker: str) -> bool:
     try:
         with Heartbeat(held):
             run.process()
+    except FileChanged:
+        log.info("Delivery %s was changed by an erasure while read; read again", delivery.public_id)
+        release(held, counted=False)
     except ClaimLost:
         log.warning(
             "Delivery %s was taken over by another worker; this worker's work on it is dropped",

@@ -500,3 +500,12 @@ def ready(today: dt.date) -> bool:
     if as_of != today:
         advance(today)
     return True
+
+
+def coverage_changing(kommunkoder: Iterable[str]) -> None:
+    """Note coverage again for ``kommunkoder`` after records of theirs left the ledger.
+
+    For removals no delivery describes (erasure, retention): their latest
+    counting delivery may now be an earlier one, or none.
+    """
+    _cover(set(kommunkoder))
