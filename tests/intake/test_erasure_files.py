@@ -22,7 +22,7 @@ from django.utils import timezone
 from inuk.audit.models import Entry
 from inuk.intake import formats
 from inuk.intake.erasure import erase_person
-from inuk.intake.erasure_files import masked
+from inuk.intake.erasure_files import Numbers, masked
 from inuk.intake.formats.writers import Kommun, to_bytes
 from inuk.intake.formats.writers import Person as WPerson
 from inuk.intake.formats.writers import Transaction as WTx
@@ -33,7 +33,7 @@ from inuk.intake.records import Record
 from inuk.intake.retention import run as retention
 from inuk.ledger.models import Intervention, Person, Transaction
 from inuk.vault.files import open_file, stored_delivery_ids
-from inuk.vault.pseudonymize import find
+from inuk.vault.pseudonymize import find, link
 from tests.cast import log_in, make_cast
 from tests.intake.deliveries import VASBY, Tx, pnr, xml
 from tests.intake.deliveries import Person as P
@@ -42,6 +42,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 ANNA = pnr("19990101", "123")
 BO = pnr("20010202", "456")
+ANNA_NEW = pnr("19990102", "124")  # Anna's corrected number
 SPELLINGS = (ANNA, f"{ANNA[:8]}-{ANNA[8:]}", ANNA[2:])
 
 
@@ -224,9 +225,22 @@ def test_masking_finds_the_number_across_the_blocks_it_reads(cut, monkeypatch):
     data = f"a{ANNA}b{ANNA[:8]}-{ANNA[8:]}c{ANNA[:11]}".encode()
     out = io.BytesIO()
 
-    assert masked(io.BytesIO(data), ANNA, out) == 2
+    assert masked(io.BytesIO(data), Numbers([ANNA]), out) == 2
 
     assert out.getvalue() == f"a{ANNA[:8]}-****b{ANNA[:8]}-****c{ANNA[:11]}".encode()
+
+
+def test_a_linked_person_goes_from_the_files_under_each_of_their_numbers(vasby, deliver):
+    old = deliver(vasby, xml(*VASBY, [P(ANNA, [Tx("SYV")]), P(BO, [Tx("PRA")])]))
+    link(ANNA, ANNA_NEW)
+    new = deliver(vasby, xml(*VASBY, [P(ANNA_NEW, [Tx("KAR", "20240301")])]))
+
+    assert erase(ANNA_NEW).files == 2
+
+    for delivery in (old, new):
+        for number in (ANNA, ANNA_NEW):
+            assert number.encode() not in kept(delivery)
+    assert [r[0] for r in records(kept(old))] == [BO]
 
 
 def test_erasing_again_finds_nothing_left_in_the_files(vasby, deliver):

@@ -99,7 +99,7 @@ def erase_person(
     came_in = Transaction.objects.filter(person__pseudonym=pseudonym).values_list(
         "delivery_id", flat=True
     )
-    files = erase_from_files(number, set(came_in))
+    files = erase_from_files(vault.reidentify(pseudonym), set(came_in))
     counts = _erase_statistics(pseudonym)
     done = Erasure(at, vault.erase(pseudonym), *counts, files=len(files))
     audit(

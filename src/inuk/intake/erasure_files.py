@@ -9,8 +9,9 @@ written later (a download, a re-processing) can forget to apply a list. An
 erasure list would also have to hold the numbers, or keyed hashes of them
 that a rotation of the look-up key could not move.
 
-Which files: every kept file is scanned for the twelve digits (with or
-without a dash or plus before the last four), and every delivery the ledger
+Which files: every kept file is scanned for each of the person's numbers
+(a changed number linked to the old one makes two), as twelve digits with or
+without a dash or plus before the last four, and every delivery the ledger
 says the person came in is taken too, whatever its file spells. A file is
 read with its format's reader and written again in the same format with the
 person's transactions left out, and any other value that holds the number
@@ -59,45 +60,61 @@ _OVERLAP = 12
 _SEPARATORS = re.compile(r"[\s+-]")
 
 
-def _pattern(number: str) -> re.Pattern[bytes]:
-    return re.compile(re.escape(number[:8].encode()) + rb"[-+]?" + re.escape(number[8:].encode()))
+class Numbers:
+    """The erased person's numbers (a person may have several), as the scan and the rewrite
+    look for them: twelve digits, or a dash or plus before the last four."""
 
+    def __init__(self, numbers: Iterable[str]) -> None:
+        self.digits = frozenset(numbers)
+        spellings = "|".join(
+            re.escape(n[:8]) + "[-+]?" + re.escape(n[8:]) for n in sorted(self.digits)
+        )
+        self.text = re.compile(spellings)
+        self.bytes = re.compile(spellings.encode())
+        self.dates = frozenset(n[:8] for n in self.digits)
 
-def is_the_number(value: str | None, number: str) -> bool:
-    """Whether a file's personnummer value is ``number``, dash, plus or spaces aside."""
-    return value is not None and _SEPARATORS.sub("", value) == number
+    def __repr__(self) -> str:
+        return f"Numbers({len(self.digits)})"
+
+    def owns(self, value: str | None) -> bool:
+        """Whether a file's personnummer value is one of the numbers, dash, plus or spaces aside."""
+        return value is not None and _SEPARATORS.sub("", value) in self.digits
+
+    @staticmethod
+    def mask(spelt: str) -> str:
+        return mask_personnummer(_SEPARATORS.sub("", spelt))
 
 
 @sensitive_variables()
-def holds(delivery_id: int, number: str) -> bool:
-    """Whether the kept file of ``delivery_id`` spells ``number`` anywhere."""
-    pattern = _pattern(number)
+def holds(delivery_id: int, numbers: Numbers) -> bool:
+    """Whether the kept file of ``delivery_id`` spells one of ``numbers`` anywhere."""
     tail = b""
     with vault_files.open_file(delivery_id) as stream:
         while block := stream.read(SCAN_BYTES):
-            if pattern.search(tail + block):
+            if numbers.bytes.search(tail + block):
                 return True
             tail = block[-_OVERLAP:]
     return False
 
 
 @sensitive_variables()
-def erase_from_files(number: str, ledger_deliveries: Iterable[int] = ()) -> list[int]:
-    """Write every kept file that holds ``number`` again without it; returns their deliveries.
+def erase_from_files(numbers: Iterable[str], ledger_deliveries: Iterable[int] = ()) -> list[int]:
+    """Write every kept file that holds one of a person's ``numbers`` again without the person.
 
-    ``ledger_deliveries`` are the deliveries the ledger has the person's
-    transactions from; their files are rewritten even if the scan does not
-    find the number spelt out.
+    Returns the deliveries whose files were rewritten. ``ledger_deliveries``
+    are the deliveries the ledger has the person's transactions from; their
+    files are read even if the scan does not find a number spelt out.
     """
+    wanted = Numbers(numbers)
     stored = vault_files.stored_delivery_ids()
     named = set(ledger_deliveries) & stored
-    candidates = sorted(named | {d for d in stored - named if holds(d, number)})
-    return [d for d in candidates if _rewrite(d, number)]
+    candidates = sorted(named | {d for d in stored - named if holds(d, wanted)})
+    return [d for d in candidates if _rewrite(d, wanted)]
 
 
 @sensitive_variables()
-def _rewrite(delivery_id: int, number: str) -> bool:
-    """Write the file again without ``number``; False if it held nothing of it (already done)."""
+def _rewrite(delivery_id: int, numbers: Numbers) -> bool:
+    """Write the file again without the person; False if it held nothing of them (done before)."""
     with transaction.atomic():
         # The lock keeps a worker from applying what it read of the old file
         # between the swap and the count (``Run.apply`` takes it too).
@@ -107,12 +124,12 @@ def _rewrite(delivery_id: int, number: str) -> bool:
         with tempfile.TemporaryFile(dir=settings.DATA_DIR) as out:
             try:
                 with vault_files.open_file(delivery_id) as stream:
-                    changed = without(stream, number, out, format=delivery.format or None)
+                    changed = without(stream, numbers, out, format=delivery.format or None)
             except FileRefused:
                 out.seek(0)
                 out.truncate()
                 with vault_files.open_file(delivery_id) as stream:
-                    changed = masked(stream, number, out)
+                    changed = masked(stream, numbers, out)
             if not changed:
                 return False
             out.flush()
@@ -130,8 +147,8 @@ class _Changes:
 
 
 @sensitive_variables()
-def without(stream: BinaryIO, number: str, out: BinaryIO, *, format: str | None = None) -> int:
-    """Write the delivery read from ``stream`` to ``out``, in its format, without ``number``.
+def without(stream: BinaryIO, numbers: Numbers, out: BinaryIO, *, format: str | None = None) -> int:
+    """Write the delivery read from ``stream`` to ``out``, in its format, without ``numbers``.
 
     Returns how many transactions were left out and values masked; raises
     ``FileRefused`` if the file cannot be read as a delivery.
@@ -143,16 +160,16 @@ def without(stream: BinaryIO, number: str, out: BinaryIO, *, format: str | None 
         for item in reading:
             if not isinstance(item, Record):
                 continue
-            if is_the_number(item.personnummer, number):
+            if numbers.owns(item.personnummer):
                 changes.count += 1
             else:
                 yield item
 
-    write(detected, _kommuner(kept(), number, changes), out)
+    write(detected, _kommuner(kept(), numbers, changes), out)
     return changes.count
 
 
-def _kommuner(records: Iterator[Record], number: str, changes: _Changes) -> Iterator[Kommun]:
+def _kommuner(records: Iterator[Record], numbers: Numbers, changes: _Changes) -> Iterator[Kommun]:
     """The records regrouped into Kommun and Person blocks, lazily, in file order.
 
     A person's Insats that follows one of their Resultat starts another
@@ -176,7 +193,7 @@ def _kommuner(records: Iterator[Record], number: str, changes: _Changes) -> Iter
         first = next(block)
         rest = itertools.chain([first], block)
         record = first[1]
-        scrub = _Scrubber(number, changes)
+        scrub = _Scrubber(numbers, changes)
         yield Kommun(scrub(record.orgnr), scrub(record.kommunkod), _persons(rest, scrub))
 
 
@@ -200,25 +217,22 @@ def _persons(keyed: Iterator[tuple[tuple, Record]], scrub: _Scrubber) -> Iterato
 class _Scrubber:
     """A value with the number masked wherever it is spelt in it (a free-text System, say)."""
 
-    def __init__(self, number: str, changes: _Changes) -> None:
-        self.number = number
-        self.pattern = re.compile(_pattern(number).pattern.decode())
-        self.mask = mask_personnummer(number)
+    def __init__(self, numbers: Numbers, changes: _Changes) -> None:
+        self.numbers = numbers
         self.changes = changes
 
     def __call__(self, value: str | None) -> str | None:
-        if value is None or self.number[:8] not in value:
+        if value is None or not any(date in value for date in self.numbers.dates):
             return value
-        scrubbed, count = self.pattern.subn(self.mask, value)
+        scrubbed, count = self.numbers.text.subn(lambda m: Numbers.mask(m.group(0)), value)
         self.changes.count += count
         return scrubbed
 
 
 @sensitive_variables()
-def masked(stream: BinaryIO, number: str, out: BinaryIO) -> int:
-    """Copy ``stream`` to ``out`` with every spelling of ``number`` masked; returns how many."""
-    pattern = _pattern(number)
-    mask = mask_personnummer(number).encode()
+def masked(stream: BinaryIO, numbers: Numbers, out: BinaryIO) -> int:
+    """Copy ``stream`` to ``out`` with every spelling of ``numbers`` masked; returns how many."""
+    pattern = numbers.bytes
     held = b""
     count = 0
     while True:
@@ -231,7 +245,7 @@ def masked(stream: BinaryIO, number: str, out: BinaryIO) -> int:
             if match.start() >= limit:
                 break
             out.write(held[done : match.start()])
-            out.write(mask)
+            out.write(Numbers.mask(match.group(0).decode()).encode())
             done = match.end()
             count += 1
         if done < limit:
