@@ -20,9 +20,9 @@ give as a record (unknown elements, formatting, comments) is not written
 again. A file that cannot be read as a delivery (it waits to be refused) has
 the number masked wherever it stands instead.
 
-The new file replaces the old atomically (``files.replace``) while the
-delivery's row is locked, and the delivery's ``erased_persons`` grows by one.
-A worker applying that delivery checks the count under the same lock
+The new file replaces the old atomically (``files.replace``) under the
+ledger's lock, and the delivery's ``erased_persons`` grows by one. A worker
+applying that delivery checks the count under the same lock
 (``processing.Run.apply``): if the file changed after it was read, the work
 is dropped and the delivery read again. The receipt keeps the checksum of the
 file as received (what the sender sent, what a resend is compared with) and
@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import F
 from django.views.decorators.debug import sensitive_variables
 
@@ -49,6 +49,7 @@ from inuk.intake.formats.writers import Transaction as Item
 from inuk.intake.masking import mask_personnummer
 from inuk.intake.models import Delivery
 from inuk.intake.records import INTERVENTION, RESULT, Record
+from inuk.ledger.backends import backend
 from inuk.vault import files as vault_files
 
 #: Bytes of a kept file scanned at a time.
@@ -116,9 +117,13 @@ def erase_from_files(numbers: Iterable[str], ledger_deliveries: Iterable[int] = 
 def _rewrite(delivery_id: int, numbers: Numbers) -> bool:
     """Write the file again without the person; False if it held nothing of them (done before)."""
     with transaction.atomic():
-        # The lock keeps a worker from applying what it read of the old file
-        # between the swap and the count (``Run.apply`` takes it too).
-        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        # The ledger's lock keeps a worker from applying what it read of the
+        # old file between the swap and the count (``Run.apply`` checks the
+        # count under it). Not the delivery's row lock: a worker's heartbeat
+        # writes that row.
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            backend(cursor).begin()
+        delivery = Delivery.objects.filter(pk=delivery_id).first()
         if delivery is None:
             return False
         with tempfile.TemporaryFile(dir=settings.DATA_DIR) as out:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -55,6 +55,7 @@ from inuk.intake.models import Delivery, DeliveryQuerySet, Message
 from inuk.intake.records import Location
 from inuk.intake.report import Tally
 from inuk.intake.validation import Checked, Context, validate
+from inuk.ledger.backends import backend
 from inuk.ledger.bulk import apply_delivery
 from inuk.ledger.rows import LedgerRow, PersonRow
 from inuk.organisations.authorisation import refusal as authorisation_refusal
@@ -487,10 +488,13 @@ class Run:
     def _check_file_unchanged(self) -> None:
         """Raise ``FileChanged`` if an erasure rewrote the file since it was read.
 
-        The row lock is the one ``erasure_files`` holds while it swaps the file
-        and counts the erasure, so the count read here is the file's.
+        Under the ledger's lock, which ``erasure_files`` holds while it swaps a
+        file and counts the erasure, so the count read here is the file's. Not
+        the delivery's row lock: the heartbeat writes that row while the apply runs.
         """
-        unchanged = Delivery.objects.select_for_update().filter(
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            backend(cursor).begin()
+        unchanged = Delivery.objects.filter(
             pk=self.delivery.pk, erased_persons=self.delivery.erased_persons
         )
         if not unchanged.exists():
