@@ -20,13 +20,15 @@ give as a record (unknown elements, formatting, comments) is not written
 again. A file that cannot be read as a delivery (it waits to be refused) has
 the number masked wherever it stands instead.
 
-The new file replaces the old atomically (``files.replace``) under the
-ledger's lock, and the delivery's ``erased_persons`` grows by one. A worker
-applying that delivery checks the count under the same lock
-(``processing.Run.apply``): if the file changed after it was read, the work
-is dropped and the delivery read again. The receipt keeps the checksum of the
-file as received (what the sender sent, what a resend is compared with) and
-says that a person was erased from the kept file, never who.
+The new file replaces the old atomically (``files.replace``), and the
+delivery's ``erased_persons`` grows by one. A worker applying that delivery
+checks, holding the file's first piece, that the file it read is still the
+stored one (``processing.Run.apply``): if an erasure replaced it, the work is
+dropped and the delivery read again; if the worker got there first, the swap
+waits for its apply, and the erasure's later steps take the person out again.
+The receipt keeps the checksum of the file as received (what the sender sent,
+what a resend is compared with) and says that a person was erased from the
+kept file, never who.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import F
 from django.views.decorators.debug import sensitive_variables
 
@@ -49,7 +50,6 @@ from inuk.intake.formats.writers import Transaction as Item
 from inuk.intake.masking import mask_personnummer
 from inuk.intake.models import Delivery
 from inuk.intake.records import INTERVENTION, RESULT, Record
-from inuk.ledger.backends import backend
 from inuk.vault import files as vault_files
 
 #: Bytes of a kept file scanned at a time.
@@ -116,31 +116,24 @@ def erase_from_files(numbers: Iterable[str], ledger_deliveries: Iterable[int] = 
 @sensitive_variables()
 def _rewrite(delivery_id: int, numbers: Numbers) -> bool:
     """Write the file again without the person; False if it held nothing of them (done before)."""
-    with transaction.atomic():
-        # The ledger's lock keeps a worker from applying what it read of the
-        # old file between the swap and the count (``Run.apply`` checks the
-        # count under it). Not the delivery's row lock: a worker's heartbeat
-        # writes that row.
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            backend(cursor).begin()
-        delivery = Delivery.objects.filter(pk=delivery_id).first()
-        if delivery is None:
-            return False
-        with tempfile.TemporaryFile(dir=settings.DATA_DIR) as out:
-            try:
-                with vault_files.open_file(delivery_id) as stream:
-                    changed = without(stream, numbers, out, format=delivery.format or None)
-            except FileRefused:
-                out.seek(0)
-                out.truncate()
-                with vault_files.open_file(delivery_id) as stream:
-                    changed = masked(stream, numbers, out)
-            if not changed:
-                return False
-            out.flush()
+    delivery = Delivery.objects.filter(pk=delivery_id).first()
+    if delivery is None:
+        return False
+    with tempfile.TemporaryFile(dir=settings.DATA_DIR) as out:
+        try:
+            with vault_files.open_file(delivery_id) as stream:
+                changed = without(stream, numbers, out, format=delivery.format or None)
+        except FileRefused:
             out.seek(0)
-            vault_files.replace(delivery_id, out)
-        Delivery.objects.filter(pk=delivery_id).update(erased_persons=F("erased_persons") + 1)
+            out.truncate()
+            with vault_files.open_file(delivery_id) as stream:
+                changed = masked(stream, numbers, out)
+        if not changed:
+            return False
+        out.flush()
+        out.seek(0)
+        vault_files.replace(delivery_id, out)
+    Delivery.objects.filter(pk=delivery_id).update(erased_persons=F("erased_persons") + 1)
     return True
 
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -55,7 +55,6 @@ from inuk.intake.models import Delivery, DeliveryQuerySet, Message
 from inuk.intake.records import Location
 from inuk.intake.report import Tally
 from inuk.intake.validation import Checked, Context, validate
-from inuk.ledger.backends import backend
 from inuk.ledger.bulk import apply_delivery
 from inuk.ledger.rows import LedgerRow, PersonRow
 from inuk.organisations.authorisation import refusal as authorisation_refusal
@@ -389,6 +388,8 @@ class Run:
     newcomers: Spool = field(default_factory=Spool)
     #: Where each Ändring/Borttag stood, for a warning if its identity is unknown.
     places: dict[int, Location] = field(default_factory=dict)
+    #: Which stored file was read (``vault.files.version``): an erasure replaces it.
+    file_version: int | None = None
 
     def read(self, stream: BinaryIO) -> None:
         delivery = self.delivery
@@ -455,9 +456,9 @@ class Run:
         """
         delivery = self.delivery
         with transaction.atomic(using=VAULT_DB):
+            self._check_file_unchanged()
             replaced = admit(Newcomer(*values) for values in self.newcomers)
             with transaction.atomic():
-                self._check_file_unchanged()
                 persons = renamed(self.persons, replaced, PSEUDONYM_OF_PERSON)
                 rows = renamed(self.rows, replaced, PSEUDONYM_OF_ROW)
                 outcome = apply_delivery(delivery.pk, persons, rows)
@@ -488,16 +489,12 @@ class Run:
     def _check_file_unchanged(self) -> None:
         """Raise ``FileChanged`` if an erasure rewrote the file since it was read.
 
-        Under the ledger's lock, which ``erasure_files`` holds while it swaps a
-        file and counts the erasure, so the count read here is the file's. Not
-        the delivery's row lock: the heartbeat writes that row while the apply runs.
+        Inside the vault's transaction, holding the file's first piece: an
+        erasure's swap of the file (``files.replace``) waits until this apply
+        has committed, and the erasure then takes out of the ledger what it
+        applied; a swap made before is seen here, and the file is read again.
         """
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            backend(cursor).begin()
-        unchanged = Delivery.objects.filter(
-            pk=self.delivery.pk, erased_persons=self.delivery.erased_persons
-        )
-        if not unchanged.exists():
+        if vault_files.version(self.delivery.pk, lock=True) != self.file_version:
             raise FileChanged
 
     def reject(self) -> None:
@@ -550,6 +547,7 @@ class Run:
     def process(self) -> None:
         """Read the file, then apply it, reject it or refuse it."""
         try:
+            self.file_version = vault_files.version(self.delivery.pk)
             with vault_files.open_file(self.delivery.pk) as stream:
                 self.read(stream)
         except FileRefused as refusal:

@@ -131,6 +131,18 @@ def discard(delivery_id: int) -> None:
     FileChunk.objects.filter(delivery_id__in=(delivery_id, _staging(delivery_id))).delete()
 
 
+def version(delivery_id: int, *, lock: bool = False) -> int | None:
+    """Which stored file of a delivery this is: another after ``replace``; None if none.
+
+    With ``lock`` (inside a vault transaction) a ``replace`` waits until the
+    transaction ends, so what was read of this version is what is current.
+    """
+    first = FileChunk.objects.filter(delivery_id=delivery_id, seq=0)
+    if lock:
+        first = first.select_for_update()
+    return first.values_list("id", flat=True).first()
+
+
 def stored_delivery_ids() -> set[int]:
     """The deliveries that have a file stored, for housekeeping."""
     stored = FileChunk.objects.filter(seq=0, delivery_id__gt=0)
