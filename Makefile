@@ -42,6 +42,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/ledger_apply.py
 	$(PY) bench/stats.py
 	$(PY) bench/pages.py
+	$(PY) bench/erasure.py
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/inuk demo

@@ -10,7 +10,7 @@ import zlib
 import pytest
 
 from inuk.vault import files
-from inuk.vault.files import discard, open_file, store, stored_delivery_ids
+from inuk.vault.files import discard, open_file, replace, store, stored_delivery_ids
 from inuk.vault.keys import DecryptionError, keyring
 from inuk.vault.models import FileChunk
 from tests.vault.conftest import leaks, personnummer
@@ -112,23 +112,68 @@ def test_opening_a_file_never_stored_raises_file_not_found():
         open_file(404)
 
 
+class Broken(io.RawIOBase):
+    """A stream that fails after some 50 kB."""
+
+    sent = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.sent > 50_000:
+            raise OSError("the connection was reset")
+        buffer[:1000] = os.urandom(1000)
+        self.sent += 1000
+        return 1000
+
+
 def test_a_failure_while_storing_leaves_no_pieces(small_pieces):
-    class Broken(io.RawIOBase):
-        sent = 0
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer) -> int:
-            if self.sent > 50_000:
-                raise OSError("the connection was reset")
-            buffer[:1000] = os.urandom(1000)
-            self.sent += 1000
-            return 1000
-
     with pytest.raises(OSError, match="reset"):
         store(7, Broken())
     assert FileChunk.objects.count() == 0
+
+
+def test_a_file_replaced_reads_back_as_the_new_one_alone(small_pieces):
+    store(7, io.BytesIO(os.urandom(5000)))
+    new = delivery_file(personnummer(50, seed=3))
+
+    assert replace(7, io.BytesIO(new)) == len(new)
+
+    with open_file(7) as stream:
+        assert stream.read() == new
+    assert set(FileChunk.objects.values_list("delivery_id", flat=True)) == {7}
+    assert stored_delivery_ids() == {7}
+
+
+def test_a_replacement_that_fails_midway_leaves_the_old_file_whole(small_pieces):
+    old = delivery_file(personnummer(30, seed=4))
+    store(7, io.BytesIO(old))
+
+    with pytest.raises(OSError, match="reset"):
+        replace(7, Broken())
+
+    with open_file(7) as stream:
+        assert stream.read() == old
+    assert set(FileChunk.objects.values_list("delivery_id", flat=True)) == {7}
+
+
+def test_pieces_left_in_staging_by_a_crash_are_no_file_and_go_with_the_next_replace(
+    small_pieces,
+):
+    old = delivery_file(personnummer(30, seed=5))
+    store(7, io.BytesIO(old))
+    # A crash between writing the new pieces and swapping them in:
+    files._write(7, files._staging(7), io.BytesIO(os.urandom(4000)))
+
+    assert stored_delivery_ids() == {7}
+    with open_file(7) as stream:
+        assert stream.read() == old
+    replace(7, io.BytesIO(b"new"))
+    assert set(FileChunk.objects.values_list("delivery_id", flat=True)) == {7}
+    files._write(7, files._staging(7), io.BytesIO(b"left behind"))
+    discard(7)
+    assert not FileChunk.objects.exists()
 
 
 def test_the_stored_file_holds_no_number_in_clear():

@@ -7,7 +7,9 @@ import json
 import os
 
 import pytest
+from django.db import transaction
 
+from inuk.vault import files
 from inuk.vault.files import open_file, store
 from inuk.vault.keys import DecryptionError, Keyring, KeyringError, add_version, keyring
 from inuk.vault.models import FileChunk, Identity
@@ -78,6 +80,22 @@ def test_reencrypt_moves_values_to_the_current_version_so_the_old_key_can_go(
     ring = Keyring.parse(settings.INUK_VAULT_KEY)
     settings.INUK_VAULT_KEY = Keyring(ring.lookup_key, {2: ring.keys[2]}, 2).to_text()
     assert_everything_readable(pseudonyms, corrected)
+
+
+def test_reencrypt_moves_pieces_waiting_in_staging_too(keyring_text, settings, monkeypatch):
+    fill_vault(monkeypatch)
+    content = b"<Leverans>replacement</Leverans>"
+    files._write(5, files._staging(5), io.BytesIO(content))  # a replace cut short
+    settings.INUK_VAULT_KEY = add_version(keyring_text)
+
+    reencrypt()
+
+    assert versions_in_use() == {2: 31 + FileChunk.objects.count()}
+    with transaction.atomic(using="vault"):  # swapped in, they read under the new key
+        FileChunk.objects.filter(delivery_id=5).delete()
+        FileChunk.objects.filter(delivery_id=-5).update(delivery_id=5)
+    with files.open_file(5) as stream:
+        assert stream.read() == content
 
 
 def test_reencrypt_again_has_nothing_to_do(keyring_text, settings, monkeypatch):

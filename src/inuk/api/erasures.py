@@ -35,6 +35,10 @@ class ErasureDone(Schema):
     transactions: int
     interventions: int
     results: int
+    files: int = Field(
+        description="kept original delivery files written again without the person; each "
+        "one's receipt says a person was erased from it"
+    )
 
 
 @router.post(
@@ -84,5 +88,6 @@ def create_erasure(request: HttpRequest):
             "transactions": done.transactions,
             "interventions": done.interventions,
             "results": done.results,
+            "files": done.files,
         },
     )

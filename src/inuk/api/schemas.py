@@ -102,6 +102,12 @@ class Receipt(Schema):
         None,
         description="set once AF has withdrawn the delivery: its transactions no longer count",
     )
+    erased_persons: int = Field(
+        0,
+        description="persons erased (GDPR art. 17) from the kept file since it was received: "
+        "the file was written again without them; checksum and counts stay those of the file "
+        "as received",
+    )
     counts: Counts
     errors: list[Problem] = Field(description="the first 1000 errors; all are in errors_csv")
     warnings: list[Problem]

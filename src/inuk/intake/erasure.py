@@ -11,9 +11,15 @@ It lives in ``intake`` because it starts from a personnummer, which only
 ``intake`` and ``vault`` may hold. The audit entry names the case, the reason
 and what was removed, never the personnummer nor the pseudonym.
 
-The statistics database goes first: if the vault's deletion then fails, the
-person can still be found by number and the erasure run again, whereas the
-other order would leave statistics rows nobody can find any more.
+The kept original delivery files go first (``inuk.intake.erasure_files``:
+each that holds the number is written again without the person, and its
+receipt says so), so that no worker can apply what it read of one after the
+person's statistics are gone. Then the statistics database: the person's
+contribution to the rollups is taken away person by person
+(``ledger.changes.persons_changing``), not by a rebuild. Then the vault: if its
+deletion fails, the person can still be found by number and the erasure run
+again, whereas the other order would leave statistics rows nobody can find
+any more. Each step can be run again.
 """
 
 from __future__ import annotations
@@ -21,14 +27,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
 from inuk.format.identifiers import InvalidIdentifier, parse_personnummer
-from inuk.intake.retention import refresh_statistics
+from inuk.intake.erasure_files import erase_from_files
+from inuk.ledger import changes
+from inuk.ledger.backends import backend
 from inuk.ledger.models import Intervention, Person, Repeat, Result, Transaction
 from inuk.vault import pseudonymize as vault
 
@@ -69,6 +77,7 @@ class Erasure:
     transactions: int
     interventions: int
     results: int
+    files: int  # kept delivery files written again without the person
 
 
 @sensitive_variables()
@@ -87,19 +96,12 @@ def erase_person(
     if pseudonym is None:
         raise UNKNOWN_PERSON
     at = timezone.now()
-    counts = (0, 0, 0)
-    with transaction.atomic():
-        person = Person.objects.filter(pseudonym=pseudonym).first()
-        if person is not None:
-            Repeat.objects.filter(person=person).delete()
-            counts = (
-                Transaction.objects.filter(person=person).delete()[0],
-                Intervention.objects.filter(person=person).delete()[0],
-                Result.objects.filter(person=person).delete()[0],
-            )
-            person.delete()
-    done = Erasure(at, vault.erase(pseudonym), *counts)
-    refresh_statistics()
+    came_in = Transaction.objects.filter(person__pseudonym=pseudonym).values_list(
+        "delivery_id", flat=True
+    )
+    files = erase_from_files(vault.reidentify(pseudonym), set(came_in))
+    counts = _erase_statistics(pseudonym)
+    done = Erasure(at, vault.erase(pseudonym), *counts, files=len(files))
     audit(
         Event.PERSON_ERASED,
         actor=actor,
@@ -112,7 +114,30 @@ def erase_person(
             "transactions": done.transactions,
             "interventions": done.interventions,
             "results": done.results,
+            "files": done.files,
         },
         at=at,
     )
     return done
+
+
+def _erase_statistics(pseudonym: str) -> tuple[int, int, int]:
+    """Delete the person from the statistics database; (transactions, interventions, results)."""
+    with transaction.atomic():
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            backend(cursor).begin()  # the ledger's lock, as a delivery's apply takes it
+        person = Person.objects.filter(pseudonym=pseudonym).first()
+        if person is None:
+            return (0, 0, 0)
+        transactions = Transaction.objects.filter(person=person)
+        kommunkoder = set(transactions.values_list("kommunkod", flat=True).distinct())
+        with changes.persons_changing([person.pk]):
+            Repeat.objects.filter(person=person).delete()
+            counts = (
+                transactions.delete()[0],
+                Intervention.objects.filter(person=person).delete()[0],
+                Result.objects.filter(person=person).delete()[0],
+            )
+        person.delete()
+        changes.coverage_changing(kommunkoder)
+    return counts

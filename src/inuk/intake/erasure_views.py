@@ -50,9 +50,14 @@ def erase(request: HttpRequest) -> HttpResponse:
                 request,
                 _(
                     "The person was erased: %(numbers)s personal identity number(s) from the "
-                    "vault and %(transactions)s transaction(s) from the statistics."
+                    "vault, %(transactions)s transaction(s) from the statistics and the person "
+                    "from %(files)s kept delivery file(s)."
                 )
-                % {"numbers": done.personnummer, "transactions": done.transactions},
+                % {
+                    "numbers": done.personnummer,
+                    "transactions": done.transactions,
+                    "files": done.files,
+                },
             )
             return redirect("erasure")
     status = 400 if request.method == "POST" else 200

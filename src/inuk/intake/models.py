@@ -121,6 +121,9 @@ class Delivery(models.Model):
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
     already_known = models.PositiveIntegerField(_("already known"), default=0)
     warnings = models.PositiveIntegerField(_("warnings"), default=0)
+    #: Persons erased (GDPR art. 17) from the kept file since it was received:
+    #: the file was rewritten without them (``inuk.intake.erasure_files``).
+    erased_persons = models.PositiveIntegerField(_("persons erased from the file"), default=0)
 
     objects = DeliveryQuerySet.as_manager()
 

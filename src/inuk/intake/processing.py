@@ -85,6 +85,10 @@ class ClaimLost(Exception):
     """Another worker has taken over the delivery: this worker's work on it is dropped."""
 
 
+class FileChanged(Exception):
+    """A person was erased from the kept file after it was read: it is read again."""
+
+
 class Spool:
     """Batches of plain Python data in a private temporary file, read back in order."""
 
@@ -253,9 +257,14 @@ def next_claimable() -> int | None:
     )
 
 
-def release(held: Claim) -> None:
-    """Give a delivery back after an unexpected failure, so that it can be tried again."""
-    held.owned().update(status=Delivery.Status.RECEIVED, heartbeat_at=None, claimed_by="")
+def release(held: Claim, *, counted: bool = True) -> None:
+    """Give a delivery back after an unexpected failure, so that it can be tried again.
+
+    ``counted=False``: the attempt was no failure (the file changed under it)
+    and does not use up one of the delivery's ``MAX_ATTEMPTS``.
+    """
+    values: dict[str, Any] = {"attempts": F("attempts") - 1} if not counted else {}
+    held.owned().update(status=Delivery.Status.RECEIVED, heartbeat_at=None, claimed_by="", **values)
 
 
 class Heartbeat:
@@ -379,6 +388,8 @@ class Run:
     newcomers: Spool = field(default_factory=Spool)
     #: Where each Ändring/Borttag stood, for a warning if its identity is unknown.
     places: dict[int, Location] = field(default_factory=dict)
+    #: Which stored file was read (``vault.files.version``): an erasure replaces it.
+    file_version: int | None = None
 
     def read(self, stream: BinaryIO) -> None:
         delivery = self.delivery
@@ -445,6 +456,7 @@ class Run:
         """
         delivery = self.delivery
         with transaction.atomic(using=VAULT_DB):
+            self._check_file_unchanged()
             replaced = admit(Newcomer(*values) for values in self.newcomers)
             with transaction.atomic():
                 persons = renamed(self.persons, replaced, PSEUDONYM_OF_PERSON)
@@ -473,6 +485,17 @@ class Run:
                         "already_known": outcome.already_known,
                     },
                 )
+
+    def _check_file_unchanged(self) -> None:
+        """Raise ``FileChanged`` if an erasure rewrote the file since it was read.
+
+        Inside the vault's transaction, holding the file's first piece: an
+        erasure's swap of the file (``files.replace``) waits until this apply
+        has committed, and the erasure then takes out of the ledger what it
+        applied; a swap made before is seen here, and the file is read again.
+        """
+        if vault_files.version(self.delivery.pk, lock=True) != self.file_version:
+            raise FileChanged
 
     def reject(self) -> None:
         """Strict delivery with errors: nothing applied, the errors reported."""
@@ -524,6 +547,7 @@ class Run:
     def process(self) -> None:
         """Read the file, then apply it, reject it or refuse it."""
         try:
+            self.file_version = vault_files.version(self.delivery.pk)
             with vault_files.open_file(self.delivery.pk) as stream:
                 self.read(stream)
         except FileRefused as refusal:

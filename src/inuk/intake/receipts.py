@@ -62,6 +62,7 @@ def receipt(delivery: Delivery, *, limit: int = RECEIPT_MESSAGES) -> dict:
         "refusal": refusal,
         "failure": failure,
         "withdrawal": _withdrawal(withdrawal),
+        "erased_persons": delivery.erased_persons,
         "counts": _counts(
             persons=delivery.persons,
             transactions=delivery.transactions,

@@ -11,9 +11,14 @@ Two rules (SPEC §11), each a setting (docs/operations.md):
   deliveries. Receipts stay: they hold counts and masked errors, nothing that
   identifies a person.
 
-The state of every person touched is derived again from what is left; a
-person left with no transaction leaves the statistics database and the
-vault. ``run(dry_run=True)`` reports the same figures and changes nothing.
+The state of every person touched is derived again from what is left, and
+their contribution to the statistics rollups taken away before and added
+back after (``ledger.changes.persons_changing``), so a run costs what it removes,
+not a rebuild; a person left with no transaction leaves the statistics
+database and the vault. Afterwards state and statistics are exactly what a
+fresh ingest of the deliveries without the removed transactions gives
+(tests/intake/test_retention_equivalence.py). ``run(dry_run=True)`` reports
+the same figures and changes nothing.
 A run is idempotent and works in chunks of persons, each its own transaction,
 so cron can start it every night and an interrupted run is finished by the
 next. Each run that removes something, and each dry run, is audited.
@@ -26,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -34,6 +39,7 @@ from inuk.audit.log import Event
 from inuk.audit.log import record as audit
 from inuk.intake.models import Delivery
 from inuk.ledger import changes
+from inuk.ledger.backends import backend
 from inuk.ledger.bulk import recompute
 from inuk.ledger.models import Intervention, Person, Repeat, Result, Transaction
 from inuk.ledger.sql import REPEAT, TX
@@ -116,7 +122,6 @@ def run(*, dry_run: bool = False, actor: str = "inuk retention", now=None) -> Re
             report.persons += gone
         for delivery_id in file_ids:
             vault_files.discard(delivery_id)
-        refresh_statistics()
     audit(Event.RETENTION_APPLIED, actor=actor, details=asdict(report), at=now)
     return report
 
@@ -138,32 +143,33 @@ def _chunks(doomed: Q) -> Iterator[list[int]]:
 def _remove(persons: list[int], doomed: Q) -> tuple[int, int]:
     """Remove the doomed transactions of ``persons``; derive their state again. One transaction."""
     with transaction.atomic():
-        removed, _ = Transaction.objects.filter(doomed, person_id__in=persons).delete()
-        placeholders = ", ".join(["%s"] * len(persons))
-        with connections["default"].cursor() as cursor:
-            cursor.execute(
-                f"""DELETE FROM {REPEAT} WHERE person_id IN ({placeholders}) AND NOT EXISTS (
-                    SELECT 1 FROM {TX} t WHERE t.person_id = {REPEAT}.person_id
-                      AND t.fingerprint = {REPEAT}.fingerprint)""",
-                persons,
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            backend(cursor).begin()  # the ledger's lock, as a delivery's apply takes it
+        going = Transaction.objects.filter(doomed, person_id__in=persons)
+        kommunkoder = set(going.values_list("kommunkod", flat=True).distinct())
+        with changes.persons_changing(persons):
+            removed, _ = going.delete()
+            placeholders = ", ".join(["%s"] * len(persons))
+            with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+                cursor.execute(
+                    f"""DELETE FROM {REPEAT} WHERE person_id IN ({placeholders}) AND NOT EXISTS (
+                        SELECT 1 FROM {TX} t WHERE t.person_id = {REPEAT}.person_id
+                          AND t.fingerprint = {REPEAT}.fingerprint)""",
+                    persons,
+                )
+            Intervention.objects.filter(person_id__in=persons).delete()
+            Result.objects.filter(person_id__in=persons).delete()
+            recompute(Transaction.objects.filter(person_id__in=persons))
+            empty = Person.objects.filter(pk__in=persons).exclude(
+                pk__in=Transaction.objects.filter(person_id__in=persons).values("person_id")
             )
-        Intervention.objects.filter(person_id__in=persons).delete()
-        Result.objects.filter(person_id__in=persons).delete()
-        recompute(Transaction.objects.filter(person_id__in=persons))
-        empty = Person.objects.filter(pk__in=persons).exclude(
-            pk__in=Transaction.objects.filter(person_id__in=persons).values("person_id")
-        )
-        pseudonyms = list(empty.values_list("pseudonym", flat=True))
-        Repeat.objects.filter(person__in=empty).delete()
-        empty.delete()
+            pseudonyms = list(empty.values_list("pseudonym", flat=True))
+            Repeat.objects.filter(person__in=empty).delete()
+            empty.delete()
+        changes.coverage_changing(kommunkoder)
     # After the statistics side is committed: a failure here leaves vault rows
     # that no statistics refer to, which the next run cannot see but harm nothing
     # beyond being kept; erasing first would lose the way back to the person.
     for pseudonym in pseudonyms:
         vault.erase(pseudonym)
     return removed, len(pseudonyms)
-
-
-def refresh_statistics() -> None:
-    """Rebuild the statistics rollups (``inuk.stats.rollups``) from what is left."""
-    changes.state_replaced()

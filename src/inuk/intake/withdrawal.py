@@ -4,8 +4,9 @@ The ledger's ``withdraw()`` does the work (its transactions stop counting, the
 state and, where they exist, the statistics rollups are derived again as if
 the delivery had never arrived); this module is the one door to it that the
 receipt page, the API and any command share, so that each refuses and audits
-alike. A withdrawal is a correction of the record, so it needs a reason, and
-only an applied delivery has anything to withdraw.
+alike. A withdrawal is a correction of the record, so it needs a reason (a
+personnummer typed into it is masked before it is kept), and only an applied
+delivery has anything to withdraw.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
+from inuk.format.masking import redact
 from inuk.intake.models import Delivery
 from inuk.ledger.models import Withdrawal
 from inuk.ledger.withdrawal import withdraw
@@ -70,6 +72,9 @@ def withdraw_delivery(
     reason = reason.strip()
     if not reason or len(reason) > REASON_MAX:
         raise REASON_MISSING
+    # Kept in the statistics database and shown on the receipt: a personnummer
+    # typed into it is masked to its date part, as in the audit log.
+    reason = redact(reason)
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if withdrawal_of(locked) is not None:

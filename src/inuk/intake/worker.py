@@ -12,6 +12,7 @@ from inuk.intake.models import Delivery
 from inuk.intake.processing import (
     MAX_ATTEMPTS,
     ClaimLost,
+    FileChanged,
     Heartbeat,
     Run,
     claim,
@@ -36,6 +37,9 @@ def process(delivery_id: int, worker: str) -> bool:
     try:
         with Heartbeat(held):
             run.process()
+    except FileChanged:
+        log.info("Delivery %s was changed by an erasure while read; read again", delivery.public_id)
+        release(held, counted=False)
     except ClaimLost:
         log.warning(
             "Delivery %s was taken over by another worker; this worker's work on it is dropped",

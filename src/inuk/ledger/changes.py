@@ -13,7 +13,7 @@ rolls the change back with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Protocol
 
@@ -27,7 +27,7 @@ class Follower(Protocol):
 
     def persons_redescribed(self, described: dict[int, tuple[int, str]]) -> None: ...
 
-    def rebuild(self) -> None: ...
+    def coverage_changing(self, kommunkoder: Iterable[str]) -> None: ...
 
 
 _followers: list[Follower] = []
@@ -66,7 +66,8 @@ def persons_redescribed(described: dict[int, tuple[int, str]]) -> None:
         follower.persons_redescribed(described)
 
 
-def state_replaced() -> None:
-    """Much of the state changed at once (retention): followers derive theirs anew."""
+def coverage_changing(kommunkoder: Iterable[str]) -> None:
+    """Records of these municipalities left the ledger without a delivery saying so."""
+    kommunkoder = list(kommunkoder)
     for follower in _followers:
-        follower.rebuild()
+        follower.coverage_changing(kommunkoder)

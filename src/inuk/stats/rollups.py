@@ -868,3 +868,12 @@ def persons_redescribed(described: dict[int, tuple[int, str]]) -> None:
             change.add(contribution(facts, *records))
             change.add(contribution(was, *records), -1)
     _store(change)
+
+
+def coverage_changing(kommunkoder: Iterable[str]) -> None:
+    """Note coverage again for ``kommunkoder`` after records of theirs left the ledger.
+
+    For removals no delivery describes (erasure, retention): their latest
+    counting delivery may now be an earlier one, or none.
+    """
+    _cover(set(kommunkoder))

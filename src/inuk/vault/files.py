@@ -12,7 +12,15 @@ variables are marked ``sensitive_variables`` for Django's error reports.
     size = store(delivery.pk, upload)
     with open_file(delivery.pk) as stream:
         for line in stream: ...
+    replace(delivery.pk, rewritten)  # all at once: readers see the old file or the new
     discard(delivery.pk)
+
+``replace`` writes the new pieces first under the delivery's staging id (its
+id negated), bound to the delivery as its own pieces are, and then, in one
+short transaction, removes the old pieces and gives the new ones the
+delivery's id: the database's commit is the rename of "write new, fsync,
+rename". A crash before the commit leaves the old file whole and staging
+pieces that the next ``replace`` (or ``discard``) removes.
 """
 
 from __future__ import annotations
@@ -22,10 +30,12 @@ import io
 import zlib
 from typing import BinaryIO
 
+from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
 from inuk.vault.keys import DecryptionError, Keyring, keyring
 from inuk.vault.models import FileChunk
+from inuk.vault.routers import VAULT_DB
 
 #: Compressed bytes per stored piece.
 CHUNK_BYTES = 1024 * 1024
@@ -47,9 +57,40 @@ def store(delivery_id: int, stream: BinaryIO) -> int:
     for long; if storing fails midway the pieces written are removed, and were
     they left behind they would read as an incomplete file, never as a whole one.
     """
-    ring = keyring()
     discard(delivery_id)
-    writer = _PieceWriter(delivery_id, ring)
+    return _write(delivery_id, delivery_id, stream)
+
+
+@sensitive_variables()
+def replace(delivery_id: int, stream: BinaryIO) -> int:
+    """Put the file read from ``stream`` in place of the delivery's stored file, atomically.
+
+    Returns the new file's size. Until the swap commits, readers read the old
+    file whole; afterwards the new one. If writing fails, the old file stays.
+    """
+    staging = _staging(delivery_id)
+    FileChunk.objects.filter(delivery_id=staging).delete()
+    size = _write(delivery_id, staging, stream)
+    with transaction.atomic(using=VAULT_DB):
+        FileChunk.objects.filter(delivery_id=delivery_id).delete()
+        FileChunk.objects.filter(delivery_id=staging).update(delivery_id=delivery_id)
+    return size
+
+
+def _staging(delivery_id: int) -> int:
+    """Where a replacement file's pieces wait until they are swapped in."""
+    return -delivery_id
+
+
+def bound_to(stored_under: int) -> int:
+    """The delivery a stored piece belongs to, whether it is in place or waiting in staging."""
+    return abs(stored_under)
+
+
+@sensitive_variables()
+def _write(delivery_id: int, stored_under: int, stream: BinaryIO) -> int:
+    ring = keyring()
+    writer = _PieceWriter(delivery_id, ring, stored_under)
     compressor = zlib.compressobj(COMPRESSION_LEVEL)
     pending = bytearray()
     size = 0
@@ -69,7 +110,7 @@ def store(delivery_id: int, stream: BinaryIO) -> int:
     except BaseException:
         # Best effort: if the database itself failed, the original error matters more.
         with contextlib.suppress(Exception):
-            discard(delivery_id)
+            FileChunk.objects.filter(delivery_id=stored_under).delete()
         raise
     return size
 
@@ -86,13 +127,26 @@ def open_file(delivery_id: int) -> io.BufferedReader:
 
 
 def discard(delivery_id: int) -> None:
-    """Remove the stored file of a delivery, if any."""
-    FileChunk.objects.filter(delivery_id=delivery_id).delete()
+    """Remove the stored file of a delivery, if any, and any replacement waiting for it."""
+    FileChunk.objects.filter(delivery_id__in=(delivery_id, _staging(delivery_id))).delete()
+
+
+def version(delivery_id: int, *, lock: bool = False) -> int | None:
+    """Which stored file of a delivery this is: another after ``replace``; None if none.
+
+    With ``lock`` (inside a vault transaction) a ``replace`` waits until the
+    transaction ends, so what was read of this version is what is current.
+    """
+    first = FileChunk.objects.filter(delivery_id=delivery_id, seq=0)
+    if lock:
+        first = first.select_for_update()
+    return first.values_list("id", flat=True).first()
 
 
 def stored_delivery_ids() -> set[int]:
     """The deliveries that have a file stored, for housekeeping."""
-    return set(FileChunk.objects.filter(seq=0).values_list("delivery_id", flat=True))
+    stored = FileChunk.objects.filter(seq=0, delivery_id__gt=0)
+    return set(stored.values_list("delivery_id", flat=True))
 
 
 def context(delivery_id: int, seq: int, last: bool) -> bytes:
@@ -106,15 +160,16 @@ def context(delivery_id: int, seq: int, last: bool) -> bytes:
 
 
 class _PieceWriter:
-    def __init__(self, delivery_id: int, ring: Keyring) -> None:
+    def __init__(self, delivery_id: int, ring: Keyring, stored_under: int) -> None:
         self.delivery_id = delivery_id
+        self.stored_under = stored_under
         self.ring = ring
         self.seq = 0
 
     def write(self, piece: bytes, *, last: bool) -> None:
         version, data = self.ring.encrypt(piece, context(self.delivery_id, self.seq, last))
         FileChunk.objects.create(
-            delivery_id=self.delivery_id, seq=self.seq, last=last, key_version=version, data=data
+            delivery_id=self.stored_under, seq=self.seq, last=last, key_version=version, data=data
         )
         self.seq += 1
 

@@ -223,7 +223,7 @@ def _file_pieces(ring: Keyring) -> int:
         if row is None:
             return done
         pk, delivery_id, seq, last, version, data = row
-        context = files.context(delivery_id, seq, last)
+        context = files.context(files.bound_to(delivery_id), seq, last)
         try:
             piece = ring.decrypt(bytes(data), context, version)
         except DecryptionError as exc:

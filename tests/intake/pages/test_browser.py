@@ -15,11 +15,12 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Page, expect
 
+from inuk.intake.erasure import erase_person
 from inuk.intake.models import Delivery
 from inuk.intake.worker import process_pending
 from tests.cast import PASSWORD, Cast
 from tests.conftest import axe_violations
-from tests.intake.pages.conftest import BAD, file_with_errors
+from tests.intake.pages.conftest import ANNA, BAD, file_with_errors, good_file
 
 pytestmark = [
     pytest.mark.browser,
@@ -156,3 +157,19 @@ def test_a_dry_run_in_the_browser_shows_the_report_and_is_accessible(
     expect(page.locator("table#errors tbody tr")).to_have_count(2)
     assert Delivery.objects.count() == 0
     assert axe_violations(page) == []
+
+
+def test_the_receipt_of_a_delivery_a_person_was_erased_from_says_so_and_not_who(
+    page: Page, live_server, cast: Cast, deliver
+):
+    delivery = deliver(cast.vasby, good_file())
+    erase_person(ANNA, reason="Beslut", case_number="Af-2026/7", actor="officer")
+    log_in(page, live_server.url, cast.vasby_reporter.email)
+
+    page.goto(f"{live_server.url}/leveranser/{delivery.public_id}/")
+
+    expect(page.locator("#erasure-heading")).to_have_text("Radering ur den sparade filen")
+    expect(page.locator("#erasure")).to_contain_text("har raderat en person ur den här leveransen")
+    assert ANNA[:8] not in page.content()
+    assert axe_violations(page) == []
+    page.screenshot(path="/tmp/h11rest-receipt-erasure.png", full_page=True)

@@ -41,5 +41,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Raderat / Erased: {done.personnummer} personnummer from the vault, "
             f"{done.transactions} transactions, {done.interventions} interventions and "
-            f"{done.results} results from the statistics database."
+            f"{done.results} results from the statistics database; "
+            f"{done.files} kept delivery files written again without the person."
         )
