@@ -291,3 +291,17 @@ def test_an_error_report_from_inside_the_vault_shows_no_number(monkeypatch):
     for number in (ANNA, BO):
         assert number not in text
         assert number not in html
+
+
+def test_a_pseudonym_is_never_one_the_masking_of_personnummer_would_cut(monkeypatch):
+    """An audit entry names a person by pseudonym; masked, it would name no one."""
+    from inuk.format.masking import redact
+    from inuk.vault import pseudonymize
+
+    draws = iter(["e211f0f0a8812120387b00000000abcd", "0123456789abcdef0123456789abcdef"])
+    monkeypatch.setattr(pseudonymize.secrets, "token_hex", lambda n: next(draws))
+    assert pseudonymize.new_pseudonym() == "0123456789abcdef0123456789abcdef"
+    monkeypatch.undo()
+    for _ in range(2000):
+        pseudonym = pseudonymize.new_pseudonym()
+        assert redact(pseudonym) == pseudonym and len(pseudonym) == 32

@@ -36,6 +36,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from inuk.format.masking import holds_personnummer
 from inuk.vault.keys import DecryptionError, Keyring, keyring
 from inuk.vault.models import Identity
 from inuk.vault.routers import VAULT_DB
@@ -58,7 +59,17 @@ class LinkConflict(Exception):
 
 
 def new_pseudonym() -> str:
-    return secrets.token_hex(PSEUDONYM_BYTES)
+    """A fresh random pseudonym that the masking of personnummer leaves whole.
+
+    About three in a thousand random hex strings hold a run of digits that
+    reads as a date and four more (``…0585432917…``), which ``redact()`` would
+    mask wherever the pseudonym is shown or audited. Such a draw is thrown
+    away and another taken: what is kept is still uniform over the rest.
+    """
+    while True:
+        pseudonym = secrets.token_hex(PSEUDONYM_BYTES)
+        if not holds_personnummer(pseudonym):
+            return pseudonym
 
 
 @sensitive_variables()
