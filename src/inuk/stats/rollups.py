@@ -589,13 +589,6 @@ def _contributions(persons: list[int], records, today: dt.date, county_of, af_id
     return cube.contribution(change)
 
 
-def _store(change: Contribution) -> None:
-    """Add ``change`` to the rollups; rows that fall to zero stay (they sum to zero)."""
-    cells = [(*k, *values) for k, values in change.cells.items() if any(values)]
-    lengths = [(*k, n) for k, n in change.lengths.items() if n]
-    _store_rows(cells, lengths)
-
-
 def _store_change(cube: Cube, change: Change) -> None:
     _store_rows(*cube.rows(change))
 
@@ -855,19 +848,19 @@ def persons_redescribed(described: dict[int, tuple[int, str]]) -> None:
     state = _state()
     if state is None or not described:
         return
-    county_of, af_id = _county_of(), af_organisation_id()
-    change = Contribution()
+    cube = Cube(_county_of(), af_organisation_id())
+    change = Change()
     for chunk in _chunks(sorted(described)):
         interventions, results = _current_records(chunk)
-        for person, facts in _facts(chunk, state.as_of, county_of, af_id).items():
+        for person, facts in _facts(chunk, state.as_of, cube.county_of, cube.af_id).items():
             if person not in interventions:
                 continue  # no interventions, no contribution
             records = (interventions[person], results.get(person, []))
             birth_year, sex = described[person]
-            was = Facts(facts.record_key, birth_year, sex, af_id, county_of, state.as_of)
-            change.add(contribution(facts, *records))
-            change.add(contribution(was, *records), -1)
-    _store(change)
+            was = Facts(facts.record_key, birth_year, sex, cube.af_id, cube.county_of, state.as_of)
+            before, after = cube.cells(was, *records), cube.cells(facts, *records)
+            change.difference(before, after, facts.record_key)
+    _store_change(cube, change)
 
 
 def coverage_changing(kommunkoder: Iterable[str]) -> None:
