@@ -36,6 +36,7 @@ from inuk.identity.extract import Extract, gather
 from inuk.ledger.merge import merge_persons
 from inuk.ledger.rows import PersonRow
 from inuk.vault.pseudonymize import find, history, link_merging
+from inuk.vault.removals import removing
 from inuk.vault.routers import VAULT_DB
 
 #: Look-ups, links and extracts one officer may make within ``WINDOW``.
@@ -168,7 +169,8 @@ def link_numbers(officer: Officer, purpose: Purpose, old: str, new: str) -> Link
         raise ValueError("cannot link a personnummer to itself")
     admit(officer)
     described = parse_personnummer(new, timezone.localdate())
-    with transaction.atomic(using=VAULT_DB):
+    # A merge takes a pseudonym out of the vault: no delivery is applied meanwhile.
+    with removing(), transaction.atomic(using=VAULT_DB):
         linked = link_merging(old, new)
         with transaction.atomic():
             merge_persons(

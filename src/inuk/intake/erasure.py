@@ -20,6 +20,13 @@ contribution to the rollups is taken away person by person
 deletion fails, the person can still be found by number and the erasure run
 again, whereas the other order would leave statistics rows nobody can find
 any more. Each step can be run again.
+
+All three steps run with no delivery being applied (``vault.removals``): an
+apply in progress is waited for, and one that read the person's number
+before the erasure finds afterwards that the pseudonym it looked up is gone,
+and reads its file again. A delivery received while the erasure runs, after
+the files were scanned, is therefore applied after it, and its number is a
+new person, as any later delivery's would be.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from inuk.ledger import changes
 from inuk.ledger.backends import backend
 from inuk.ledger.models import Intervention, Person, Repeat, Result, Transaction
 from inuk.vault import pseudonymize as vault
+from inuk.vault.removals import removing
 
 
 @dataclass(frozen=True)
@@ -92,16 +100,17 @@ def erase_person(
         number = parse_personnummer(personnummer, timezone.localdate()).canonical
     except InvalidIdentifier:
         raise INVALID_NUMBER from None
-    pseudonym = vault.find(number)
-    if pseudonym is None:
-        raise UNKNOWN_PERSON
-    at = timezone.now()
-    came_in = Transaction.objects.filter(person__pseudonym=pseudonym).values_list(
-        "delivery_id", flat=True
-    )
-    files = erase_from_files(vault.reidentify(pseudonym), set(came_in))
-    counts = _erase_statistics(pseudonym)
-    done = Erasure(at, vault.erase(pseudonym), *counts, files=len(files))
+    with removing():
+        pseudonym = vault.find(number)
+        if pseudonym is None:
+            raise UNKNOWN_PERSON
+        at = timezone.now()
+        came_in = Transaction.objects.filter(person__pseudonym=pseudonym).values_list(
+            "delivery_id", flat=True
+        )
+        files = erase_from_files(vault.reidentify(pseudonym), set(came_in))
+        counts = _erase_statistics(pseudonym)
+        done = Erasure(at, vault.erase(pseudonym), *counts, files=len(files))
     audit(
         Event.PERSON_ERASED,
         actor=actor,

@@ -61,6 +61,7 @@ from inuk.ledger.rows import LedgerRow, PersonRow
 from inuk.organisations.authorisation import refusal as authorisation_refusal
 from inuk.organisations.models import Organisation
 from inuk.vault import files as vault_files
+from inuk.vault import removals
 from inuk.vault.pseudonymize import Newcomer, admit, look_up
 from inuk.vault.routers import VAULT_DB
 
@@ -86,7 +87,11 @@ class ClaimLost(Exception):
 
 
 class FileChanged(Exception):
-    """A person was erased from the kept file after it was read: it is read again."""
+    """What was read no longer holds: it is read again.
+
+    A person was erased from the kept file after it was read, or a pseudonym
+    looked up while reading has left the vault since (``vault.removals``).
+    """
 
 
 class Spool:
@@ -390,6 +395,8 @@ class Run:
     places: dict[int, Location] = field(default_factory=dict)
     #: Which stored file was read (``vault.files.version``): an erasure replaces it.
     file_version: int | None = None
+    #: The latest removal from the vault before the read began (``vault.removals.last``).
+    removals_seen: int = 0
 
     def read(self, stream: BinaryIO) -> None:
         delivery = self.delivery
@@ -455,8 +462,9 @@ class Run:
         if it fails (or the claim turns out lost) both roll back.
         """
         delivery = self.delivery
-        with transaction.atomic(using=VAULT_DB):
+        with removals.applying(), transaction.atomic(using=VAULT_DB):
             self._check_file_unchanged()
+            self._check_persons_kept()
             replaced = admit(Newcomer(*values) for values in self.newcomers)
             with transaction.atomic():
                 persons = renamed(self.persons, replaced, PSEUDONYM_OF_PERSON)
@@ -495,6 +503,19 @@ class Run:
         applied; a swap made before is seen here, and the file is read again.
         """
         if vault_files.version(self.delivery.pk, lock=True) != self.file_version:
+            raise FileChanged
+
+    def _check_persons_kept(self) -> None:
+        """Raise ``FileChanged`` if a pseudonym looked up while reading has left the vault.
+
+        Under ``removals.applying()``, so that no removal is under way; the
+        pseudonyms are asked about only if one came since the read began.
+        """
+        if removals.last() == self.removals_seen:
+            return
+        drawn = {pseudonym for _, pseudonym, _, _ in self.newcomers}
+        looked_up = {person[PSEUDONYM_OF_PERSON] for person in self.persons} - drawn
+        if removals.gone(looked_up):
             raise FileChanged
 
     def reject(self) -> None:
@@ -547,6 +568,7 @@ class Run:
     def process(self) -> None:
         """Read the file, then apply it, reject it or refuse it."""
         try:
+            self.removals_seen = removals.last()
             self.file_version = vault_files.version(self.delivery.pk)
             with vault_files.open_file(self.delivery.pk) as stream:
                 self.read(stream)

@@ -46,6 +46,7 @@ from inuk.ledger.sql import REPEAT, TX
 from inuk.organisations.models import Agreement, Municipality
 from inuk.vault import files as vault_files
 from inuk.vault import pseudonymize as vault
+from inuk.vault.removals import removing
 
 #: Persons per transaction.
 CHUNK = 1000
@@ -141,7 +142,18 @@ def _chunks(doomed: Q) -> Iterator[list[int]]:
 
 
 def _remove(persons: list[int], doomed: Q) -> tuple[int, int]:
-    """Remove the doomed transactions of ``persons``; derive their state again. One transaction."""
+    """Remove the doomed transactions of ``persons``; derive their state again. One transaction.
+
+    With no delivery being applied meanwhile (``vault.removals``): one that
+    looked up a person who is left with nothing and leaves the vault here
+    reads its file again, rather than bring the person back under a
+    pseudonym the vault no longer knows.
+    """
+    with removing():
+        return _remove_now(persons, doomed)
+
+
+def _remove_now(persons: list[int], doomed: Q) -> tuple[int, int]:
     with transaction.atomic():
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             backend(cursor).begin()  # the ledger's lock, as a delivery's apply takes it

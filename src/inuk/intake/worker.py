@@ -38,7 +38,10 @@ def process(delivery_id: int, worker: str) -> bool:
         with Heartbeat(held):
             run.process()
     except FileChanged:
-        log.info("Delivery %s was changed by an erasure while read; read again", delivery.public_id)
+        log.info(
+            "Delivery %s was changed by an erasure or a merge while read; read again",
+            delivery.public_id,
+        )
         release(held, counted=False)
     except ClaimLost:
         log.warning(

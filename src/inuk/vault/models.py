@@ -65,3 +65,20 @@ class FileChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id}/{self.seq}"
+
+
+class Removal(models.Model):
+    """One time pseudonyms left the vault (an erasure, retention, two persons merged).
+
+    Counted so that a worker applying a delivery can tell whether any pseudonym
+    it looked up while reading may have gone since (``inuk.vault.removals``).
+    """
+
+    at = models.DateTimeField(_("removed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("removal")
+        verbose_name_plural = _("removals")
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.at:%Y-%m-%d %H:%M}"
