@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from inuk.ledger.models import Intervention
 from inuk.stats import cube, rollups
-from inuk.stats.engine import af_organisation_id
+from inuk.stats.counting import af_organisation_id
 from inuk.stats.models import Length, Rollup
 from tests.ledger.conftest import ANNA, BO, result, tx
 from tests.stats.conftest import CILLA, DAVID, GOTEBORG, VALLENTUNA

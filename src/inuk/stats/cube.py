@@ -45,7 +45,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from inuk.ledger.models import Intervention, Person, Result
 from inuk.organisations.models import Municipality
-from inuk.stats.engine import TOTAL, af_organisation_id
+from inuk.stats.counting import TOTAL, af_organisation_id
 from inuk.stats.indicators import RESULT_WINDOW_DAYS
 from inuk.stats.models import Length, Rollup
 from inuk.stats.query import COUNTRY_CODE
@@ -99,7 +99,7 @@ class Dialect:
         return f"CAST(substr({date}, 1, 4) AS integer)"
 
     def length(self, start: str, end: str) -> str:
-        """``engine.length_days``: both the first and the last day counted."""
+        """``counting.length_days``: both the first and the last day counted."""
         if self.vendor == "postgresql":
             return f"({end} - {start} + 1)"
         return f"(CAST(julianday({end}) - julianday({start}) AS integer) + 1)"

@@ -27,9 +27,8 @@ from typing import NamedTuple
 from django.db.models import Q
 from django.utils import timezone
 
-from inuk.format.municipalities import AF_ORGNR
 from inuk.ledger.models import RECORD_KEY_RANGE, Intervention, Result, Transaction
-from inuk.organisations.models import Organisation
+from inuk.stats.counting import TOTAL, af_organisation_id, length_days, source_of
 from inuk.stats.indicators import RESULT_WINDOW_DAYS, definition
 from inuk.stats.query import (
     AGE_GROUPS,
@@ -47,19 +46,8 @@ from inuk.stats.query import (
 )
 from inuk.stats.table import Cell, Mark, Table
 
-TOTAL = "total"
-
 #: Indicators whose count is of persons; the others count interventions.
 PERSON_INDICATORS = frozenset({Indicator.PARTICIPANTS, Indicator.RESULTS, Indicator.COLLABORATION})
-
-
-def af_organisation_id() -> int | None:
-    return Organisation.objects.filter(orgnr=AF_ORGNR).values_list("pk", flat=True).first()
-
-
-def source_of(organisation_id: int, af_id: int | None) -> str:
-    """AF for AF's own records; municipal for a municipality's, a supplier's or a federation's."""
-    return "af" if organisation_id == af_id else "municipal"
 
 
 def code_list(kind: str) -> tuple[str, ...]:
@@ -84,11 +72,6 @@ def categories(indicator: Indicator, dimension: Dimension) -> tuple[str, ...]:
 def combinations(query: Query) -> list[tuple[str, ...]]:
     """Every category combination of the query's breakdowns, row-major in ``query.by`` order."""
     return list(itertools.product(*(categories(query.indicator, d) for d in query.by)))
-
-
-def length_days(start: dt.date, end: dt.date) -> int:
-    """An intervention's length, both its first and its last day counted."""
-    return (end - start).days + 1
 
 
 # --- from the current state ---------------------------------------------------------

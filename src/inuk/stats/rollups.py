@@ -44,7 +44,7 @@ from inuk.ledger.models import Intervention, Person, Result, Transaction
 from inuk.ledger.sql import winners
 from inuk.organisations.models import Municipality
 from inuk.stats import cube
-from inuk.stats.engine import TOTAL, af_organisation_id, length_days, source_of
+from inuk.stats.counting import TOTAL, af_organisation_id, length_days, source_of
 from inuk.stats.indicators import RESULT_WINDOW_DAYS
 from inuk.stats.models import Coverage, Length, Rollup, RollupState
 from inuk.stats.query import COUNTRY_CODE, Indicator, Period, age_group
