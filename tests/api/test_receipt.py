@@ -9,7 +9,7 @@ import pytest
 
 from inuk.audit.models import Entry
 from inuk.intake import receipts
-from inuk.intake.models import Delivery
+from inuk.intake.models import FAILURE, FAILURE_CODE, Delivery
 from tests.api.deliveries import deliver
 from tests.cast import VASBY_ORGNR, Cast
 
@@ -35,22 +35,20 @@ def test_the_receipt_is_the_shared_receipt_shape_with_its_links(cast, vasby_read
 
 
 def test_a_failed_delivery_is_final_with_the_reason(cast, vasby_reader):
-    from inuk.intake import processing
-
     delivery = deliver(cast.vasby)
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.FAILED,
-        refusal_code=processing.FAILED,
-        refusal_sv=processing.FAILURE.sv,
-        refusal_en=processing.FAILURE.en,
+        refusal_code=FAILURE_CODE,
+        refusal_sv=FAILURE.sv,
+        refusal_en=FAILURE.en,
     )
     body = vasby_reader.get(f"/deliveries/{delivery.public_id}").json()
     assert body["status"] == "failed"
     assert body["refusal"] is None
     assert body["failure"] == {
         "code": "PROCESSING_FAILED",
-        "message_sv": processing.FAILURE.sv,
-        "message_en": processing.FAILURE.en,
+        "message_sv": FAILURE.sv,
+        "message_en": FAILURE.en,
     }
 
 

@@ -15,8 +15,7 @@ from django.test import override_settings
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.intake import processing
-from inuk.intake.models import Delivery, Message
-from inuk.intake.processing import MAX_ATTEMPTS, claim
+from inuk.intake.models import MAX_ATTEMPTS, Delivery, Message
 from inuk.intake.receipts import receipt
 from inuk.intake.worker import process, process_pending
 from inuk.ledger.models import Transaction
@@ -74,7 +73,7 @@ def test_a_delivery_taken_over_from_a_stalled_worker_is_applied_once(vasby, deli
         read(run, stream)
         if not stalled:
             # The first worker stalls past the stale time; a second takes over and finishes.
-            stalled.append(run.claim)
+            stalled.append(run.delivery)
             make_stale(delivery)
             assert process(delivery.pk, "second")
 
@@ -103,7 +102,9 @@ def test_the_heartbeat_keeps_a_slow_delivery_from_being_taken_over(
     def slow_then_try_to_take_over(*args, **kwargs):
         if not taken:
             time.sleep(2.5)  # more than twice the stale time below
-            taken.append(in_another_thread(lambda: claim(delivery.pk, "second")))
+            taken.append(
+                in_another_thread(lambda: Delivery.objects.claimable().claim(delivery.pk, "second"))
+            )
         return slow(*args, **kwargs)
 
     name = "look_up" if phase == "reading" else "apply_delivery"

@@ -6,13 +6,11 @@ personal data and no delivery, only what the published format refers to.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router
 
-from inuk.api.schemas import CodeOut, ErrorBody, OrganisationOut
+from inuk.api.schemas import CodeKind, CodeOut, ErrorBody, OrganisationOut
 from inuk.codes.models import Code
 from inuk.organisations.models import Municipality, Organisation, agreement_in_force
 
@@ -38,7 +36,7 @@ def list_organisations(request: HttpRequest):
         {
             "orgnr": municipality.organisation.orgnr,
             "name": municipality.organisation.name,
-            "kind": "kommun",
+            "kind": Organisation.Kind.MUNICIPALITY,
             "kommunkod": municipality.code,
             "kommun": municipality.name,
             "county_code": municipality.county_code,
@@ -52,7 +50,7 @@ def list_organisations(request: HttpRequest):
             {
                 "orgnr": agency.orgnr,
                 "name": agency.name,
-                "kind": "af",
+                "kind": Organisation.Kind.AGENCY,
                 "kommunkod": None,
                 "kommun": None,
                 "county_code": None,
@@ -71,7 +69,7 @@ def list_organisations(request: HttpRequest):
 )
 def list_codes(
     request: HttpRequest,
-    kind: Literal["insats", "resultat"] | None = Query(None),
+    kind: CodeKind | None = Query(None),
 ):
     """AF's code lists with each code's validity: a code retired on a day stays valid
     for records that started before it."""

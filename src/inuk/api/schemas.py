@@ -8,16 +8,29 @@ add the links a client follows.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ninja import Field, Schema
 
-ReceiptStatus = Literal[
-    "received", "processing", "applied", "rejected", "refused", "failed", "checked", "dry_run"
-]
-DeliveryStatus = Literal[
-    "received", "processing", "applied", "rejected", "refused", "failed", "checked"
-]
+from inuk.codes.models import Code
+from inuk.intake.models import Delivery
+from inuk.intake.receipts import DRY_RUN
+from inuk.organisations.models import Organisation
+
+if TYPE_CHECKING:
+    DeliveryStatus = str
+    ReceiptStatus = str
+    CodeKind = str
+    RegisterKind = str
+else:
+    # Literals of the models' own codes, so that the description lists each
+    # value inline as it always has, and a code added to a model is published
+    # with it. mypy cannot follow a Literal made at run time.
+    DeliveryStatus = Literal[tuple(Delivery.Status.values)]
+    ReceiptStatus = Literal[(*Delivery.Status.values, DRY_RUN)]
+    CodeKind = Literal[tuple(Code.Kind.values)]
+    #: The register lists the municipalities and AF, not suppliers or federations.
+    RegisterKind = Literal[Organisation.Kind.MUNICIPALITY.value, Organisation.Kind.AGENCY.value]
 
 
 class ErrorDetail(Schema):
@@ -152,7 +165,7 @@ class DeliveryPage(Schema):
 class OrganisationOut(Schema):
     orgnr: str
     name: str
-    kind: Literal["kommun", "af"]
+    kind: RegisterKind
     kommunkod: str | None
     kommun: str | None
     county_code: str | None
@@ -163,7 +176,7 @@ class OrganisationOut(Schema):
 
 
 class CodeOut(Schema):
-    kind: Literal["insats", "resultat"]
+    kind: CodeKind
     code: str
     name_sv: str
     name_en: str

@@ -8,13 +8,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from inuk.format import codelist
 from inuk.format.codelist import CodeList
 
 
 class Code(models.Model):
     class Kind(models.TextChoices):
-        INTERVENTION = "insats", _("Intervention (Insatskod)")
-        RESULT = "resultat", _("Result (Resultatkod)")
+        INTERVENTION = codelist.INTERVENTION, _("Intervention (Insatskod)")
+        RESULT = codelist.RESULT, _("Result (Resultatkod)")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     code = models.CharField(_("code"), max_length=10)

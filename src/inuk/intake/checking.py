@@ -16,9 +16,9 @@ from django.db import transaction
 
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
-from inuk.format.errors import FileRefused
+from inuk.format.errors import FileRefused, Problem
 from inuk.format.validation import Checked
-from inuk.intake.models import Delivery
+from inuk.intake.models import Delivery, Message
 from inuk.intake.processing import Run
 from inuk.vault import files as vault_files
 
@@ -26,10 +26,10 @@ from inuk.vault import files as vault_files
 class DryRun(Run):
     """``Run`` for a delivery marked ``dry_run``: read and report, never pseudonymize or apply."""
 
-    def _flush(self, pending: list[Checked], problems: list[dict]) -> None:
+    def _flush(self, pending: list[Checked], problems: list[Problem]) -> None:
         # The inline dry run reports errors only: warnings such as an unknown
         # identity need the ledger, which a dry run does not touch.
-        self.messages.write([row for row in problems if row["severity"] == "error"])
+        self.messages.write([p for p in problems if p.severity == Message.Severity.ERROR])
 
     def process(self) -> None:
         try:

@@ -40,7 +40,6 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db.models import F
 from django.views.decorators.debug import sensitive_variables
 
 from inuk.format import readers as formats
@@ -133,7 +132,7 @@ def _rewrite(delivery_id: int, numbers: Numbers) -> bool:
         out.flush()
         out.seek(0)
         vault_files.replace(delivery_id, out)
-    Delivery.objects.filter(pk=delivery_id).update(erased_persons=F("erased_persons") + 1)
+    delivery.count_erasure()
     return True
 
 

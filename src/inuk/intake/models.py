@@ -4,16 +4,56 @@ The ``Delivery`` row is the receipt: it exists from the moment a file is
 received, tracks the file through processing, and finally carries the counts
 and the messages. The file itself holds personnummer and is therefore kept,
 encrypted, in the identity vault (``inuk.vault.files``), never here.
+
+The row also owns its lifecycle, as small methods that each make one
+conditional UPDATE and say whether it matched: a worker claims a waiting
+delivery (``Delivery.objects.claimable().claim()``), reports it alive
+(``heartbeat()``), and ends it (``finish()``, ``refuse()``, ``fail()``) or gives
+it back (``release()``). Every write after the claim is conditional on the
+claim still holding, so a worker that stalled and lost the delivery to
+another cannot overwrite the other's work: its write changes nothing, and it
+drops what it did.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from inuk.format.errors import RULES, Problem, Rule
+
+#: How many times a worker takes a delivery up: after the last attempt it fails for good.
+MAX_ATTEMPTS = 5
+
+#: Why a delivery failed for good: not the file's fault, and what to do.
+FAILURE_CODE = "PROCESSING_FAILED"
+FAILURE = Rule(
+    f"Leveransen kunde inte bearbetas efter {MAX_ATTEMPTS} försök på grund av ett fel i "
+    "tjänsten, inte i filen. Inget av den har tillämpats. Skicka filen igen; upprepas felet, "
+    "kontakta tjänstens förvaltning och ange kvittensens id.",
+    f"The delivery could not be processed after {MAX_ATTEMPTS} attempts because of a fault in "
+    "the service, not in the file. Nothing of it was applied. Send the file again; if the "
+    "fault recurs, contact the service's administrators and give the receipt id.",
+)
+
+
+#: The counts of a delivery refused or failed: nothing of it counts, whatever was read.
+NOTHING_COUNTED = dict.fromkeys(
+    ("persons", "transactions", "accepted", "rejected", "already_known", "warnings"), 0
+)
+
+
+def stale_before() -> dt.datetime:
+    """A heartbeat older than this is a worker's that stopped (``INUK_WORKER_STALE_SECONDS``)."""
+    return timezone.now() - dt.timedelta(seconds=settings.INUK_WORKER_STALE_SECONDS)
 
 
 def fit(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
@@ -60,11 +100,52 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             dry_run=False,
         )
 
-    def claimable(self, stale_before) -> DeliveryQuerySet:
-        """Waiting deliveries, and those whose worker stopped reporting (crashed)."""
+    def claimable(self) -> DeliveryQuerySet:
+        """Deliveries a worker may take up: waiting ones, and those whose worker stopped
+        reporting (it crashed or stalled), as long as an attempt is left."""
         return self.filter(
             Q(status=Delivery.Status.RECEIVED)
-            | Q(status=Delivery.Status.PROCESSING, heartbeat_at__lt=stale_before)
+            | Q(status=Delivery.Status.PROCESSING, heartbeat_at__lt=stale_before()),
+            attempts__lt=MAX_ATTEMPTS,
+        )
+
+    def abandoned(self) -> DeliveryQuerySet:
+        """Deliveries whose worker stopped reporting during their last attempt.
+
+        They are neither claimable (no attempt is left) nor anyone's any more:
+        unless they are failed (``Delivery.fail(abandoned=True)``) they wait forever.
+        """
+        return self.filter(
+            status=Delivery.Status.PROCESSING,
+            heartbeat_at__lt=stale_before(),
+            attempts__gte=MAX_ATTEMPTS,
+        )
+
+    def claim(self, pk: int, worker: str) -> Delivery | None:
+        """Take delivery ``pk`` for ``worker`` if it is one of these; None if it is not.
+
+        One conditional UPDATE, so of two workers racing for a delivery one
+        takes it and the other changes nothing. The claim's ``claimed_by`` is
+        ``worker`` with a random part: several processes may share a worker
+        name ("inline" web processes), and a claim taken over and taken again
+        is another claim. The delivery is returned holding that token, which
+        every later write of the lifecycle is conditional on; with its
+        organisation, which the work on it names throughout.
+        """
+        token = f"{worker[:83]}/{secrets.token_hex(8)}"
+        taken = self.filter(pk=pk).update(
+            status=Delivery.Status.PROCESSING,
+            claimed_by=token,
+            heartbeat_at=timezone.now(),
+            attempts=F("attempts") + 1,
+            bytes_read=0,
+        )
+        if not taken:
+            return None
+        # Read by the token, not the id alone: should another worker have taken
+        # the delivery over in between, this one must not come back holding its claim.
+        return (
+            Delivery.objects.select_related("organisation").filter(pk=pk, claimed_by=token).first()
         )
 
 
@@ -156,6 +237,119 @@ class Delivery(models.Model):
             return min(1.0, self.bytes_read / self.size)
         return None
 
+    @property
+    def last_attempt(self) -> bool:
+        """Whether this attempt is the last: should it fail, the delivery fails for good."""
+        return self.attempts >= MAX_ATTEMPTS
+
+    # --- the lifecycle: each one conditional UPDATE, True if it matched ------------
+    #
+    # The row is changed, not this instance: a transaction around the change
+    # may still roll it back, and an instance that said otherwise would lie.
+    # ``refresh_from_db()`` reads the row.
+
+    def _held(self) -> DeliveryQuerySet:
+        """This delivery, as long as the claim this instance was taken with still holds it."""
+        return Delivery.objects.filter(
+            pk=self.pk, status=self.Status.PROCESSING, claimed_by=self.claimed_by
+        )
+
+    def heartbeat(self, bytes_read: int | None = None) -> bool:
+        """Report the claim alive, and how much of the file is read; False if it is lost."""
+        values: dict[str, Any] = {"heartbeat_at": timezone.now()}
+        if bytes_read is not None:
+            values["bytes_read"] = bytes_read
+        return bool(self._held().update(**values))
+
+    def note_format(self, format: str) -> bool:
+        """Record the format the reader found the file in (it may not have been named)."""
+        return bool(self._held().update(format=format))
+
+    def release(self, *, counted: bool = True) -> bool:
+        """Give the delivery back, waiting, for a worker to try again; False if the claim is lost.
+
+        ``counted=False``: the attempt was no failure (the file changed under
+        it) and does not use up one of the delivery's ``MAX_ATTEMPTS``.
+        """
+        values: dict[str, Any] = {} if counted else {"attempts": F("attempts") - 1}
+        return bool(
+            self._held().update(
+                status=self.Status.RECEIVED, heartbeat_at=None, claimed_by="", **values
+            )
+        )
+
+    def finish(
+        self,
+        status: str,
+        *,
+        persons: int,
+        transactions: int,
+        accepted: int,
+        rejected: int,
+        already_known: int,
+        warnings: int,
+    ) -> bool:
+        """End the delivery ``status`` (applied, rejected, checked) with its counts, the whole
+        file read; False if the claim is lost."""
+        return bool(
+            self._held().update(
+                status=status,
+                finished_at=timezone.now(),
+                bytes_read=F("size"),
+                persons=persons,
+                transactions=transactions,
+                accepted=accepted,
+                rejected=rejected,
+                already_known=already_known,
+                warnings=warnings,
+            )
+        )
+
+    def refuse(self, code: str) -> bool:
+        """End the delivery refused for the rule ``code``, nothing of it counted; False if the
+        claim is lost."""
+        rule = RULES[code]
+        return bool(
+            self._held().update(
+                status=self.Status.REFUSED,
+                refusal_code=code,
+                refusal_sv=rule.sv,
+                refusal_en=rule.en,
+                finished_at=timezone.now(),
+                **NOTHING_COUNTED,
+            )
+        )
+
+    def fail(self, *, abandoned: bool = False) -> bool:
+        """End the delivery failed for good (``FAILURE``), nothing of it counted; False if the
+        claim is lost.
+
+        ``abandoned``: the delivery is not this worker's but one of
+        ``Delivery.objects.abandoned()``, and is failed only as it was read:
+        if its worker has reported since, or another taken it, it is left.
+        """
+        held = self._held()
+        if abandoned:
+            held = held.filter(heartbeat_at=self.heartbeat_at)
+        return bool(
+            held.update(
+                status=self.Status.FAILED,
+                refusal_code=FAILURE_CODE,
+                refusal_sv=FAILURE.sv,
+                refusal_en=FAILURE.en,
+                finished_at=timezone.now(),
+                heartbeat_at=None,
+                **NOTHING_COUNTED,
+            )
+        )
+
+    def count_erasure(self) -> None:
+        """One more person erased from the kept file (``inuk.intake.erasure_files``).
+
+        Whatever the delivery's state: an erasure reaches every kept file.
+        """
+        Delivery.objects.filter(pk=self.pk).update(erased_persons=F("erased_persons") + 1)
+
 
 class Message(models.Model):
     """An error (a rejected transaction) or a warning on a receipt."""
@@ -182,7 +376,9 @@ class Message(models.Model):
         return f"{self.severity} {self.code} {self.path}"
 
     @classmethod
-    def from_row(cls, delivery_id: int, row: dict[str, Any]) -> Message:
-        """A message of a delivery from a problem's row (``Problem.as_dict`` and severity)."""
-        names = ("severity", "code", "field", "line", "path", "value", "message_sv", "message_en")
-        return cls(delivery_id=delivery_id, **fit(cls, {name: row[name] for name in names}))
+    def from_problem(cls, delivery_id: int, problem: Problem) -> Message:
+        """The receipt's message for ``problem``: its rule in both languages and its place in
+        the file, each value cut to fit (``fit``)."""
+        values = problem.as_dict()
+        values["severity"] = problem.severity
+        return cls(delivery_id=delivery_id, **fit(cls, values))

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from inuk.format import municipalities, writers
+from inuk.format.records import INTERVENTION, RESULT
 from inuk.format.synthetic import personnummer
 from inuk.format.writers import Kommun, Person, Transaction
 
@@ -141,7 +142,7 @@ class _Event:
     orgnr: str
     kommunkod: str
     personnummer: str
-    kind: str  # "insats" or "resultat"
+    kind: str  # records.INTERVENTION or RESULT
     transaction: Transaction
 
 
@@ -379,7 +380,7 @@ class _Drawer:
             transaction = Transaction(
                 _timestamp(at), status, code, _yyyymmdd(start), _yyyymmdd(end_date), system
             )
-            events.append(_Event(at, orgnr, kommunkod, number, "insats", transaction))
+            events.append(_Event(at, orgnr, kommunkod, number, INTERVENTION, transaction))
 
         if ended is None or ended >= self._horizon_at:
             add(registered, "Registrering", None)
@@ -416,7 +417,7 @@ class _Drawer:
         transaction = Transaction(
             _timestamp(at), "Registrering", code, _yyyymmdd(start), None, self.place.system
         )
-        events.append(_Event(at, self.orgnr, self.place.kommunkod, number, "resultat", transaction))
+        events.append(_Event(at, self.orgnr, self.place.kommunkod, number, RESULT, transaction))
 
     def _mistake(
         self,
@@ -444,13 +445,13 @@ class _Drawer:
             (removed, "Borttag", wrong),
         ):
             transaction = Transaction(_timestamp(at), status, code, _yyyymmdd(start), None, system)
-            events.append(_Event(at, self.orgnr, kommunkod, number, "insats", transaction))
+            events.append(_Event(at, self.orgnr, kommunkod, number, INTERVENTION, transaction))
         if rng.random() < 0.5:
             at = removed + dt.timedelta(seconds=rng.randrange(30, 600))
             transaction = Transaction(
                 _timestamp(at), "Registrering", code, _yyyymmdd(right), None, system
             )
-            events.append(_Event(at, self.orgnr, kommunkod, number, "insats", transaction))
+            events.append(_Event(at, self.orgnr, kommunkod, number, INTERVENTION, transaction))
 
     @property
     def _horizon_at(self) -> dt.datetime:
@@ -505,7 +506,7 @@ def _file(
         person = by_person.get((event.kommunkod, event.personnummer))
         if person is None:
             person = by_person[event.kommunkod, event.personnummer] = Person(event.personnummer)
-        (person.interventions if event.kind == "insats" else person.results).append(
+        (person.interventions if event.kind == INTERVENTION else person.results).append(
             event.transaction
         )
     invalid = 0

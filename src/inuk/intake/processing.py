@@ -22,11 +22,12 @@ like any other, but only reads and reports on it (``inuk.intake.checking``).
 
 A worker owns the delivery it claimed while it keeps its heartbeat (a thread
 of its own reports it, on its own connection, however long the apply takes);
-every write of the outcome is conditional on still owning the claim, so a
-worker that lost it (it stalled past ``INUK_WORKER_STALE_SECONDS`` and another
-took the delivery over) rolls its work back instead of applying it twice.
-After ``MAX_ATTEMPTS`` attempts a delivery fails for good, with a reason on
-its receipt, an audit entry and a line in the operations log.
+every write of the outcome is conditional on still owning the claim (the
+lifecycle methods of ``Delivery``), so a worker that lost it (it stalled past
+``INUK_WORKER_STALE_SECONDS`` and another took the delivery over) rolls its
+work back instead of applying it twice. After ``MAX_ATTEMPTS`` attempts a
+delivery fails for good, with a reason on its receipt, an audit entry and a
+line in the operations log.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import pickle
-import secrets
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -43,20 +43,20 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from inuk.audit.log import Event
 from inuk.audit.log import record as audit
 from inuk.codes.models import Code
 from inuk.format import readers
-from inuk.format.errors import RULES, FileRefused, Problem, Rule
+from inuk.format.errors import FileRefused, Problem
 from inuk.format.records import Location
 from inuk.format.report import Tally
 from inuk.format.validation import Checked, Context, validate
-from inuk.intake.models import Delivery, DeliveryQuerySet, Message
+from inuk.intake.models import FAILURE_CODE, Delivery, Message
 from inuk.ledger import changes
 from inuk.ledger.bulk import apply_delivery
+from inuk.ledger.models import Status as TransactionStatus
 from inuk.ledger.rows import LedgerRow, PersonRow
 from inuk.organisations.authorisation import refusal as authorisation_refusal
 from inuk.organisations.models import Organisation
@@ -68,18 +68,6 @@ from inuk.vault.routers import VAULT_DB
 log = logging.getLogger(__name__)
 
 BATCH = 10_000
-MAX_ATTEMPTS = 5
-
-#: Why a delivery failed for good: not the file's fault, and what to do.
-FAILED = "PROCESSING_FAILED"
-FAILURE = Rule(
-    f"Leveransen kunde inte bearbetas efter {MAX_ATTEMPTS} försök på grund av ett fel i "
-    "tjänsten, inte i filen. Inget av den har tillämpats. Skicka filen igen; upprepas felet, "
-    "kontakta tjänstens förvaltning och ange kvittensens id.",
-    f"The delivery could not be processed after {MAX_ATTEMPTS} attempts because of a fault in "
-    "the service, not in the file. Nothing of it was applied. Send the file again; if the "
-    "fault recurs, contact the service's administrators and give the receipt id.",
-)
 
 
 class ClaimLost(Exception):
@@ -117,12 +105,6 @@ class Spool:
 
     def close(self) -> None:
         self.file.close()
-
-
-def message_row(problem: Problem) -> dict:
-    row = problem.as_dict()
-    row["severity"] = problem.severity
-    return row
 
 
 class Authoriser:
@@ -183,7 +165,7 @@ def check_delivery(stream: BinaryIO, submission, received_at: dt.datetime, check
         _, _, items = checked_items(stream, submission.organisation, received_at, submission.format)
         for item in items:
             problems = tally.count(item)
-            errors.extend(message_row(p) for p in problems if p.severity == "error")
+            errors.extend(p.as_dict() for p in problems if p.severity == Message.Severity.ERROR)
         if tally.transactions == 0 and tally.errors == 0:
             raise FileRefused("FILE_NO_TRANSACTIONS")
     except FileRefused as refusal:
@@ -210,66 +192,7 @@ def ledger_row(checked: Checked, organisation_id: int, pseudonym: str) -> tuple:
     )
 
 
-# --- claiming -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A worker's hold on one delivery: ``token`` is the ``claimed_by`` of this claim only.
-
-    Several processes may share a worker name ("inline" web processes), so the
-    token adds a random part: a claim taken over and taken again is another claim.
-    """
-
-    delivery_id: int
-    token: str
-
-    def owned(self) -> DeliveryQuerySet:
-        """The delivery, as long as this claim still holds it."""
-        return Delivery.objects.filter(
-            pk=self.delivery_id, status=Delivery.Status.PROCESSING, claimed_by=self.token
-        )
-
-
-def stale_before() -> dt.datetime:
-    return timezone.now() - dt.timedelta(seconds=settings.INUK_WORKER_STALE_SECONDS)
-
-
-def claim(delivery_id: int, worker: str) -> Claim | None:
-    """Take a delivery for processing; None if another worker has it or it is done."""
-    token = f"{worker[:83]}/{secrets.token_hex(8)}"
-    taken = (
-        Delivery.objects.filter(pk=delivery_id, attempts__lt=MAX_ATTEMPTS)
-        .claimable(stale_before())
-        .update(
-            status=Delivery.Status.PROCESSING,
-            claimed_by=token,
-            heartbeat_at=timezone.now(),
-            attempts=F("attempts") + 1,
-            bytes_read=0,
-        )
-    )
-    return Claim(delivery_id, token) if taken == 1 else None
-
-
-def next_claimable() -> int | None:
-    return (
-        Delivery.objects.claimable(stale_before())
-        .filter(attempts__lt=MAX_ATTEMPTS)
-        .order_by("id")
-        .values_list("id", flat=True)
-        .first()
-    )
-
-
-def release(held: Claim, *, counted: bool = True) -> None:
-    """Give a delivery back after an unexpected failure, so that it can be tried again.
-
-    ``counted=False``: the attempt was no failure (the file changed under it)
-    and does not use up one of the delivery's ``MAX_ATTEMPTS``.
-    """
-    values: dict[str, Any] = {"attempts": F("attempts") - 1} if not counted else {}
-    held.owned().update(status=Delivery.Status.RECEIVED, heartbeat_at=None, claimed_by="", **values)
+# --- the claim ------------------------------------------------------------------
 
 
 class Heartbeat:
@@ -284,8 +207,8 @@ class Heartbeat:
     but so does any other worker's claim: the delivery cannot be taken over then.
     """
 
-    def __init__(self, held: Claim, interval: float | None = None) -> None:
-        self.claim = held
+    def __init__(self, delivery: Delivery, interval: float | None = None) -> None:
+        self.delivery = delivery
         self.interval = interval or settings.INUK_WORKER_STALE_SECONDS / 4
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inuk-heartbeat", daemon=True)
@@ -302,7 +225,7 @@ class Heartbeat:
         try:
             while not self._stop.wait(self.interval):
                 try:
-                    beat = self.claim.owned().update(heartbeat_at=timezone.now())
+                    beat = self.delivery.heartbeat()
                 except DatabaseError:
                     log.warning("A heartbeat could not be written; the next one tries again")
                     continue
@@ -312,29 +235,16 @@ class Heartbeat:
             connections.close_all()  # this thread's connections only
 
 
-def fail(delivery: Delivery, owned: DeliveryQuerySet, attempts: int) -> bool:
-    """End a delivery as failed after its last attempt; False if ``owned`` no longer finds it.
+def end_failed(delivery: Delivery, *, abandoned: bool = False) -> bool:
+    """End a delivery as failed after its last attempt; False if its claim is lost
+    (``abandoned``: see ``Delivery.fail``).
 
     Nothing of it is applied; its messages, if any, are removed and its file
     discarded, as for a refused file. The reporter reads the reason on the
     receipt, the administrators in the audit log and the operations log.
     """
     with transaction.atomic():
-        ended = owned.update(
-            status=Delivery.Status.FAILED,
-            refusal_code=FAILED,
-            refusal_sv=FAILURE.sv,
-            refusal_en=FAILURE.en,
-            finished_at=timezone.now(),
-            heartbeat_at=None,
-            persons=0,
-            transactions=0,
-            accepted=0,
-            rejected=0,
-            already_known=0,
-            warnings=0,
-        )
-        if not ended:
+        if not delivery.fail(abandoned=abandoned):
             return False
         Message.objects.filter(delivery=delivery).delete()
         audit(
@@ -342,39 +252,21 @@ def fail(delivery: Delivery, owned: DeliveryQuerySet, attempts: int) -> bool:
             actor=delivery.submitted_by,
             organisation=delivery.organisation.orgnr,
             target=str(delivery.public_id),
-            details={"code": FAILED, "attempts": attempts},
+            details={"code": FAILURE_CODE, "attempts": delivery.attempts},
         )
     log.error(
         "Delivery %s failed after %d attempts; it will not be tried again",
         delivery.public_id,
-        attempts,
+        delivery.attempts,
     )
     vault_files.discard(delivery.pk)
     return True
 
 
 def fail_abandoned() -> int:
-    """Fail the deliveries whose worker died during their last attempt; returns how many.
-
-    Such a delivery is neither claimable (no attempt is left) nor anyone's any
-    more: without this it would wait forever.
-    """
-    done = 0
-    abandoned = Delivery.objects.filter(
-        status=Delivery.Status.PROCESSING,
-        heartbeat_at__lt=stale_before(),
-        attempts__gte=MAX_ATTEMPTS,
-    )
-    for delivery in abandoned.select_related("organisation"):
-        owned = Delivery.objects.filter(
-            pk=delivery.pk,
-            status=Delivery.Status.PROCESSING,
-            claimed_by=delivery.claimed_by,
-            heartbeat_at=delivery.heartbeat_at,
-        )
-        if fail(delivery, owned, delivery.attempts):
-            done += 1
-    return done
+    """Fail the deliveries whose worker died during their last attempt; returns how many."""
+    abandoned = Delivery.objects.abandoned().select_related("organisation")
+    return sum(end_failed(delivery, abandoned=True) for delivery in abandoned)
 
 
 # --- processing -----------------------------------------------------------------
@@ -382,9 +274,8 @@ def fail_abandoned() -> int:
 
 @dataclass
 class Run:
+    #: The delivery as claimed: every write of the outcome is conditional on its claim.
     delivery: Delivery
-    #: The claim this run works under; every write of the outcome is conditional on it.
-    claim: Claim
     tally: Tally = field(default_factory=Tally)
     persons: Spool = field(default_factory=Spool)
     rows: Spool = field(default_factory=Spool)
@@ -401,16 +292,15 @@ class Run:
     def read(self, stream: BinaryIO) -> None:
         delivery = self.delivery
         pending: list[Checked] = []
-        problems: list[dict] = []
+        problems: list[Problem] = []
         detected, reading, items = checked_items(
             stream, delivery.organisation, delivery.received_at, delivery.format
         )
         if detected != delivery.format:
             delivery.format = detected
-            Delivery.objects.filter(pk=delivery.pk).update(format=detected)
+            delivery.note_format(detected)
         for item in items:
-            for problem in self.tally.count(item):
-                problems.append(message_row(problem))
+            problems.extend(self.tally.count(item))
             if isinstance(item, Checked) and item.ok:
                 pending.append(item)
             if len(pending) >= BATCH or len(problems) >= BATCH:
@@ -422,7 +312,7 @@ class Run:
         if self.tally.transactions == 0 and self.tally.errors == 0:
             raise FileRefused("FILE_NO_TRANSACTIONS")
 
-    def _flush(self, pending: list[Checked], problems: list[dict]) -> None:
+    def _flush(self, pending: list[Checked], problems: list[Problem]) -> None:
         self.messages.write(problems)
         if not pending:
             return
@@ -446,13 +336,13 @@ class Run:
                     person.coordination,
                 )
             rows.append(ledger_row(checked, organisation_id, pseudonym))
-            if checked.status != "R":
+            if checked.status != TransactionStatus.REGISTRATION:
                 self.places[checked.position] = checked.record.location
         self.persons.write(list(persons.values()))
         self.rows.write(rows)
 
     def _heartbeat(self, done: int) -> None:
-        if not self.claim.owned().update(heartbeat_at=timezone.now(), bytes_read=done):
+        if not self.delivery.heartbeat(bytes_read=done):
             raise ClaimLost
 
     def apply(self) -> None:
@@ -536,25 +426,11 @@ class Run:
 
     def refuse(self, refusal: FileRefused) -> None:
         delivery = self.delivery
-        rule = RULES[refusal.code]
         with transaction.atomic():
-            ended = self.claim.owned().update(
-                status=Delivery.Status.REFUSED,
-                refusal_code=refusal.code,
-                refusal_sv=rule.sv,
-                refusal_en=rule.en,
-                finished_at=timezone.now(),
-                persons=0,
-                transactions=0,
-                accepted=0,
-                rejected=0,
-                already_known=0,
-                warnings=0,
-            )
-            if not ended:
+            if not delivery.refuse(refusal.code):
                 raise ClaimLost
             Message.objects.filter(delivery=delivery).delete()
-            self._save_messages([message_row(refusal.as_problem())])
+            self._save_messages([refusal.as_problem()])
             audit(
                 Event.DELIVERY_REFUSED,
                 actor=delivery.submitted_by,
@@ -580,26 +456,22 @@ class Run:
         else:
             self.apply()
 
-    def _unknown_identity(self, position: int) -> dict:
+    def _unknown_identity(self, position: int) -> Problem:
         location = self.places.get(position)
-        line, path = (location.line, location.path()) if location else (None, "")
-        rule = RULES["IDENTITY_UNKNOWN"]
-        return {
-            "severity": "warning",
-            "code": "IDENTITY_UNKNOWN",
-            "field": "Status",
-            "line": line,
-            "path": path,
-            "value": "",
-            "message_sv": rule.sv,
-            "message_en": rule.en,
-        }
+        return Problem(
+            "IDENTITY_UNKNOWN",
+            "Status",
+            location,
+            severity=Message.Severity.WARNING,
+            # The transaction's own element, not its Status.
+            explicit_path=location.path() if location else "",
+        )
 
-    def _save_messages(self, rows: Iterable[dict]) -> None:
+    def _save_messages(self, problems: Iterable[Problem]) -> None:
         delivery_id = self.delivery.pk
         batch: list[Message] = []
-        for row in rows:
-            batch.append(Message.from_row(delivery_id, row))
+        for problem in problems:
+            batch.append(Message.from_problem(delivery_id, problem))
             if len(batch) >= 5_000:
                 Message.objects.bulk_create(batch)
                 batch = []
@@ -607,10 +479,8 @@ class Run:
 
     def _finish(self, status: str, *, accepted: int, already_known: int, warnings: int) -> None:
         tally = self.tally
-        ended = self.claim.owned().update(
-            status=status,
-            finished_at=timezone.now(),
-            bytes_read=F("size"),
+        ended = self.delivery.finish(
+            status,
             persons=tally.persons,
             transactions=tally.transactions,
             accepted=accepted,

@@ -14,6 +14,10 @@ from inuk.ledger.models import Withdrawal
 #: A receipt lists at most this many errors; all of them are in the CSV download.
 RECEIPT_MESSAGES = 1_000
 
+#: The status of a dry run's report answered at once: no delivery is stored, so
+#: it has none of ``Delivery.Status``.
+DRY_RUN = "dry_run"
+
 MESSAGE_FIELDS = ["code", "field", "line", "path", "message_sv", "message_en", "value"]
 
 
@@ -82,7 +86,7 @@ def dry_run_receipt(organisation, checksum: str, tally, errors: list[dict]) -> d
     shown = [{k: e[k] for k in MESSAGE_FIELDS} for e in errors[:RECEIPT_MESSAGES]]
     return {
         "id": None,
-        "status": "dry_run",
+        "status": DRY_RUN,
         "dry_run": True,
         "organisation": organisation.orgnr,
         "checksum": checksum,
@@ -106,7 +110,7 @@ def refused_receipt(organisation, checksum: str, refusal: FileRefused, *, dry_ru
     rule = RULES[refusal.code]
     return {
         "id": None,
-        "status": "dry_run" if dry_run else Delivery.Status.REFUSED,
+        "status": DRY_RUN if dry_run else Delivery.Status.REFUSED,
         "dry_run": dry_run,
         "organisation": organisation.orgnr,
         "checksum": checksum,

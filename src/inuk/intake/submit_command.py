@@ -32,6 +32,9 @@ from inuk.format import report as reports
 from inuk.format.masking import redact
 
 EXIT_APPLIED, EXIT_REJECTIONS, EXIT_ERROR, EXIT_PENDING = 0, 1, 2, 3
+#: The receipt's statuses, as the API publishes them (``Delivery.Status``, and
+#: ``dry_run`` for a dry run answered at once). Spelt out here because the
+#: client runs without Django; tests/intake/test_statuses.py holds the two together.
 FINAL = {"applied", "rejected", "refused", "failed", "checked", "dry_run"}
 CONTENT_TYPES = {"xml": "application/xml", "csv": "text/csv", "json": "application/json"}
 #: Errors of the receipt printed; all of them are in the CSV the receipt links to.

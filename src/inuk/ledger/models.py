@@ -33,6 +33,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from inuk.format import records, validation
+
 #: Record keys are drawn uniformly from ``[0, RECORD_KEY_RANGE)``; a cell's key
 #: is the sum of its persons' record keys modulo this range.
 RECORD_KEY_RANGE = 2**32
@@ -76,14 +78,18 @@ class Person(models.Model):
 
 
 class Kind(models.TextChoices):
-    INTERVENTION = "I", _("intervention")
-    RESULT = "R", _("result")
+    """A transaction's kind, as the format's records name it."""
+
+    INTERVENTION = records.INTERVENTION, _("intervention")
+    RESULT = records.RESULT, _("result")
 
 
 class Status(models.TextChoices):
-    REGISTRATION = "R", "Registrering"
-    CHANGE = "A", "Ändring"
-    REMOVAL = "B", "Borttag"
+    """A transaction's Status, as validation reads the file's word for it."""
+
+    REGISTRATION = validation.REGISTRERING, "Registrering"
+    CHANGE = validation.ANDRING, "Ändring"
+    REMOVAL = validation.BORTTAG, "Borttag"
 
 
 class Withdrawal(models.Model):

@@ -7,12 +7,12 @@ winner's values and key; ``removed`` marks a winning Borttag (a tombstone).
 
 from __future__ import annotations
 
-from inuk.ledger.models import Intervention, Person, Repeat, Result, Transaction
+from inuk.ledger.models import Intervention, Kind, Person, Repeat, Result, Transaction
 
 TX = Transaction._meta.db_table
 REPEAT = Repeat._meta.db_table
 PERSON = Person._meta.db_table
-STATE = {"I": Intervention._meta.db_table, "R": Result._meta.db_table}
+STATE = {Kind.INTERVENTION: Intervention._meta.db_table, Kind.RESULT: Result._meta.db_table}
 
 TRANSACTIONS = "ledger_stage_transaction"
 PERSONS = "ledger_stage_person"
@@ -27,8 +27,8 @@ COUNTING = "t.withdrawn = 0"
 
 
 def state_columns(kind: str) -> list[str]:
-    """The state table's columns for ``kind`` ("I" or "R"), identity first."""
-    values = ['"end"', "system"] if kind == "I" else ["system"]
+    """The state table's columns for ``kind`` (a ``Kind``), identity first."""
+    values = ['"end"', "system"] if kind == Kind.INTERVENTION else ["system"]
     return [*IDENTITY, *values, "removed", *ORDER_KEY]
 
 

@@ -51,7 +51,7 @@ PERSON_INDICATORS = frozenset({Indicator.PARTICIPANTS, Indicator.RESULTS, Indica
 
 
 def code_list(kind: str) -> tuple[str, ...]:
-    """The codes of the code list of ``kind`` ("insats" or "resultat"), in code order."""
+    """The codes of the code list of ``kind`` (a ``Code.Kind``), in code order."""
     from inuk.codes.models import Code
 
     codes = Code.objects.filter(kind=kind).values_list("code", flat=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from inuk.format import codelist
 from inuk.stats.query import Indicator
 
 #: Days after an intervention's end within which a result still counts (indicator 4).
@@ -62,7 +63,7 @@ class Definition:
     methods_sv: str
     methods_en: str
     #: The breakdown by code is by result code rather than intervention code.
-    code_kind: str = "insats"
+    code_kind: str = codelist.INTERVENTION
 
     @property
     def slug(self) -> str:
@@ -140,7 +141,7 @@ RESULTS = Definition(
     "under every code they have such a result with, and the base is the same for every "
     "code; the total counts persons with at least one result. Geography, source and age "
     "group are those of the ended intervention.",
-    code_kind="resultat",
+    code_kind=codelist.RESULT,
 )
 
 COLLABORATION = Definition(

@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from inuk.intake.models import Delivery
 from inuk.ledger.bulk import require_atomic
-from inuk.ledger.models import Intervention, Person, Result, Transaction
+from inuk.ledger.models import Intervention, Kind, Person, Result, Transaction
 from inuk.ledger.sql import winners
 from inuk.organisations.models import Municipality
 from inuk.stats import cube
@@ -532,13 +532,14 @@ def _records_without(persons: list[int], where: str, params: list):
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(
             'SELECT person_id, kommunkod, organisation_id, code, start, "end" '
-            f"FROM ({winners('I', pick)}) w WHERE NOT removed",
+            f"FROM ({winners(Kind.INTERVENTION, pick)}) w WHERE NOT removed",
             [*persons, *params],
         )
         for row in cursor.fetchall():
             interventions[row[0]].append(tuple(row[1:]))
         cursor.execute(
-            f"SELECT person_id, code, start FROM ({winners('R', pick)}) w WHERE NOT removed",
+            "SELECT person_id, code, start "
+            f"FROM ({winners(Kind.RESULT, pick)}) w WHERE NOT removed",
             [*persons, *params],
         )
         for person, code, start in cursor.fetchall():

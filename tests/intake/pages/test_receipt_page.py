@@ -8,8 +8,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from inuk.intake import processing
-from inuk.intake.models import Delivery, Message
+from inuk.intake.models import FAILURE, FAILURE_CODE, Delivery, Message
 from tests.intake.pages.conftest import ANNA, BAD, file_with_errors
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -152,14 +151,14 @@ def test_a_delivery_that_failed_in_the_service_shows_the_reason_and_no_counts(
     delivery = on_file(
         cast.vasby,
         status=Delivery.Status.FAILED,
-        refusal_code=processing.FAILED,
-        refusal_sv=processing.FAILURE.sv,
-        refusal_en=processing.FAILURE.en,
+        refusal_code=FAILURE_CODE,
+        refusal_sv=FAILURE.sv,
+        refusal_en=FAILURE.en,
         finished_at=timezone.now(),
     )
     page = client_as(cast.vasby_reporter).get(url(delivery)).content.decode()
     assert "Leveransen kunde inte bearbetas." in page
-    assert "PROCESSING_FAILED" in page and processing.FAILURE.sv in page
+    assert "PROCESSING_FAILED" in page and FAILURE.sv in page
     assert 'class="status failed"' in page
     assert 'data-final="true"' in page
     assert "<progress" not in page

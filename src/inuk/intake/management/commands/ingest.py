@@ -52,9 +52,9 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
         else:
             self._print(result)
-        if result["status"] in ("refused",) or result["refusal"]:
+        if result["status"] == Delivery.Status.REFUSED or result["refusal"]:
             sys.exit(2)
-        if result["counts"]["rejected"] or result["status"] == "rejected":
+        if result["counts"]["rejected"] or result["status"] == Delivery.Status.REJECTED:
             sys.exit(1)
 
     def _organisation(self, value: str) -> Organisation:
@@ -94,12 +94,8 @@ class Command(BaseCommand):
             worker.start()
             while worker.is_alive():
                 worker.join(0.5)
-                done = (
-                    Delivery.objects.filter(pk=delivery.pk)
-                    .values_list("bytes_read", flat=True)
-                    .first()
-                )
-                update(done or 0)
+                delivery.refresh_from_db(fields=["bytes_read"])
+                update(delivery.bytes_read)
 
     def _print(self, result: dict) -> None:
         counts = result["counts"]
