@@ -7,7 +7,8 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from inuk.accounts.models import Role, User
-from inuk.organisations.models import Organisation, normalise_orgnr
+from inuk.format.identifiers import normalise_orgnr
+from inuk.organisations.models import Organisation
 
 #: Who may open the user and token pages at all; scoping narrows what they see.
 MANAGERS = (Role.USER_ADMIN, Role.AF_ADMIN)
