@@ -27,7 +27,7 @@ from inuk.intake.forms import ErasureForm
 @require_role(allowed=may_erase)
 @require_http_methods(["GET", "POST"])
 @never_cache
-def erase(request: HttpRequest) -> HttpResponse:
+def erase_page(request: HttpRequest) -> HttpResponse:
     """Erase a person, stating AF's case number and the reason."""
     user = acting_user(request)
     form = ErasureForm(request.POST) if request.method == "POST" else ErasureForm()

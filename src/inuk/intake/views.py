@@ -231,7 +231,7 @@ def _receipt_page(
 
 @require_role(allowed=may_withdraw)
 @require_http_methods(["POST"])
-def withdraw(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def withdraw_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """AF's administrator withdraws an applied delivery, giving a reason (SPEC §11)."""
     user = acting_user(request)
     delivery = _visible_delivery(request, public_id)

@@ -35,7 +35,7 @@ def require_statistics(view):
     def wrapped(request: HttpRequest, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if statistics_access(request.user) is None:
+        if statistics_access(acting_user(request)) is None:
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
