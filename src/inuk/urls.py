@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from inuk.api.api import api
-from inuk.intake.erasure_views import erase
+from inuk.intake.erasure_views import erase_page
 from inuk.web.health import healthz
 
 #: A database that cannot be reached is a 503 with a clear message, not a 500.
@@ -20,7 +20,7 @@ urlpatterns = [
     path("leveranser/", include("inuk.intake.urls")),
     path("identitet/", include("inuk.identity.urls")),
     path("statistik/", include("inuk.stats.urls")),
-    path("identitet/radera/", erase, name="erasure"),
+    path("identitet/radera/", erase_page, name="erasure"),
     path("api/v1/", api.urls),
     path("", include("inuk.web.urls")),
 ]

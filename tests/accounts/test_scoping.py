@@ -6,20 +6,33 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from inuk.accounts.models import Role, TokenScope
 from inuk.accounts.scoping import (
+    OverviewParts,
+    delivery_scope,
     grantable_roles,
     managed_organisations,
+    may_deliver,
     may_deliver_for,
+    may_erase,
     may_follow_up_deliveries,
+    may_list_deliveries,
     may_manage_user,
+    may_see_agreement,
+    may_see_every_agreement,
+    may_withdraw,
+    overview_parts,
     own_municipality_codes,
+    sees_true_figures,
     statistics_access,
     visible_organisations,
 )
 from inuk.accounts.tokens import issue_token, revoke_token
+from inuk.intake.models import Delivery
 from inuk.organisations.models import DeliveryAuthorisation, Municipality, Organisation
+from inuk.stats.disclosure import Audience, audience_of
 from tests.cast import VALLENTUNA_CODE, VASBY_CODE, Cast
 
 ALL = "all"
@@ -219,3 +232,105 @@ def test_a_revoked_token_may_do_nothing(cast: Cast) -> None:
     revoke_token(token)
     assert not may_deliver_for(token, cast.vasby)
     assert not visible_organisations(token).filter(pk=cast.vasby.pk).exists()
+
+
+# --- what the pages and the API ask besides ----------------------------------------------
+
+#: name: (lists deliveries, withdraws, erases, true figures, every agreement)
+DOES = {
+    "vasby_reporter": (True, False, False, False, False),
+    "vasby_analyst": (True, False, False, False, False),
+    "vasby_admin": (False, False, False, False, False),
+    "vallentuna_reporter": (True, False, False, False, False),
+    "vallentuna_analyst": (True, False, False, False, False),
+    "vallentuna_admin": (False, False, False, False, False),
+    "af_admin": (True, True, False, False, True),
+    "af_analyst": (False, False, False, True, True),
+    "identity_officer": (True, False, True, False, True),
+}
+
+
+@pytest.mark.parametrize("name", DOES)
+def test_each_member_lists_withdraws_erases_and_sees_as_the_table_says(
+    cast: Cast, name: str
+) -> None:
+    user = cast.users()[name]
+    done = (
+        may_list_deliveries(user),
+        may_withdraw(user),
+        may_erase(user),
+        sees_true_figures(user),
+        may_see_every_agreement(user),
+    )
+    assert done == DOES[name]
+    assert may_deliver(user) == may_deliver_for(user, user.organisation)
+
+
+@pytest.mark.parametrize("name", DOES)
+def test_the_figures_protected_for_a_member_are_the_scoping_s_answer(cast: Cast, name: str) -> None:
+    user = cast.users()[name]
+    access = statistics_access(user)
+    unprotected = access is not None and access.unprotected
+    assert (audience_of(user) is Audience.TRUE) == sees_true_figures(user) == unprotected
+
+
+#: name: the start page's parts (deliveries, follow-up, country, regions)
+PARTS = {
+    "vasby_reporter": (True, False, False, False),
+    "vasby_analyst": (False, False, False, False),
+    "vasby_admin": (False, False, False, False),
+    "af_admin": (False, True, True, False),
+    "af_analyst": (False, False, True, True),
+    "identity_officer": (False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("name", PARTS)
+def test_the_start_page_shows_each_member_the_parts_of_their_roles(cast: Cast, name: str) -> None:
+    assert overview_parts(cast.users()[name]) == OverviewParts(*PARTS[name])
+
+
+def test_a_municipality_s_users_see_their_own_agreement_only(cast: Cast) -> None:
+    vasby = Municipality.objects.get(code=VASBY_CODE)
+    vallentuna = Municipality.objects.get(code=VALLENTUNA_CODE)
+    assert may_see_agreement(cast.vasby_reporter, vasby)
+    assert not may_see_agreement(cast.vasby_reporter, vallentuna)
+    assert may_see_agreement(cast.af_analyst, vallentuna)
+    assert not may_see_agreement(AnonymousUser(), vasby)
+
+
+def _delivery(organisation: Organisation, submitted_by: str) -> Delivery:
+    number = Delivery.objects.count()
+    return Delivery.objects.create(
+        organisation=organisation,
+        received_at=timezone.now(),
+        filename="leverans.xml",
+        checksum=f"{number:064d}",
+        size=1,
+        format="xml",
+        submitted_by=submitted_by,
+    )
+
+
+def test_a_deliver_token_sees_the_receipts_of_what_it_sent_itself_and_no_others(
+    cast: Cast,
+) -> None:
+    sender, _ = issue_token(cast.vasby, "export", [TokenScope.DELIVER])
+    other, _ = issue_token(cast.vasby, "annan", [TokenScope.DELIVER])
+    own = _delivery(cast.vasby, sender.audit_name)
+    _delivery(cast.vasby, other.audit_name)
+    _delivery(cast.vasby, "anna@upplandsvasby.example")
+
+    assert list(Delivery.objects.filter(delivery_scope(sender))) == [own]
+    assert may_list_deliveries(sender)
+    revoke_token(sender)
+    assert not Delivery.objects.filter(delivery_scope(sender)).exists()
+    assert not may_list_deliveries(sender)
+
+
+def test_a_user_sees_the_deliveries_of_the_organisations_they_see(cast: Cast) -> None:
+    vasby = _delivery(cast.vasby, "anna@upplandsvasby.example")
+    vallentuna = _delivery(cast.vallentuna, "bo@vallentuna.example")
+    assert list(Delivery.objects.filter(delivery_scope(cast.vasby_analyst))) == [vasby]
+    assert set(Delivery.objects.filter(delivery_scope(cast.af_admin))) == {vasby, vallentuna}
+    assert not Delivery.objects.filter(delivery_scope(AnonymousUser())).exists()

@@ -1,4 +1,4 @@
-"""Who may deliver for which municipality: ``refusal()`` and ``may_deliver_for()``."""
+"""Who may deliver for which municipality: ``refusal()`` and ``deliverable_codes()``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from inuk.format.errors import RULES
 from inuk.format.municipalities import municipality_codes
-from inuk.organisations.authorisation import may_deliver_for, refusal
+from inuk.organisations.authorisation import deliverable_codes, refusal
 from inuk.organisations.models import Municipality, Organisation
 
 D = dt.date
@@ -33,8 +33,8 @@ def test_af_may_deliver_for_any_municipality_without_an_agreement(
 
 
 def test_af_may_deliver_for_all_290_municipalities(af):
-    assert may_deliver_for(af, DAY) == sorted(municipality_codes())
-    assert len(may_deliver_for(af, DAY)) == 290
+    assert deliverable_codes(af, DAY) == sorted(municipality_codes())
+    assert len(deliverable_codes(af, DAY)) == 290
 
 
 # --- a municipality ------------------------------------------------------------------------
@@ -45,7 +45,7 @@ def test_a_municipality_may_deliver_for_its_own_code_while_its_agreement_is_in_f
 ):
     assert refusal(vasby.organisation, "0114", DAY) is None
     assert refusal(vasby.organisation, "114", DAY) is None
-    assert may_deliver_for(vasby.organisation, DAY) == ["0114"]
+    assert deliverable_codes(vasby.organisation, DAY) == ["0114"]
 
 
 def test_a_municipality_may_not_deliver_for_another_municipality(vasby, vasby_in_force):
@@ -54,7 +54,7 @@ def test_a_municipality_may_not_deliver_for_another_municipality(vasby, vasby_in
 
 def test_a_municipality_without_an_agreement_may_not_deliver(vasby):
     assert refusal(vasby.organisation, "0114", DAY) == "AGREEMENT_NOT_IN_FORCE"
-    assert may_deliver_for(vasby.organisation, DAY) == []
+    assert deliverable_codes(vasby.organisation, DAY) == []
 
 
 def test_a_municipality_whose_agreement_ended_may_not_deliver_from_the_day_after(
@@ -86,7 +86,7 @@ def test_a_deliverer_may_deliver_for_a_municipality_that_registered_it(
     authorise(deliverer, vasby, D(2024, 6, 1))
 
     assert refusal(deliverer, "0114", DAY) is None
-    assert may_deliver_for(deliverer, DAY) == ["0114"]
+    assert deliverable_codes(deliverer, DAY) == ["0114"]
 
 
 def test_a_deliverer_may_not_deliver_for_a_municipality_that_did_not_register_it(
@@ -100,7 +100,7 @@ def test_a_deliverer_may_not_deliver_for_a_municipality_that_did_not_register_it
 
 def test_a_deliverer_registered_by_nobody_may_not_deliver(deliverer):
     assert refusal(deliverer, "0114", DAY) == "KOMMUNKOD_NOT_AUTHORISED"
-    assert may_deliver_for(deliverer, DAY) == []
+    assert deliverable_codes(deliverer, DAY) == []
 
 
 def test_a_deliverer_may_not_deliver_while_the_municipalitys_agreement_is_not_in_force(
@@ -109,7 +109,7 @@ def test_a_deliverer_may_not_deliver_while_the_municipalitys_agreement_is_not_in
     authorise(deliverer, vasby, D(2024, 6, 1))
 
     assert refusal(deliverer, "0114", DAY) == "AGREEMENT_NOT_IN_FORCE"
-    assert may_deliver_for(deliverer, DAY) == []
+    assert deliverable_codes(deliverer, DAY) == []
 
 
 def test_a_registration_counts_from_its_first_day_up_to_and_including_its_last(
@@ -141,7 +141,7 @@ def test_a_deliverer_registered_by_several_municipalities_may_deliver_for_each(
     authorise(deliverer, vasby, D(2024, 6, 1))
     authorise(deliverer, vallentuna, D(2024, 6, 1))
 
-    assert may_deliver_for(deliverer, DAY) == ["0114", "0115"]
+    assert deliverable_codes(deliverer, DAY) == ["0114", "0115"]
 
 
 # --- the register and the codes -------------------------------------------------------
@@ -152,7 +152,7 @@ def test_an_organisation_not_in_the_register_may_not_deliver():
 
     assert refusal(None, "0114", DAY) == "ORG_NOT_REGISTERED"
     assert refusal(stranger, "0114", DAY) == "ORG_NOT_REGISTERED"
-    assert may_deliver_for(None, DAY) == []
+    assert deliverable_codes(None, DAY) == []
 
 
 @pytest.mark.parametrize(
@@ -184,10 +184,10 @@ def test_each_answer_costs_at_most_one_query(
         with django_assert_max_num_queries(1):
             refusal(sender, code, DAY)
     with django_assert_max_num_queries(1):
-        may_deliver_for(supplier, DAY)
+        deliverable_codes(supplier, DAY)
 
 
-def test_may_deliver_for_lists_exactly_the_codes_refusal_allows(
+def test_deliverable_codes_lists_exactly_the_codes_refusal_allows(
     vasby, vallentuna, supplier, make_agreement, authorise
 ):
     make_agreement(vasby, D(2024, 1, 2), D(2024, 1, 3))
@@ -199,7 +199,7 @@ def test_may_deliver_for_lists_exactly_the_codes_refusal_allows(
         code for code in sorted(municipality_codes()) if refusal(supplier, code, DAY) is None
     ]
 
-    assert allowed == may_deliver_for(supplier, DAY) == ["0114"]
+    assert allowed == deliverable_codes(supplier, DAY) == ["0114"]
 
 
 # --- who can be registered --------------------------------------------------------------

@@ -260,9 +260,14 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.public_id})"
 
     @property
-    def actor(self) -> str:
-        """How the token is named in the audit log and on receipts."""
-        return f"token:{self.public_id} {self.name}"
+    def audit_name(self) -> str:
+        """How the token is named in the audit log and on receipts: ``token:<id> <name>``."""
+        return f"{self.audit_prefix}{self.name}"
+
+    @property
+    def audit_prefix(self) -> str:
+        """How every ``audit_name`` of this token begins, whatever its name was then."""
+        return f"token:{self.public_id} "
 
     @property
     def hint(self) -> str:

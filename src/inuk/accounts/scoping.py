@@ -4,16 +4,26 @@ All organisation scoping is decided here and nowhere else. A *principal* is
 whoever makes a request: a logged-in ``User`` (or ``AnonymousUser``) on the
 web, an ``ApiToken`` on the API (from ``inuk.accounts.tokens.authenticate_token``).
 
+The request
+    ``acting_user(request)`` — the user acting in a page's request, once
+    ``require_role`` (or ``login_required``) has let it through. The API's
+    caller is ``inuk.api.auth.principal(request)``.
+
 Deliveries and receipts
     ``visible_organisations(principal)`` — a queryset of the organisations
-    whose deliveries the principal may see; filter with it::
+    whose deliveries the principal may see.
+    ``delivery_scope(principal)`` — the deliveries themselves, as a filter
+    every page and endpoint applies (``inuk.intake.listing``)::
 
-        Delivery.objects.filter(organisation__in=visible_organisations(request.user))
+        Delivery.objects.filter(delivery_scope(principal))
 
-    ``may_see_organisation(principal, organisation)`` — the same for one.
+    ``may_list_deliveries(principal)`` — may it open the list at all?
     ``may_deliver_for(principal, organisation)`` — may it send a delivery as
-    that organisation? (Which kommunkod an organisation may deliver records
-    for is the organisations app's rule, checked when the file is read.)
+    that organisation? ``may_deliver(principal)`` — as its own? (Which
+    kommunkod an organisation may deliver records for is the organisations
+    app's rule, ``inuk.organisations.authorisation``, checked when the file is
+    read.) ``may_withdraw(principal)`` — may it withdraw a delivery?
+    ``may_erase(principal)`` — may it erase a person?
 
 Statistics
     ``statistics_access(principal)`` — None, or which municipalities are the
@@ -23,10 +33,23 @@ Statistics
     one (each its own series, never summed into an aggregate of their
     choosing), counties, municipality groups and the country; every figure is
     protected (``inuk.stats.disclosure``) but for AF's national analysts.
+    ``sees_true_figures(principal)`` — are its figures shown without
+    disclosure control (``inuk.stats.disclosure.audience_of`` asks)?
     ``may_follow_up_deliveries(principal)`` — may it see every municipality's
     delivery follow-up (indicator 6)? AF's users and AF's ``read`` tokens.
 
+The start page
+    ``overview_parts(principal)`` — which of the start page's parts a user is
+    shown besides their own municipality's figures: their latest deliveries,
+    AF's follow-up, the country's figures, counties and groups side by side.
+
+Agreements
+    ``may_see_every_agreement(principal)`` — AF's users see every
+    municipality's agreement; ``may_see_agreement(principal, municipality)``
+    — the same for one: AF's, or the municipality's own users.
+
 Users and tokens
+    ``MANAGERS`` — the roles that open the user and token pages at all;
     ``managed_organisations(user)`` / ``may_manage_organisation(user, org)``
     — whose users and tokens the user administers; ``manageable_users(user)``;
     ``grantable_roles(user, organisation)``; ``may_manage_user(user, target)``.
@@ -38,7 +61,8 @@ Personnummer
 
 Views
     ``@require_role(Role.X, Role.Y)`` — log-in required, then any of the roles
-    (none named: any logged-in user), else 403. A user whose role demands a
+    (none named: any logged-in user), else 403; ``@require_role(allowed=may_x)``
+    — log-in required, then whatever ``may_x(user)`` allows, else 403. A user whose role demands a
     second factor (``SECOND_FACTOR_ROLES``) and who has none yet is sent to
     enrol one first.
 
@@ -52,14 +76,18 @@ analyst              own           –            all,           –
                                                 protected
 user administrator   –             –            –              own org;
                                                                local roles
-AF administrator     all           –            –              all orgs; all
-                                                               roles
+AF administrator     all;          –            – (the start   all orgs; all
+                     withdraws                  page: the      roles
+                                                country,
+                                                protected)
 identity officer     all           –            –              –
  (+ personnummer,
- second factor)
+ erasure, second
+ factor)
 national analyst     –             –            all,           –
                                                 unprotected
-token ``deliver``    –             own          –              –
+token ``deliver``    what it       own          –              –
+                     sent
 token ``read``       own           –            all,           –
                                                 protected
 ===================  ============  ===========  =============  ==============
@@ -81,7 +109,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -98,6 +126,16 @@ View: TypeAlias = Callable[..., HttpResponseBase]
 SEE_ALL_DELIVERIES = frozenset({Role.AF_ADMIN, Role.IDENTITY_OFFICER})
 #: Roles that see their own organisation's deliveries.
 SEE_OWN_DELIVERIES = frozenset({Role.REPORTER, Role.ANALYST})
+#: Roles that open the user and token pages; ``managed_organisations`` says for whom.
+MANAGERS = (Role.USER_ADMIN, Role.AF_ADMIN)
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The user acting in a page's request, which ``require_role`` (or ``login_required``)
+    let through; every page asks this, never ``request.user`` directly."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def _active_user(principal: Principal) -> User | None:
@@ -138,6 +176,29 @@ def visible_organisations(principal: Principal) -> QuerySet[Organisation]:
     return organisations.none()
 
 
+def delivery_scope(principal: Principal) -> Q:
+    """The deliveries whose receipts ``principal`` may see, as a filter on ``Delivery``.
+
+    Those of ``visible_organisations``; and besides, a token with the
+    ``deliver`` permission sees what it sent itself, so that the sending system
+    can follow its receipts.
+    """
+    scope = Q(organisation__in=visible_organisations(principal))
+    if isinstance(principal, ApiToken) and may_deliver(principal):
+        scope |= Q(
+            organisation=principal.organisation_id,
+            submitted_by__startswith=principal.audit_prefix,
+        )
+    return scope
+
+
+def may_list_deliveries(principal: Principal) -> bool:
+    """May ``principal`` open the list of deliveries at all (``delivery_scope`` says which)?"""
+    if visible_organisations(principal).exists():
+        return True
+    return isinstance(principal, ApiToken) and may_deliver(principal)
+
+
 def may_deliver_for(principal: Principal, organisation: Organisation) -> bool:
     """May ``principal`` send a delivery as ``organisation``?"""
     if isinstance(principal, ApiToken):
@@ -150,6 +211,13 @@ def may_deliver_for(principal: Principal, organisation: Organisation) -> bool:
     return bool(user and user.has_role(Role.REPORTER) and user.organisation_id == organisation.pk)
 
 
+def may_deliver(principal: Principal) -> bool:
+    """May ``principal`` send a delivery as its own organisation?"""
+    if isinstance(principal, AnonymousUser):
+        return False
+    return may_deliver_for(principal, principal.organisation)
+
+
 def may_withdraw(principal: Principal) -> bool:
     """May ``principal`` withdraw a delivery (SPEC §11)? AF's administrators, as users only.
 
@@ -158,6 +226,16 @@ def may_withdraw(principal: Principal) -> bool:
     """
     user = _active_user(principal)
     return bool(user and user.has_role(Role.AF_ADMIN))
+
+
+def may_erase(principal: Principal) -> bool:
+    """May ``principal`` erase a person from the vault and the statistics (SPEC §11)?
+
+    The identity officer, as a user only; the pages and the API let them in
+    only in a session verified with a second factor.
+    """
+    user = _active_user(principal)
+    return bool(user and user.has_role(Role.IDENTITY_OFFICER))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +271,24 @@ def own_municipality_codes(organisation: Organisation, on: dt.date | None = None
     return frozenset()
 
 
+def sees_true_figures(principal: Principal) -> bool:
+    """Are ``principal``'s figures shown as they are, without disclosure control?
+
+    Only for an active user holding the national analyst role in AF. Anyone
+    else (anonymous visitors, an organisation's API token, users of
+    municipalities and suppliers, AF's users without the role) gets protected
+    figures: the safe answer is the default one.
+    """
+    user = _active_user(principal)
+    return bool(user and user.has_role(Role.NATIONAL_ANALYST) and user.organisation.is_agency)
+
+
 def statistics_access(principal: Principal) -> StatisticsAccess | None:
     """None if the principal may not use the statistics tool (or API) at all.
 
     A token with the ``read`` permission reads its organisation's statistics as
     its analysts do, protected. Unprotected figures are for AF's national
-    analysts only, as ``inuk.stats.disclosure.audience_of`` decides.
+    analysts only (``sees_true_figures``).
     """
     if isinstance(principal, ApiToken):
         if principal.is_active() and principal.has_scope(TokenScope.READ):
@@ -209,7 +299,7 @@ def statistics_access(principal: Principal) -> StatisticsAccess | None:
     user = _active_user(principal)
     if user is None:
         return None
-    if user.has_role(Role.NATIONAL_ANALYST) and user.organisation.is_agency:
+    if sees_true_figures(user):
         return StatisticsAccess(own_codes=frozenset(), unprotected=True)
     if user.has_role(Role.ANALYST):
         return StatisticsAccess(
@@ -236,6 +326,51 @@ def may_follow_up_deliveries(principal: Principal) -> bool:
         )
     user = _active_user(principal)
     return bool(user and user.organisation.is_agency and user.has_role(*FOLLOW_UP_DELIVERIES))
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewParts:
+    """Which parts of the start page a user is shown, besides the figures of their own
+    municipality (``statistics_access``'s ``own_codes``).
+
+    ``deliveries``: their latest deliveries and the month due, for those who
+    deliver. ``follow_up``: every municipality's delivery follow-up, for AF's
+    administrators. ``country``: the country's figures at a glance, for AF's
+    administrators and national analysts. ``regions``: counties and
+    municipality groups side by side, for national analysts. Every figure is
+    protected but for those who ``sees_true_figures``.
+    """
+
+    deliveries: bool
+    follow_up: bool
+    country: bool
+    regions: bool
+
+
+def overview_parts(principal: Principal) -> OverviewParts:
+    user = _active_user(principal)
+    if user is None:
+        return OverviewParts(deliveries=False, follow_up=False, country=False, regions=False)
+    return OverviewParts(
+        deliveries=may_deliver(user),
+        follow_up=user.has_role(Role.AF_ADMIN),
+        country=user.has_role(Role.AF_ADMIN, Role.NATIONAL_ANALYST),
+        regions=user.has_role(Role.NATIONAL_ANALYST),
+    )
+
+
+def may_see_every_agreement(principal: Principal) -> bool:
+    """Does ``principal`` see every municipality's agreement? AF's users do."""
+    user = _active_user(principal)
+    return bool(user and user.organisation.is_agency)
+
+
+def may_see_agreement(principal: Principal, municipality: Municipality) -> bool:
+    """May ``principal`` see ``municipality``'s agreement? AF's users, and its own users."""
+    user = _active_user(principal)
+    if user is None:
+        return False
+    return may_see_every_agreement(user) or municipality.organisation_id == user.organisation_id
 
 
 def managed_organisations(principal: Principal) -> QuerySet[Organisation]:
@@ -294,8 +429,11 @@ def manageable_users(principal: Principal) -> QuerySet[User]:
     return User.objects.filter(organisation__in=managed_organisations(principal))
 
 
-def require_role(*roles: Role, enrolling: bool = False) -> Callable[[View], View]:
-    """View decorator: log-in required, then any of ``roles`` (none named: any user).
+def require_role(
+    *roles: Role, allowed: Callable[[User], bool] | None = None, enrolling: bool = False
+) -> Callable[[View], View]:
+    """View decorator: log-in required, then any of ``roles`` (none named: any user),
+    and whatever ``allowed(user)`` lets through (one of the functions above).
 
     A user who has enrolled a second factor but whose session was not
     verified with it (e.g. logged in through Django's admin) is sent back to
@@ -322,6 +460,8 @@ def require_role(*roles: Role, enrolling: bool = False) -> Callable[[View], View
                     )
                     return redirect("accounts:second_factor_enrol")
             if roles and not user.has_role(*roles):
+                raise PermissionDenied
+            if allowed is not None and not allowed(user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

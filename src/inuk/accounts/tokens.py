@@ -102,7 +102,7 @@ def issue_token(
         Event.TOKEN_CREATED,
         actor=actor,
         organisation=organisation.orgnr,
-        target=token.actor,
+        target=token.audit_name,
         remote_addr=remote_addr,
         details={"scopes": token.scopes, "expires": token.expires_at.isoformat()},
     )
@@ -148,9 +148,9 @@ def authenticate_token(raw: str, *, remote_addr: str = "") -> ApiToken | None:
         token.last_used_at, token.last_used_from = now, remote_addr[:64]
         record(
             Event.TOKEN_USED,
-            actor=token.actor,
+            actor=token.audit_name,
             organisation=token.organisation.orgnr,
-            target=token.actor,
+            target=token.audit_name,
             remote_addr=remote_addr,
         )
     return token
@@ -168,7 +168,7 @@ def revoke_token(token: ApiToken, *, actor: str = "", remote_addr: str = "") -> 
         Event.TOKEN_REVOKED,
         actor=actor,
         organisation=token.organisation.orgnr,
-        target=token.actor,
+        target=token.audit_name,
         remote_addr=remote_addr,
     )
     return True

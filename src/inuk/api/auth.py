@@ -79,9 +79,10 @@ def principal(request: HttpRequest) -> Principal:
     return caller
 
 
-def actor(caller: Principal) -> str:
-    """How the caller is named on receipts and in the audit log."""
-    return caller.actor if isinstance(caller, ApiToken) else caller.email
+def caller_name(caller: Principal) -> str:
+    """How the caller is named on receipts and in the audit log: a token by its
+    ``audit_name``, a user by e-mail address as the pages name them."""
+    return caller.audit_name if isinstance(caller, ApiToken) else caller.email
 
 
 class IdentityOfficerAuth(SessionUserAuth):

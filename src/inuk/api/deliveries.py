@@ -17,29 +17,28 @@ HTTP status says what happened:
   it ends ``checked`` with the same report, and nothing is stored.
 
 Which receipts a caller sees is ``inuk.accounts.scoping``'s answer
-(``visible_organisations``), and in addition a token with the ``deliver``
-permission sees the receipts of the deliveries it sent itself, so that the
-sending system can follow what it sent. Another organisation's receipt id
-answers 404, never 403, so ids cannot be probed.
+(``delivery_scope``): besides those of the organisations it may see, a token
+with the ``deliver`` permission sees the receipts of the deliveries it sent
+itself, so that the sending system can follow what it sent. The list and its
+filters are ``inuk.intake.listing``'s, the same the deliveries page shows, and
+the CSV of a receipt's messages is ``inuk.intake.receipts.export_messages_csv``,
+the receipt page's too. Another organisation's receipt id answers 404, never
+403, so ids cannot be probed.
 """
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import uuid
 
-from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import ValidationError as PydanticValidationError
 
-from inuk.accounts.models import ApiToken
-from inuk.accounts.scoping import may_deliver_for, may_withdraw, visible_organisations
-from inuk.api.auth import Principal, actor, principal
+from inuk.accounts.scoping import may_deliver, may_list_deliveries, may_withdraw
+from inuk.api.auth import caller_name, principal
 from inuk.api.errors import ApiError
 from inuk.api.schemas import (
     DeliveryPage,
@@ -50,11 +49,10 @@ from inuk.api.schemas import (
     WithdrawalRequest,
 )
 from inuk.api.uploads import MULTIPART, RAW_TYPES, upload_from
-from inuk.audit.log import Event
-from inuk.audit.log import record as audit
 from inuk.client import client_address
+from inuk.intake import listing
 from inuk.intake.models import Delivery
-from inuk.intake.receipts import messages_csv, receipt
+from inuk.intake.receipts import export_messages_csv, receipt
 from inuk.intake.receive import Submission, dry_run, receive
 from inuk.intake.withdrawal import WithdrawalRefused, withdraw_delivery
 
@@ -63,24 +61,12 @@ router = Router(tags=["deliveries"])
 REPEAT_HEADER = "Inuk-Repeat"
 
 
-def visible_deliveries(caller: Principal) -> QuerySet[Delivery]:
-    """Deliveries whose receipts ``caller`` may read."""
-    visible = Q(organisation__in=visible_organisations(caller))
-    if isinstance(caller, ApiToken) and may_deliver_for(caller, caller.organisation):
-        # What the token sent itself: its receipt was in the answer to the POST already.
-        visible |= Q(
-            organisation=caller.organisation_id,
-            submitted_by__startswith=f"token:{caller.public_id} ",
-        )
-    return Delivery.objects.filter(visible).select_related("organisation")
-
-
 def _delivery(request: HttpRequest, id: str) -> Delivery:
     try:
         public_id = uuid.UUID(id)
     except ValueError:
         raise ApiError("DELIVERY_NOT_FOUND") from None
-    found = visible_deliveries(principal(request)).filter(public_id=public_id).first()
+    found = listing.visible(principal(request)).filter(public_id=public_id).first()
     if found is None:
         raise ApiError("DELIVERY_NOT_FOUND")
     return found
@@ -159,7 +145,7 @@ def create_delivery(
     """
     caller = principal(request)
     organisation = caller.organisation
-    if not may_deliver_for(caller, organisation):
+    if not may_deliver(caller):
         raise ApiError("NOT_ALLOWED_TO_DELIVER")
     upload = upload_from(request)
     submission = Submission(
@@ -167,7 +153,7 @@ def create_delivery(
         filename=filename or upload.filename,
         format=format or upload.format,
         strict=strict,
-        submitted_by=actor(caller),
+        submitted_by=caller_name(caller),
         channel="api",
         remote_addr=client_address(request),
     )
@@ -208,14 +194,6 @@ class DeliveryFilters(Schema):
     page_size: int = Field(50, ge=1, le=500)
 
 
-def _month(text: str) -> tuple[dt.datetime, dt.datetime]:
-    year, month = (int(part) for part in text.split("-"))
-    first = dt.datetime(year, month, 1)
-    after = first + dt.timedelta(days=calendar.monthrange(year, month)[1])
-    zone = timezone.get_default_timezone()
-    return timezone.make_aware(first, zone), timezone.make_aware(after, zone)
-
-
 def _summary(request: HttpRequest, delivery: Delivery) -> dict:
     return {
         "id": str(delivery.public_id),
@@ -254,20 +232,18 @@ def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]):
     administrators and identity officers: all), filtered by the month received,
     status and organisation."""
     caller = principal(request)
-    deliveries = visible_deliveries(caller)
-    if not visible_organisations(caller).exists() and not (
-        isinstance(caller, ApiToken) and may_deliver_for(caller, caller.organisation)
-    ):
+    if not may_list_deliveries(caller):
         raise ApiError("NOT_ALLOWED")
-    if filters.month:
-        start, end = _month(filters.month)
-        deliveries = deliveries.filter(received_at__gte=start, received_at__lt=end)
-    if filters.status:
-        deliveries = deliveries.filter(status=filters.status)
-    if filters.organisation:
-        deliveries = deliveries.filter(organisation__orgnr=filters.organisation)
+    deliveries = listing.deliveries(
+        caller,
+        listing.Filters(
+            month=filters.month or "",
+            status=filters.status or "",
+            organisation=filters.organisation or "",
+        ),
+    )
     offset = (filters.page - 1) * filters.page_size
-    page = deliveries.order_by("-received_at", "-id")[offset : offset + filters.page_size]
+    page = deliveries[offset : offset + filters.page_size]
     return {
         "items": [_summary(request, delivery) for delivery in page],
         "count": deliveries.count(),
@@ -309,19 +285,10 @@ def get_delivery(request: HttpRequest, id: str):
 )
 def delivery_errors_csv(request: HttpRequest, id: str):
     """Every error and warning of a receipt as CSV (`severity;code;field;line;path;...`)."""
-    caller = principal(request)
     delivery = _delivery(request, id)
-    audit(
-        Event.EXPORT,
-        actor=actor(caller),
-        organisation=delivery.organisation.orgnr,
-        target=str(delivery.public_id),
-        remote_addr=client_address(request),
-        details={"export": "receipt_messages", "rows": delivery.messages.count()},
+    return export_messages_csv(
+        delivery, actor=caller_name(principal(request)), remote_addr=client_address(request)
     )
-    response = StreamingHttpResponse(messages_csv(delivery), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="kvittens-{delivery.public_id}.csv"'
-    return response
 
 
 # --- POST /deliveries/{id}/withdrawal ---------------------------------------------------
@@ -368,7 +335,7 @@ def withdraw(request: HttpRequest, id: str):
         withdraw_delivery(
             delivery,
             reason=reason,
-            actor=actor(caller),
+            actor=caller_name(caller),
             remote_addr=client_address(request),
         )
     except WithdrawalRefused as refused:

@@ -13,8 +13,8 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 from pydantic import ValidationError as PydanticValidationError
 
-from inuk.accounts.models import Role, User
-from inuk.api.auth import actor, principal
+from inuk.accounts.scoping import may_erase
+from inuk.api.auth import caller_name, principal
 from inuk.api.errors import ApiError
 from inuk.api.schemas import ErrorBody
 from inuk.client import client_address
@@ -64,7 +64,7 @@ class ErasureDone(Schema):
 def create_erasure(request: HttpRequest):
     """Remove a person from the identity vault and the statistics; audited without the number."""
     caller = principal(request)
-    if not (isinstance(caller, User) and caller.has_role(Role.IDENTITY_OFFICER)):
+    if not may_erase(caller):
         raise ApiError("NOT_ALLOWED")
     try:
         body = ErasureRequest.model_validate_json(request.body or b"{}")
@@ -75,7 +75,7 @@ def create_erasure(request: HttpRequest):
             body.personnummer,
             reason=body.reason,
             case_number=body.case_number,
-            actor=actor(caller),
+            actor=caller_name(caller),
             remote_addr=client_address(request),
         )
     except ErasureRefused as refused:

@@ -23,7 +23,7 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
 from inuk.accounts.scoping import may_follow_up_deliveries, statistics_access
-from inuk.api.auth import Principal, actor, principal
+from inuk.api.auth import Principal, caller_name, principal
 from inuk.api.errors import ApiError
 from inuk.api.schemas import ErrorBody
 from inuk.audit.log import Event
@@ -328,7 +328,7 @@ def _file(request: HttpRequest, caller: Principal, published: Published, fmt: st
         body = render.jsonstat_text(published, methods_url=methods_url)
     audit(
         Event.EXPORT,
-        actor=actor(caller),
+        actor=caller_name(caller),
         organisation=caller.organisation.orgnr,
         target=f"stats:{question.indicator}",
         remote_addr=client_address(request),

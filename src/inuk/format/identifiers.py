@@ -156,6 +156,25 @@ def parse_orgnr(value: str) -> str:
     return digits
 
 
+def normalise_orgnr(text: str) -> str:
+    """An organisation number as people write it, as the ten digits stored.
+
+    Accepts ten digits, the same with a dash before the last four
+    (``212000-0019``) and the twelve-digit form beginning with 16
+    (``162120000019``, ``16212000-0019``). Raises ``InvalidIdentifier`` (a
+    ``ValueError``) with the intake's error code for anything else.
+
+    >>> normalise_orgnr("202100-2114")
+    '2021002114'
+    """
+    compact = text.strip()
+    if "-" in compact:
+        if compact.count("-") != 1 or len(compact) < 5 or compact[-5] != "-":
+            raise InvalidIdentifier("ORGNR_FORMAT")
+        compact = compact.replace("-", "")
+    return parse_orgnr(compact)
+
+
 def normalise_kommunkod(value: str) -> str:
     """Return a kommunkod as four digits: ``'114'`` is ``'0114'``."""
     digits = value.strip()

@@ -97,7 +97,7 @@ def _audit(
     )
 
 
-def admit(officer: Officer, now: dt.datetime | None = None) -> None:
+def refuse_if_throttled(officer: Officer, now: dt.datetime | None = None) -> None:
     """Raise ``Throttled`` (and audit it) if ``officer`` has reached the limit."""
     now = now or timezone.now()
     recent = Entry.objects.filter(
@@ -123,7 +123,7 @@ def admit(officer: Officer, now: dt.datetime | None = None) -> None:
 @sensitive_variables()
 def pseudonym_of(officer: Officer, purpose: Purpose, personnummer: str) -> str | None:
     """The pseudonym of a (canonical) personnummer; None if the vault does not know it."""
-    admit(officer)
+    refuse_if_throttled(officer)
     pseudonym = find(personnummer)
     _audit(
         Event.IDENTITY_LOOKUP,
@@ -139,7 +139,7 @@ def pseudonym_of(officer: Officer, purpose: Purpose, personnummer: str) -> str |
 @sensitive_variables()
 def personnummer_of(officer: Officer, purpose: Purpose, pseudonym: str) -> Numbers:
     """Every personnummer of the person ``pseudonym`` ([] if there is no such person)."""
-    admit(officer)
+    refuse_if_throttled(officer)
     numbers = history(pseudonym)
     _audit(
         Event.IDENTITY_LOOKUP,
@@ -167,7 +167,7 @@ def link_numbers(officer: Officer, purpose: Purpose, old: str, new: str) -> Link
     """
     if old == new:
         raise ValueError("cannot link a personnummer to itself")
-    admit(officer)
+    refuse_if_throttled(officer)
     described = parse_personnummer(new, timezone.localdate())
     # A merge takes a pseudonym out of the vault: no delivery is applied meanwhile.
     with removing(), transaction.atomic(using=VAULT_DB):
@@ -195,7 +195,7 @@ def register_extract(
     officer: Officer, purpose: Purpose, personnummer: str, form: str = "html"
 ) -> Extract:
     """Everything stored about a (canonical) personnummer; ``form`` is noted in the audit."""
-    admit(officer)
+    refuse_if_throttled(officer)
     pseudonym = find(personnummer)
     extract = gather(
         personnummer, pseudonym, made_by=officer.user.email, case_number=purpose.case_number

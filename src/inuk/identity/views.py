@@ -1,8 +1,8 @@
 """The identity officer's pages under /identitet/: look-up, changed number, register extract.
 
 Every page is for an identity officer whose session was verified with a
-second factor (``require_role`` sends one without a second factor to enrol,
-``may_identify`` is checked besides). A personnummer is only ever sent in a
+second factor: ``require_role`` lets in only whom ``may_identify`` allows, and
+sends one without a second factor to enrol. A personnummer is only ever sent in a
 POST body, never in a URL, and the answers are never cached. The work itself
 is ``inuk.identity.officer``'s, which the API calls too.
 """
@@ -19,8 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
 
-from inuk.accounts.models import Role, User
-from inuk.accounts.scoping import may_identify, require_role
+from inuk.accounts.scoping import acting_user, may_identify, require_role
 from inuk.client import client_address
 from inuk.identity import officer as work
 from inuk.identity.extract import as_pdf, sections
@@ -29,8 +28,8 @@ from inuk.vault.pseudonymize import LinkConflict
 
 
 def _officer(request: HttpRequest) -> work.Officer:
-    user = request.user
-    if not isinstance(user, User) or not may_identify(user):
+    user = acting_user(request)
+    if not may_identify(user):
         raise PermissionDenied
     return work.Officer(user, client_address(request))
 
@@ -56,7 +55,7 @@ def identity_page(view):
     view = require_http_methods(["GET", "POST"])(view)
     view = sensitive_post_parameters()(view)
     view = never_cache(view)
-    return require_role(Role.IDENTITY_OFFICER)(view)
+    return require_role(allowed=may_identify)(view)
 
 
 @identity_page

@@ -17,23 +17,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from inuk.accounts.models import Role, User
-from inuk.accounts.scoping import require_role
+from inuk.accounts.scoping import acting_user, may_erase, require_role
 from inuk.client import client_address
 from inuk.intake.erasure import ErasureRefused, erase_person
 from inuk.intake.forms import ErasureForm
 
 
 @sensitive_post_parameters("personnummer")
-@require_role(Role.IDENTITY_OFFICER)
+@require_role(allowed=may_erase)
 @require_http_methods(["GET", "POST"])
 @never_cache
-def erase(request: HttpRequest) -> HttpResponse:
+def erase_page(request: HttpRequest) -> HttpResponse:
     """Erase a person, stating AF's case number and the reason."""
+    user = acting_user(request)
     form = ErasureForm(request.POST) if request.method == "POST" else ErasureForm()
     if request.method == "POST" and form.is_valid():
-        user = request.user
-        assert isinstance(user, User)
         try:
             done = erase_person(
                 form.cleaned_data["personnummer"],

@@ -1,4 +1,9 @@
-"""The receipt (kvittens) as data: the one shape the API, ``inuk ingest --json`` and pages share."""
+"""The receipt (kvittens) as data: the one shape the API, ``inuk ingest --json`` and pages share.
+
+Its messages as CSV are an export: ``export_messages_csv`` is the one way out,
+for the receipt page's link and the API's ``errors.csv`` alike, and records
+the export in the audit log.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ import io
 from collections.abc import Iterator
 from itertools import islice
 
+from django.http import StreamingHttpResponse
+
+from inuk.audit.log import Event, record
 from inuk.format.errors import RULES, FileRefused
 from inuk.intake.models import Delivery, Message
 from inuk.ledger.models import Withdrawal
@@ -162,3 +170,23 @@ def messages_csv(delivery: Delivery, batch: int | None = None) -> Iterator[str]:
     while chunk := list(islice(rows, batch)):
         writer.writerows(_csv_row(message) for message in chunk)
         yield taken()
+
+
+def export_messages_csv(
+    delivery: Delivery, *, actor: str, remote_addr: str
+) -> StreamingHttpResponse:
+    """Every error and warning of ``delivery`` as a CSV download, recorded in the audit log.
+
+    ``actor`` is who downloads it, as the audit log names them.
+    """
+    record(
+        Event.EXPORT,
+        actor=actor,
+        organisation=delivery.organisation.orgnr,
+        target=str(delivery.public_id),
+        remote_addr=remote_addr,
+        details={"export": "receipt_messages", "rows": delivery.messages.count()},
+    )
+    response = StreamingHttpResponse(messages_csv(delivery), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="kvittens-{delivery.public_id}.csv"'
+    return response

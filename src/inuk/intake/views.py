@@ -1,9 +1,10 @@
 """The delivery pages under /leveranser/: upload, the deliveries list, the receipt, withdrawal.
 
-Every query starts from ``inuk.accounts.scoping.visible_organisations``, so a
-user sees only the deliveries scoping lets them see; a receipt outside them
-is answered 404, as if it did not exist. What a receipt page shows is
-``inuk.intake.receipts.receipt(delivery)``, the same data the API returns.
+Every query starts from ``inuk.intake.listing``, as the API's do, so a user
+sees only the deliveries scoping lets them see; a receipt outside them is
+answered 404, as if it did not exist. What a receipt page shows is
+``inuk.intake.receipts.receipt(delivery)``, the same data the API returns, and
+its CSV is ``receipts.export_messages_csv``, the API's too.
 """
 
 from __future__ import annotations
@@ -24,20 +25,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from inuk.accounts.models import Role, User
 from inuk.accounts.scoping import (
-    may_deliver_for,
+    acting_user,
+    may_deliver,
+    may_list_deliveries,
     may_withdraw,
     require_role,
     visible_organisations,
 )
-from inuk.audit.log import Event
-from inuk.audit.log import record as audit
 from inuk.client import client_address
-from inuk.intake import receipts
+from inuk.intake import listing
 from inuk.intake.forms import DeliveryFilterForm, DeliveryForm, WithdrawalForm
 from inuk.intake.models import Delivery
-from inuk.intake.receipts import receipt
+from inuk.intake.receipts import export_messages_csv, receipt
 from inuk.intake.receive import StorageFull, Submission, dry_run, receive
 from inuk.intake.withdrawal import WithdrawalRefused, withdraw_delivery
 from inuk.ledger.models import Withdrawal
@@ -51,20 +51,8 @@ STORAGE_FULL_MESSAGE = gettext_lazy(
 )
 
 
-def _user(request: HttpRequest) -> User:
-    """The logged-in user behind a request that ``require_role`` let through."""
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _visible_deliveries(request: HttpRequest) -> QuerySet[Delivery]:
-    return Delivery.objects.filter(
-        organisation__in=visible_organisations(request.user)
-    ).select_related("organisation")
-
-
 def _visible_delivery(request: HttpRequest, public_id: UUID) -> Delivery:
-    return get_object_or_404(_visible_deliveries(request), public_id=public_id)
+    return get_object_or_404(listing.visible(acting_user(request)), public_id=public_id)
 
 
 def _percent(delivery: Delivery) -> int | None:
@@ -88,14 +76,12 @@ def live_labels() -> dict:
 # --- uploading -----------------------------------------------------------------
 
 
-@require_role(Role.REPORTER)
+@require_role(allowed=may_deliver)
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     """Send a delivery as the user's own organisation, or try it out first (dry run)."""
-    user = _user(request)
+    user = acting_user(request)
     organisation = user.organisation
-    if not may_deliver_for(user, organisation):
-        raise PermissionDenied
     posted = request.method == "POST"
     form = DeliveryForm(request.POST, request.FILES) if posted else DeliveryForm()
     report = None
@@ -150,46 +136,30 @@ def upload(request: HttpRequest) -> HttpResponse:
 # --- the list --------------------------------------------------------------------
 
 
-def _month_range(month: str) -> tuple[dt.datetime, dt.datetime]:
-    """The start of a month ("2025-03") and of the next, in the service's time zone."""
-    year, number = (int(part) for part in month.split("-"))
-    zone = timezone.get_current_timezone()
-    start = dt.datetime(year, number, 1, tzinfo=zone)
-    following = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
-    return start, following
-
-
 @require_role()
 @require_GET
 def delivery_list(request: HttpRequest) -> HttpResponse:
     """An organisation's deliveries, newest first; AF's overview of everyone's."""
-    user = _user(request)
-    organisations = visible_organisations(user)
-    if not organisations.exists():
+    user = acting_user(request)
+    if not may_list_deliveries(user):
         raise PermissionDenied
-    deliveries = _visible_deliveries(request)
+    organisations = visible_organisations(user)
     overview = organisations.count() > 1
     months = [
         (f"{month:%Y-%m}", date_format(month, "YEAR_MONTH_FORMAT"))
-        for month in deliveries.datetimes("received_at", "month", order="DESC")
+        for month in listing.visible(user).datetimes("received_at", "month", order="DESC")
     ]
     senders: QuerySet[Organisation] | None = None
     if overview:
         senders = organisations.filter(deliveries__isnull=False).distinct().order_by("name")
-    filters = DeliveryFilterForm(request.GET, months=months, organisations=senders)
-    if month := filters.chosen("month"):
-        start, end = _month_range(month)
-        deliveries = deliveries.filter(received_at__gte=start, received_at__lt=end)
-    if status := filters.chosen("status"):
-        deliveries = deliveries.filter(status=status)
-    if orgnr := filters.chosen("org"):
-        deliveries = deliveries.filter(organisation__orgnr=orgnr)
-    deliveries = deliveries.annotate(
+    form = DeliveryFilterForm(request.GET, months=months, organisations=senders)
+    filters = listing.Filters(
+        month=form.chosen("month"), status=form.chosen("status"), organisation=form.chosen("org")
+    )
+    deliveries = listing.deliveries(user, filters).annotate(
         is_withdrawn=Exists(Withdrawal.objects.filter(delivery=OuterRef("pk")))
     )
-    page = Paginator(deliveries.order_by("-received_at", "-id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(delivery, _percent(delivery)) for delivery in page]
     query = request.GET.copy()
     query.pop("page", None)
@@ -197,11 +167,11 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         "nav": "deliveries",
         "page": page,
         "rows": rows,
-        "filters": filters,
-        "filtered": bool(month or status or orgnr),
+        "filters": form,
+        "filtered": bool(filters),
         "overview": overview,
         "organisation": user.organisation,
-        "may_deliver": may_deliver_for(user, user.organisation),
+        "may_deliver": may_deliver(user),
         "query": query.urlencode(),
         "labels": live_labels(),
     }
@@ -252,27 +222,26 @@ def _receipt_page(
         "may_withdraw": (
             status == Delivery.Status.APPLIED
             and data["withdrawal"] is None
-            and may_withdraw(request.user)
+            and may_withdraw(acting_user(request))
         ),
         "withdrawal_form": withdrawal_form or WithdrawalForm(),
     }
     return render(request, "intake/receipt.html", context, status=status_code)
 
 
-@require_role(Role.AF_ADMIN)
+@require_role(allowed=may_withdraw)
 @require_http_methods(["POST"])
-def withdraw(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def withdraw_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """AF's administrator withdraws an applied delivery, giving a reason (SPEC §11)."""
+    user = acting_user(request)
     delivery = _visible_delivery(request, public_id)
-    if not may_withdraw(request.user):
-        raise PermissionDenied
     form = WithdrawalForm(request.POST)
     if form.is_valid():
         try:
             withdraw_delivery(
                 delivery,
                 reason=form.cleaned_data["reason"],
-                actor=_user(request).email,
+                actor=user.email,
                 remote_addr=client_address(request),
             )
         except WithdrawalRefused as refused:
@@ -303,19 +272,9 @@ def receipt_status(request: HttpRequest, public_id: UUID) -> JsonResponse:
 
 @require_role()
 @require_GET
-def messages_csv(request: HttpRequest, public_id: UUID) -> StreamingHttpResponse:
+def receipt_messages_csv(request: HttpRequest, public_id: UUID) -> StreamingHttpResponse:
     """Every error and warning of a receipt, as CSV; an export, so it is audited."""
     delivery = _visible_delivery(request, public_id)
-    audit(
-        Event.EXPORT,
-        actor=_user(request).email,
-        organisation=delivery.organisation.orgnr,
-        target=str(delivery.public_id),
-        remote_addr=client_address(request),
-        details={"export": "receipt_messages", "rows": delivery.messages.count()},
+    return export_messages_csv(
+        delivery, actor=acting_user(request).email, remote_addr=client_address(request)
     )
-    response = StreamingHttpResponse(
-        receipts.messages_csv(delivery), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="kvittens-{delivery.public_id}.csv"'
-    return response

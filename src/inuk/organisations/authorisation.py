@@ -1,7 +1,7 @@
 """Who may deliver for which municipality on a given day (SPEC §3, §6; avtalet §5, §6).
 
 The one place the rule lives; the intake asks ``refusal()`` for every distinct
-kommunkod in a delivery, and pages ask ``may_deliver_for()``:
+kommunkod in a delivery, and pages ask ``deliverable_codes()``:
 
 - Arbetsförmedlingen delivers its own interventions for any municipality and
   needs no agreement;
@@ -83,7 +83,7 @@ def refusal(sender: Organisation | None, kommunkod: str, on: dt.date) -> str | N
     return "ORG_NOT_REGISTERED"
 
 
-def may_deliver_for(sender: Organisation | None, on: dt.date) -> list[str]:
+def deliverable_codes(sender: Organisation | None, on: dt.date) -> list[str]:
     """The kommunkoder (four digits, sorted) ``sender`` may deliver for on ``on``.
 
     Exactly the codes for which ``refusal(sender, code, on)`` is None; one query.

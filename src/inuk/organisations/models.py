@@ -25,30 +25,11 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inuk.format.identifiers import InvalidIdentifier, parse_orgnr
+from inuk.format.identifiers import normalise_orgnr
 from inuk.format.municipalities import AF_ORGNR
 
 #: How long written notice runs (avtalet §5: "tre kalendermånader").
 NOTICE_MONTHS = 3
-
-
-def normalise_orgnr(text: str) -> str:
-    """An organisation number as people write it, as the ten digits stored.
-
-    Accepts ten digits, the same with a dash before the last four
-    (``212000-0019``) and the twelve-digit form beginning with 16
-    (``162120000019``, ``16212000-0019``). Raises ``ValueError`` (an
-    ``InvalidIdentifier`` with the intake's error code) for anything else.
-
-    >>> normalise_orgnr("202100-2114")
-    '2021002114'
-    """
-    compact = text.strip()
-    if "-" in compact:
-        if compact.count("-") != 1 or compact[-5] != "-":
-            raise InvalidIdentifier("ORGNR_FORMAT")
-        compact = compact.replace("-", "")
-    return parse_orgnr(compact)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -57,20 +57,12 @@ class Audience(StrEnum):
     PROTECTED = "protected"  # everyone else
 
 
-def audience_of(user: Any) -> Audience:
-    """True figures only for an active user holding the national analyst role in AF.
+def audience_of(principal: Any) -> Audience:
+    """True figures only for those ``inuk.accounts.scoping.sees_true_figures`` names: AF's
+    national analysts. Everyone else gets protected figures."""
+    from inuk.accounts.scoping import sees_true_figures
 
-    Anything else (anonymous visitors, an organisation's API token, users of
-    municipalities and suppliers, AF's users without the role) gets protected
-    figures: the safe answer is the default one.
-    """
-    from inuk.accounts.models import Role, User
-
-    if not isinstance(user, User) or not user.is_active:
-        return Audience.PROTECTED
-    if user.has_role(Role.NATIONAL_ANALYST) and user.organisation.is_agency:
-        return Audience.TRUE
-    return Audience.PROTECTED
+    return Audience.TRUE if sees_true_figures(principal) else Audience.PROTECTED
 
 
 def protect(table: Table, audience: Audience) -> Published:

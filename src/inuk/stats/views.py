@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from inuk.accounts.scoping import statistics_access
+from inuk.accounts.scoping import acting_user, statistics_access
 from inuk.organisations.models import Municipality, MunicipalityGroup
 from inuk.stats import charts, explorer, follow_up
 from inuk.stats.disclosure import audience_of
@@ -35,7 +35,7 @@ def require_statistics(view):
     def wrapped(request: HttpRequest, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if statistics_access(request.user) is None:
+        if statistics_access(acting_user(request)) is None:
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -73,9 +73,9 @@ def explorer_page(request: HttpRequest) -> HttpResponse:
     view: explorer.View | None = None
     try:
         view = explorer.from_params(
-            request.GET, default_geographies=default_geographies(request.user)
+            request.GET, default_geographies=default_geographies(acting_user(request))
         )
-        view.answer(audience_of(request.user))
+        view.answer(audience_of(acting_user(request)))
     except QueryError as problem:
         error = problem
     context: dict[str, Any] = {
@@ -138,12 +138,13 @@ def methods_page(request: HttpRequest) -> HttpResponse:
 
 def _form_state(request: HttpRequest, view: explorer.View | None) -> dict:
     """What the form shows: the choices, and which are chosen."""
-    access = statistics_access(request.user)
+    user = acting_user(request)
+    access = statistics_access(user)
     own = sorted(access.own_codes) if access else []
     chosen = (
         [g.code for g in view.query.geographies]
         if view
-        else [g for g in request.GET.getlist("geography")] or default_geographies(request.user)
+        else [g for g in request.GET.getlist("geography")] or default_geographies(user)
     )
     counties = (
         Municipality.objects.order_by("county_code")

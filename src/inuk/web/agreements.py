@@ -15,8 +15,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from inuk.accounts.scoping import require_role
-from inuk.organisations.authorisation import may_deliver_for
+from inuk.accounts.scoping import (
+    acting_user,
+    may_see_agreement,
+    may_see_every_agreement,
+    require_role,
+)
+from inuk.organisations.authorisation import deliverable_codes
 from inuk.organisations.models import (
     Agreement,
     AgreementState,
@@ -47,9 +52,10 @@ def _current(history: list[Agreement], today: dt.date) -> Agreement | None:
 @require_role()
 def agreements(request: HttpRequest) -> HttpResponse:
     """The page behind the menu entry: what it shows depends on the user's organisation."""
-    organisation: Organisation = request.user.organisation  # type: ignore[union-attr]
+    user = acting_user(request)
+    organisation = user.organisation
     today = timezone.localdate()
-    if organisation.is_agency:
+    if may_see_every_agreement(user):
         return _overview(request, today)
     if organisation.kind == Organisation.Kind.MUNICIPALITY:
         municipality = Municipality.objects.filter(organisation=organisation).first()
@@ -64,13 +70,10 @@ def agreements(request: HttpRequest) -> HttpResponse:
 @require_role()
 def agreement_detail(request: HttpRequest, kommunkod: str) -> HttpResponse:
     """One municipality's agreement: for AF, or for the municipality's own users."""
-    organisation: Organisation = request.user.organisation  # type: ignore[union-attr]
     municipality = Municipality.objects.filter(code=kommunkod).first()
     # Another municipality's page is answered as if it did not exist, so that
     # nobody learns from the answer which agreements there are.
-    if municipality is None or not (
-        organisation.is_agency or municipality.organisation_id == organisation.pk
-    ):
+    if municipality is None or not may_see_agreement(acting_user(request), municipality):
         raise Http404
     return _detail(request, municipality, timezone.localdate())
 
@@ -136,7 +139,7 @@ def _supplier(request: HttpRequest, organisation: Organisation, today: dt.date) 
         .select_related("municipality")
         .order_by("municipality__code", "valid_from")
     )
-    may_deliver = set(may_deliver_for(organisation, today))
+    may_deliver = set(deliverable_codes(organisation, today))
     in_force = set(
         Municipality.objects.under_agreement(today)
         .filter(deliverers__deliverer=organisation)

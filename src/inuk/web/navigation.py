@@ -20,15 +20,15 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
     items: list[NavItem] = []
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        from inuk.accounts.scoping import may_deliver_for, statistics_access, visible_organisations
+        from inuk.accounts.scoping import may_deliver, may_list_deliveries, statistics_access
 
         items.append(NavItem("start", _("Overview"), reverse("web:start")))
         if statistics_access(user) is not None:
             items.append(NavItem("statistics", _("Statistics"), reverse("stats:explorer")))
 
-        if may_deliver_for(user, user.organisation):
+        if may_deliver(user):
             items.append(NavItem("upload", _("Send a delivery"), reverse("intake:upload")))
-        if visible_organisations(user).exists():
+        if may_list_deliveries(user):
             items.append(NavItem("deliveries", _("Deliveries"), reverse("intake:deliveries")))
         items.append(NavItem("agreements", _("Agreements"), reverse("organisations:agreements")))
         from inuk.accounts.scoping import may_identify

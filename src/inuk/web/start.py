@@ -11,8 +11,10 @@ A user's roles add up, and so do the sections of the page:
 - AF's national analyst: the national figures, and the counties and groups
   side by side.
 
-Every figure comes through ``inuk.stats.glance`` or the explorer's way, so
-it has passed disclosure control for this user.
+Which sections a user is shown is ``inuk.accounts.scoping``'s answer
+(``statistics_access`` and ``overview_parts``). Every figure comes through
+``inuk.stats.glance`` or the explorer's way, so it has passed disclosure
+control for this user.
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from inuk.accounts.models import Role, User
 from inuk.accounts.scoping import (
+    acting_user,
+    overview_parts,
     own_municipality_codes,
     statistics_access,
-    visible_organisations,
 )
-from inuk.intake.models import Delivery
+from inuk.intake import listing
 from inuk.organisations.models import Municipality, MunicipalityGroup
 from inuk.stats import follow_up
 from inuk.stats.answers import answers, follow_up_lines
@@ -74,16 +76,16 @@ def _geographies(codes: list[str]) -> tuple[Geography, ...]:
 
 @login_required
 def start(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = acting_user(request)
     month = Period.month(*last_complete_month())
     audience = audience_of(user)
     access = statistics_access(user)
+    parts = overview_parts(user)
     context: dict = {"nav": "start", "month": month, "sections": []}
 
     lines = {line.kommunkod: line for line in follow_up_lines()}
     own_codes = sorted(own_municipality_codes(user.organisation))
-    if access is not None and access.own_codes and user.has_role(Role.ANALYST):
+    if access is not None and access.own_codes:
         own = sorted(access.own_codes)[0]
         county = Municipality.objects.get(code=own).county_code
         geographies = _geographies([own, county, COUNTRY_CODE])
@@ -92,24 +94,19 @@ def start(request: HttpRequest) -> HttpResponse:
             "cards": glance(geographies, month, audience),
             "follow_up": lines.get(own),
         }
-    if user.has_role(Role.REPORTER):
-        deliveries = (
-            Delivery.objects.deliveries()
-            .filter(organisation__in=visible_organisations(user))
-            .select_related("organisation")
-        )
-        latest = list(deliveries[:5])
+    if parts.deliveries:
+        latest = list(listing.visible(user).deliveries()[:5])
         context["reporter"] = {
             "deliveries": latest,
             "latest_final": next((d for d in latest if d.is_final), None),
             "due": next_due(lines.get(own_codes[0]) if own_codes else None, timezone.localdate()),
         }
-    if user.has_role(Role.AF_ADMIN):
+    if parts.follow_up:
         context["follow_up"] = list(lines.values())
-    if user.has_role(Role.AF_ADMIN, Role.NATIONAL_ANALYST):
+    if parts.country:
         country = _geographies([COUNTRY_CODE])
         context["national"] = {"cards": glance(country, month, audience)}
-    if user.has_role(Role.NATIONAL_ANALYST):
+    if parts.regions:
         counties = list(
             Municipality.objects.order_by("county_code")
             .values_list("county_code", flat=True)

@@ -6,17 +6,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from inuk.accounts.models import Role, User
-from inuk.organisations.models import Organisation, normalise_orgnr
-
-#: Who may open the user and token pages at all; scoping narrows what they see.
-MANAGERS = (Role.USER_ADMIN, Role.AF_ADMIN)
-
-
-def acting_user(request: HttpRequest) -> User:
-    """The logged-in user behind a request that ``require_role`` let through."""
-    assert isinstance(request.user, User)
-    return request.user
+from inuk.format.identifiers import normalise_orgnr
+from inuk.organisations.models import Organisation
 
 
 def chosen_organisation(

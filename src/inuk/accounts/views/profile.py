@@ -19,8 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from inuk.accounts.forms import CodeForm, PasswordConfirmForm
 from inuk.accounts.models import Role, User
-from inuk.accounts.scoping import require_role
-from inuk.accounts.views.common import acting_user
+from inuk.accounts.scoping import acting_user, require_role
 from inuk.accounts.views.login import confirmed_device
 from inuk.audit.log import Event, record
 from inuk.client import client_address

@@ -17,21 +17,21 @@ from django.views.decorators.http import require_http_methods
 
 from inuk.accounts.forms import TokenForm
 from inuk.accounts.models import ApiToken, ApiTokenQuerySet
-from inuk.accounts.scoping import managed_organisations, require_role
+from inuk.accounts.scoping import MANAGERS, acting_user, managed_organisations, require_role
 from inuk.accounts.tokens import issue_token, revoke_token
-from inuk.accounts.views.common import MANAGERS, acting_user, chosen_organisation
+from inuk.accounts.views.common import chosen_organisation
 from inuk.client import client_address
 
 
 def _managed_tokens(request: HttpRequest) -> ApiTokenQuerySet:
-    return ApiToken.objects.for_organisations(managed_organisations(request.user)).select_related(
-        "organisation"
-    )
+    return ApiToken.objects.for_organisations(
+        managed_organisations(acting_user(request))
+    ).select_related("organisation")
 
 
 @require_role(*MANAGERS)
 def token_list(request: HttpRequest) -> HttpResponse:
-    organisations = managed_organisations(request.user)
+    organisations = managed_organisations(acting_user(request))
     tokens = _managed_tokens(request)
     chosen = chosen_organisation(request, organisations)
     if chosen is not None:

@@ -19,6 +19,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from inuk.accounts.forms import UserForm
 from inuk.accounts.models import Role, RoleGrant, User
 from inuk.accounts.scoping import (
+    MANAGERS,
+    acting_user,
     grantable_roles,
     manageable_users,
     managed_organisations,
@@ -26,14 +28,15 @@ from inuk.accounts.scoping import (
     require_role,
 )
 from inuk.accounts.users import add_user, change_user, remove_user, send_invitation
-from inuk.accounts.views.common import MANAGERS, acting_user, chosen_organisation
+from inuk.accounts.views.common import chosen_organisation
 from inuk.audit.log import Event, record
 from inuk.client import client_address
 
 
 def _managed_user(request: HttpRequest, pk: int) -> User:
-    user = get_object_or_404(manageable_users(request.user).select_related("organisation"), pk=pk)
-    if not may_manage_user(request.user, user):
+    manager = acting_user(request)
+    user = get_object_or_404(manageable_users(manager).select_related("organisation"), pk=pk)
+    if not may_manage_user(manager, user):
         raise PermissionDenied
     return user
 
@@ -44,9 +47,10 @@ def _base_url(request: HttpRequest) -> str:
 
 @require_role(*MANAGERS)
 def user_list(request: HttpRequest) -> HttpResponse:
-    organisations = managed_organisations(request.user)
+    manager = acting_user(request)
+    organisations = managed_organisations(manager)
     users = (
-        manageable_users(request.user)
+        manageable_users(manager)
         .select_related("organisation")
         .prefetch_related(Prefetch("role_grants", queryset=RoleGrant.objects.order_by("role")))
     )
@@ -61,14 +65,14 @@ def user_list(request: HttpRequest) -> HttpResponse:
     rows = []
     for user in users.order_by("organisation__name", "email"):
         if user.organisation_id not in grantable:
-            grantable[user.organisation_id] = set(grantable_roles(request.user, user.organisation))
+            grantable[user.organisation_id] = set(grantable_roles(manager, user.organisation))
         allowed = grantable[user.organisation_id]
         rows.append(
             {
                 "user": user,
                 "roles": [Role(grant.role).label for grant in user.role_grants.all()],
                 "second_factor": user.pk in with_device,
-                "manageable": may_manage_user(request.user, user, allowed),
+                "manageable": may_manage_user(manager, user, allowed),
             }
         )
     context = {
@@ -166,13 +170,14 @@ def user_send_link(request: HttpRequest, pk: int) -> HttpResponse:
 @require_role(*MANAGERS)
 @require_http_methods(["GET", "POST"])
 def user_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    manager = acting_user(request)
     user = _managed_user(request, pk)
-    if user == request.user:
+    if user == manager:
         raise PermissionDenied
     if request.method == "POST":
         deleted = remove_user(
             user,
-            actor=acting_user(request).email,
+            actor=manager.email,
             remote_addr=client_address(request),
         )
         if deleted:

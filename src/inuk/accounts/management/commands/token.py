@@ -18,9 +18,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from inuk.accounts.management.common import actor, organisation
 from inuk.accounts.models import ApiToken, TokenScope
 from inuk.accounts.tokens import DEFAULT_DAYS, PREFIX, issue_token, revoke_token
+from inuk.commandline import cli_actor, orgnr_argument
+from inuk.organisations.management.common import registered_organisation
 
 
 class Command(BaseCommand):
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True)
 
         create = actions.add_parser("create", help="create a token and print it once")
-        create.add_argument("--org", required=True, help="organisation number")
+        create.add_argument("--org", type=orgnr_argument, required=True, help="organisation number")
         create.add_argument("--name", required=True, help="what the token is for")
         create.add_argument(
             "--scope",
@@ -42,7 +43,7 @@ class Command(BaseCommand):
         create.add_argument("--days", type=int, default=DEFAULT_DAYS, help="days until it expires")
 
         listing = actions.add_parser("list", help="list tokens")
-        listing.add_argument("--org", help="only this organisation's tokens")
+        listing.add_argument("--org", type=orgnr_argument, help="only this organisation's tokens")
 
         revoke = actions.add_parser("revoke", help="revoke a token")
         revoke.add_argument("id", help="the token id shown by 'list'")
@@ -51,10 +52,10 @@ class Command(BaseCommand):
         getattr(self, f"handle_{options['action']}")(**options)
 
     def handle_create(self, **options: Any) -> None:
-        owner = organisation(options["org"])
+        owner = registered_organisation(options["org"])
         try:
             token, raw = issue_token(
-                owner, options["name"], options["scope"], days=options["days"], actor=actor()
+                owner, options["name"], options["scope"], days=options["days"], actor=cli_actor()
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
@@ -67,7 +68,7 @@ class Command(BaseCommand):
     def handle_list(self, **options: Any) -> None:
         tokens = ApiToken.objects.select_related("organisation")
         if options["org"]:
-            tokens = tokens.filter(organisation=organisation(options["org"]))
+            tokens = tokens.filter(organisation=registered_organisation(options["org"]))
         now = timezone.now()
         for token in tokens.order_by("organisation__name", "-created_at"):
             if token.revoked_at:
@@ -96,7 +97,7 @@ class Command(BaseCommand):
         token = ApiToken.objects.select_related("organisation").filter(public_id=public_id).first()
         if token is None:
             raise CommandError(f"No token with id {options['id']!r}.")
-        if revoke_token(token, actor=actor()):
+        if revoke_token(token, actor=cli_actor()):
             self.stderr.write(f"Revoked {token.public_id} ({token.name}).")
         else:
             self.stderr.write(f"{token.public_id} ({token.name}) was already revoked.")

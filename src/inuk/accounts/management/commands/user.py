@@ -17,9 +17,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from inuk.accounts.management.common import actor, organisation
 from inuk.accounts.models import Role, User, normalise_email
 from inuk.accounts.users import add_user, password_link, remove_user
+from inuk.commandline import cli_actor, orgnr_argument
+from inuk.organisations.management.common import registered_organisation
 
 DEFAULT_BASE_URL = "http://localhost:8000"
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True)
 
         add = actions.add_parser("add", help="add a user and print their password link")
-        add.add_argument("--org", required=True, help="organisation number")
+        add.add_argument("--org", type=orgnr_argument, required=True, help="organisation number")
         add.add_argument(
             "--role",
             action="append",
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         add.add_argument("--base-url", default=DEFAULT_BASE_URL, help="the service's address")
 
         listing = actions.add_parser("list", help="list users")
-        listing.add_argument("--org", help="only this organisation's users")
+        listing.add_argument("--org", type=orgnr_argument, help="only this organisation's users")
 
         link = actions.add_parser("link", help="print a new password link for a user")
         link.add_argument("email")
@@ -71,12 +72,12 @@ class Command(BaseCommand):
             raise CommandError(f"There is already a user with the address {email!r}.")
         try:
             user = add_user(
-                organisation(options["org"]),
+                registered_organisation(options["org"]),
                 email,
                 options["role"],
                 first_name=options["first_name"],
                 last_name=options["last_name"],
-                actor=actor(),
+                actor=cli_actor(),
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
@@ -90,7 +91,7 @@ class Command(BaseCommand):
     def handle_list(self, **options: Any) -> None:
         users = User.objects.select_related("organisation").prefetch_related("role_grants")
         if options["org"]:
-            users = users.filter(organisation=organisation(options["org"]))
+            users = users.filter(organisation=registered_organisation(options["org"]))
         with_device = set(
             TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True)
         )
@@ -112,7 +113,7 @@ class Command(BaseCommand):
     def handle_remove(self, **options: Any) -> None:
         user = self._user(options["email"])
         email = user.email
-        if remove_user(user, actor=actor()):
+        if remove_user(user, actor=cli_actor()):
             self.stderr.write(f"Removed {email}.")
         else:
             self.stderr.write(

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inuk.format.identifiers import InvalidIdentifier, parse_orgnr
+from inuk.commandline import orgnr_argument
 from inuk.intake import receipts
 from inuk.intake.models import Delivery
 from inuk.intake.receive import Submission, dry_run, receive
-from inuk.organisations.models import Organisation
+from inuk.organisations.management.common import registered_organisation
 
 
 class Command(BaseCommand):
@@ -21,7 +21,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--org", required=True, help="the delivering organisation's number")
+        parser.add_argument(
+            "--org",
+            type=orgnr_argument,
+            required=True,
+            help="the delivering organisation's number",
+        )
         parser.add_argument("--format", choices=["xml", "csv", "json"])
         parser.add_argument("--strict", action="store_true", help="all or nothing")
         parser.add_argument(
@@ -33,7 +38,7 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"Filen finns inte / No such file: {path}")
-        organisation = self._organisation(options["org"])
+        organisation = registered_organisation(options["org"])
         submission = Submission(
             organisation=organisation,
             filename=path.name,
@@ -56,20 +61,6 @@ class Command(BaseCommand):
             sys.exit(2)
         if result["counts"]["rejected"] or result["status"] == Delivery.Status.REJECTED:
             sys.exit(1)
-
-    def _organisation(self, value: str) -> Organisation:
-        try:
-            orgnr = parse_orgnr(value.replace("-", ""))
-        except InvalidIdentifier as exc:
-            raise CommandError(
-                f"Ogiltigt organisationsnummer / Invalid organisation number ({exc.code})"
-            ) from None
-        try:
-            return Organisation.objects.get(orgnr=orgnr)
-        except Organisation.DoesNotExist:
-            raise CommandError(
-                f"Organisationen {orgnr} är inte registrerad / is not registered"
-            ) from None
 
     def _receive(self, stream, submission: Submission, size: int) -> Delivery:
         """Receive and process here, with a progress bar on a terminal."""

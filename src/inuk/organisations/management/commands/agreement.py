@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -33,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inuk.audit.log import Event, record
+from inuk.commandline import cli_actor, orgnr_argument
 from inuk.format.identifiers import InvalidIdentifier, normalise_kommunkod
 from inuk.organisations.models import (
     Agreement,
@@ -41,7 +41,6 @@ from inuk.organisations.models import (
     Municipality,
     Organisation,
     Party,
-    normalise_orgnr,
 )
 
 _PARTIES = [Party.AF.value, Party.MUNICIPALITY.value]
@@ -54,28 +53,11 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def _orgnr(text: str) -> str:
-    try:
-        return normalise_orgnr(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a valid organisation number: {text!r} "
-            "(10 digits, with or without a dash, or 12 digits beginning with 16)"
-        ) from None
-
-
 def _kommunkod(text: str) -> str:
     try:
         return normalise_kommunkod(text)
     except InvalidIdentifier:
         raise argparse.ArgumentTypeError(f"not a municipality code: {text!r}") from None
-
-
-def _default_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _reason(error: ValidationError) -> str:
@@ -100,7 +82,7 @@ class Command(BaseCommand):
         common = CommandParser(add_help=False)
         common.add_argument(
             "--actor",
-            default=_default_actor(),
+            default=cli_actor(),
             help="who makes the change, for the audit log (default: cli:<login name>)",
         )
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -108,7 +90,9 @@ class Command(BaseCommand):
         add = actions.add_parser(
             "add", parents=[common], help="register a new agreement for a municipality"
         )
-        add.add_argument("--org", type=_orgnr, required=True, help="the municipality's orgnr")
+        add.add_argument(
+            "--org", type=orgnr_argument, required=True, help="the municipality's orgnr"
+        )
         add.add_argument("--signed-af", type=_date, help="the day AF signed")
         add.add_argument(
             "--signed-municipality", type=_date, help="the day the municipality signed"
@@ -119,7 +103,7 @@ class Command(BaseCommand):
         sign = actions.add_parser(
             "sign", parents=[common], help="record a signature given after the agreement was added"
         )
-        sign.add_argument("--org", type=_orgnr, required=True)
+        sign.add_argument("--org", type=orgnr_argument, required=True)
         sign.add_argument("--party", choices=_PARTIES, required=True)
         sign.add_argument("--date", type=_date, required=True)
 
@@ -128,7 +112,7 @@ class Command(BaseCommand):
             parents=[common],
             help="record written notice; the agreement ends three calendar months later",
         )
-        notice.add_argument("--org", type=_orgnr, required=True)
+        notice.add_argument("--org", type=orgnr_argument, required=True)
         notice.add_argument("--date", type=_date, required=True, help="the day notice was given")
         notice.add_argument("--by", choices=_PARTIES, default="", help="the party that gave notice")
         notice.add_argument(
@@ -142,7 +126,7 @@ class Command(BaseCommand):
             parents=[common],
             help="end the agreement at once by a higher authority's decision",
         )
-        end.add_argument("--org", type=_orgnr, required=True)
+        end.add_argument("--org", type=orgnr_argument, required=True)
         end.add_argument(
             "--date", type=_date, required=True, help="the decision's day: not in force from then"
         )
@@ -159,7 +143,7 @@ class Command(BaseCommand):
         contact_add = contact_actions.add_parser(
             "add", parents=[common], help="add a contact person to the current agreement"
         )
-        contact_add.add_argument("--org", type=_orgnr, required=True)
+        contact_add.add_argument("--org", type=orgnr_argument, required=True)
         contact_add.add_argument("--party", choices=_PARTIES, required=True)
         contact_add.add_argument("--name", required=True)
         contact_add.add_argument("--role", default="")
@@ -175,7 +159,7 @@ class Command(BaseCommand):
             parents=[common],
             help="register a supplier (or, with --federation, a federation)",
         )
-        supplier_add.add_argument("--orgnr", type=_orgnr, required=True)
+        supplier_add.add_argument("--orgnr", type=orgnr_argument, required=True)
         supplier_add.add_argument("--name", required=True)
         supplier_add.add_argument(
             "--federation", action="store_true", help="a municipal federation (kommunalförbund)"
@@ -185,7 +169,7 @@ class Command(BaseCommand):
             parents=[common],
             help="the municipality registers the supplier to deliver on its behalf",
         )
-        authorise.add_argument("--supplier", type=_orgnr, required=True)
+        authorise.add_argument("--supplier", type=orgnr_argument, required=True)
         authorise.add_argument("--kommunkod", type=_kommunkod, required=True)
         authorise.add_argument("--from", dest="valid_from", type=_date, required=True)
         authorise.add_argument(
@@ -194,7 +178,7 @@ class Command(BaseCommand):
         revoke = supplier_actions.add_parser(
             "revoke", parents=[common], help="the supplier may no longer deliver from a day"
         )
-        revoke.add_argument("--supplier", type=_orgnr, required=True)
+        revoke.add_argument("--supplier", type=orgnr_argument, required=True)
         revoke.add_argument("--kommunkod", type=_kommunkod, required=True)
         revoke.add_argument(
             "--date", type=_date, required=True, help="the first day it may no longer deliver"

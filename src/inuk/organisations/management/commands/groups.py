@@ -9,22 +9,15 @@ command exits non-zero naming every bad line (``inuk.organisations.groups``).
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 from django.db.models import Count
 
+from inuk.commandline import cli_actor
 from inuk.organisations.groups import GroupFileError, import_groups
 from inuk.organisations.models import MunicipalityGroup
-
-
-def _default_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 class Command(BaseCommand):
@@ -36,7 +29,7 @@ class Command(BaseCommand):
         load.add_argument("file", type=Path, metavar="FILE")
         load.add_argument(
             "--actor",
-            default=_default_actor(),
+            default=cli_actor(),
             help="who makes the change, for the audit log (default: cli:<login name>)",
         )
         actions.add_parser("list", help="every group, its short name and size")
