@@ -286,7 +286,7 @@ class Run:
     places: dict[int, Location] = field(default_factory=dict)
     #: Which stored file was read (``vault.files.version``): an erasure replaces it.
     file_version: int | None = None
-    #: The latest removal from the vault before the read began (``vault.removals.last``).
+    #: The latest removal from the vault before the read began (``vault.removals.latest_removal``).
     removals_seen: int = 0
 
     def read(self, stream: BinaryIO) -> None:
@@ -401,7 +401,7 @@ class Run:
         Under ``removals.applying()``, so that no removal is under way; the
         pseudonyms are asked about only if one came since the read began.
         """
-        if removals.last() == self.removals_seen:
+        if removals.latest_removal() == self.removals_seen:
             return
         drawn = {pseudonym for _, pseudonym, _, _ in self.newcomers}
         looked_up = {person[PSEUDONYM_OF_PERSON] for person in self.persons} - drawn
@@ -444,7 +444,7 @@ class Run:
     def process(self) -> None:
         """Read the file, then apply it, reject it or refuse it."""
         try:
-            self.removals_seen = removals.last()
+            self.removals_seen = removals.latest_removal()
             self.file_version = vault_files.version(self.delivery.pk)
             with vault_files.open_file(self.delivery.pk) as stream:
                 self.read(stream)

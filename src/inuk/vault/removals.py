@@ -43,7 +43,7 @@ CHUNK = 500
 _held = threading.local()
 
 
-def last() -> int:
+def latest_removal() -> int:
     """The number of the latest removal (0 if none): compare it before and after."""
     return Removal.objects.aggregate(last=Max("id"))["last"] or 0
 
