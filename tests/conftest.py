@@ -1,16 +1,349 @@
-"""Fixtures shared by the whole suite."""
+"""The suite's one entry point: its constants, its cast, its deliveries and its fixtures.
+
+Every test takes its organisations, users, passwords and personnummer from
+here, and writes its delivery files with the project's own writers
+(``inuk.format.writers``) through ``delivery()``; a test that needs a broken
+file on purpose writes that one itself.
+
+The cast (the ``cast`` fixture, ``make_cast()``) is nine users in three
+organisations, every password ``PASSWORD``. Their limits, as
+``inuk.accounts.scoping`` decides them:
+
+Upplands Väsby kommun (``VASBY_ORGNR``, kommunkod ``VASBY_CODE``)
+    ``vasby_reporter``   delivers as Upplands Väsby and sees its deliveries;
+                         no statistics, no users or tokens.
+    ``vasby_analyst``    sees Upplands Väsby's deliveries and statistics in
+                         detail for 0114, everything else only protected;
+                         delivers nothing, manages no one.
+    ``vasby_admin``      user administrator: adds, changes and removes
+                         Upplands Väsby's users (reporter, analyst, user
+                         administrator only) and its API tokens; sees no
+                         deliveries and no statistics.
+
+Vallentuna kommun (``VALLENTUNA_ORGNR``, kommunkod ``VALLENTUNA_CODE``)
+    ``vallentuna_reporter``, ``vallentuna_analyst``, ``vallentuna_admin``:
+    the same for Vallentuna. Neither municipality's users ever see or touch
+    the other's deliveries, users or tokens.
+
+Arbetsförmedlingen (``AF_ORGNR``)
+    ``af_admin``          förvaltare: sees every organisation's deliveries;
+                          manages every organisation's users (any role) and
+                          tokens; no statistics, no personnummer.
+    ``af_analyst``        national analyst: statistics for all
+                          municipalities without disclosure control; no
+                          deliveries, no users.
+    ``identity_officer``  the only one who may see personnummer (vault
+                          pages); sees every organisation's deliveries;
+                          no statistics, no users.
+
+``cast.token(organisation, *scopes)`` issues an API token and returns it raw.
+Agreements are not part of the cast: the ``agreements`` fixture puts Upplands
+Väsby's and Vallentuna's in force (since 2020), for tests whose deliveries
+must be received.
+
+Tests that start processes (subprocesses, process pools, ``inuk`` commands
+run as processes, servers, browsers) are marked ``slow``; any other test that
+tries to start one fails (``processes_only_in_slow_tests``), so that
+``make test-fast`` (``-m "not slow"``) stays fast.
+
+Only modules that need no Django are imported at the top, so that code run
+outside pytest (``tests/deployment/inside.py``) may take the constants too.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import multiprocessing.process
 import os
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from inuk.format import writers
+from inuk.format.synthetic import personnummer
+from inuk.format.writers import Kommun, Person, Transaction
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+    from inuk.accounts.models import User
+    from inuk.intake.models import Delivery
+    from inuk.organisations.models import Organisation
+
+# -- Constants -----------------------------------------------------------------
+
+#: Every user's password in the cast.
+PASSWORD = "gröna-äpplen-och-blå-bilar"
+
+VASBY_ORGNR, VASBY_CODE = "2120000019", "0114"  # Upplands Väsby kommun
+VALLENTUNA_ORGNR, VALLENTUNA_CODE = "2120000027", "0115"  # Vallentuna kommun
+AF_ORGNR = "2021002114"  # Arbetsförmedlingen
+#: Municipalities from the shipped register that no test puts under agreement unless it says so.
+SOLNA_CODE = "0184"
+STOCKHOLM_CODE = "0180"
+GOTEBORG_CODE = "1480"
+#: Organisations that are not in the shipped register (valid check digits).
+SUPPLIER_ORGNR = "5566778899"  # a supplier, "System AB"
+FEDERATION_ORGNR = "2220001230"  # a federation of municipalities
+
+#: The persons of the tests: valid personnummer of people who may be made up.
+ANNA = personnummer(dt.date(1999, 1, 1), 123)
+#: The samordningsnummer Anna had before she was given her personnummer.
+ANNA_SAMORDNING = personnummer(dt.date(1999, 1, 1), 123, coordination=True)
+#: The number Anna's was corrected to.
+ANNA_NEW = personnummer(dt.date(1999, 1, 2), 124)
+BO = personnummer(dt.date(2001, 2, 2), 456)
+CECILIA = personnummer(dt.date(2002, 3, 3), 789)
+CURT = personnummer(dt.date(1985, 5, 5), 789)
+DORIS = personnummer(dt.date(1998, 1, 1), 789, coordination=True)  # a samordningsnummer
+
+# -- Deliveries, written with the project's writers -----------------------------
+
+
+def insats(
+    code: str = "SYV",
+    start: str = "20240105",
+    end: str | None = None,
+    *,
+    at: str = "2024-01-05 10:00:00",
+    status: str = "Registrering",
+    system: str = "SystemX",
+) -> Transaction:
+    """An Insats as it stands in a file (``at`` its Transaktionsdatum)."""
+    return Transaction(at, status, code, start, end, system)
+
+
+def resultat(
+    code: str = "ARB",
+    start: str = "20240105",
+    *,
+    at: str = "2024-01-05 10:00:00",
+    status: str = "Registrering",
+    system: str = "SystemX",
+) -> Transaction:
+    """A Resultat as it stands in a file."""
+    return Transaction(at, status, code, start, None, system)
+
+
+def delivery(
+    persons: Iterable[Person],
+    *,
+    orgnr: str = VASBY_ORGNR,
+    kommunkod: str = VASBY_CODE,
+    format: str = "xml",
+) -> bytes:
+    """The file of one Kommun block (Upplands Väsby's own unless told otherwise)."""
+    return writers.to_bytes(format, [Kommun(orgnr, kommunkod, list(persons))])
+
+
+def deliveries(*kommuner: Kommun, format: str = "xml") -> bytes:
+    """The file of several Kommun blocks."""
+    return writers.to_bytes(format, kommuner)
+
+
+@pytest.fixture
+def deliver() -> Callable[..., Delivery]:
+    """``deliver(organisation, data, **submission)``: the file received as an upload is,
+    and processed at once when it is small."""
+    from inuk.intake.receive import Submission, receive
+
+    def deliver(organisation: Organisation, data: bytes, **options) -> Delivery:
+        inline = options.pop("process_inline", None)
+        options.setdefault("filename", "leverans.xml")
+        submission = Submission(organisation=organisation, **options)
+        return receive(io.BytesIO(data), submission, process_inline=inline)
+
+    return deliver
+
+
+# -- The cast ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cast:
+    vasby: Organisation
+    vallentuna: Organisation
+    af: Organisation
+    vasby_reporter: User
+    vasby_analyst: User
+    vasby_admin: User
+    vallentuna_reporter: User
+    vallentuna_analyst: User
+    vallentuna_admin: User
+    af_admin: User
+    af_analyst: User
+    identity_officer: User
+
+    def users(self) -> dict[str, User]:
+        """Every member of the cast by name, for table-driven tests."""
+        from inuk.accounts.models import User
+
+        return {
+            field.name: getattr(self, field.name)
+            for field in fields(self)
+            if isinstance(getattr(self, field.name), User)
+        }
+
+    @staticmethod
+    def token(organisation: Organisation, *scopes: str, name: str = "Procapita export") -> str:
+        """A new API token of ``organisation`` (deliver and read unless told), returned raw."""
+        from inuk.accounts.tokens import issue_token
+
+        _token, raw = issue_token(organisation, name, list(scopes) or ["deliver", "read"])
+        return raw
+
+
+def make_cast() -> Cast:
+    """The cast, in a test with database access (the ``cast`` fixture calls it)."""
+    from inuk.accounts.models import Role, User
+    from inuk.organisations.models import Organisation
+
+    def user(organisation: Organisation, name: str, domain: str, role: Role) -> User:
+        return User.objects.create_user(
+            f"{name}@{domain}",
+            PASSWORD,
+            organisation=organisation,
+            roles=[role],
+            first_name=name.replace("-", " ").title(),
+        )
+
+    vasby = Organisation.objects.get(orgnr=VASBY_ORGNR)
+    vallentuna = Organisation.objects.get(orgnr=VALLENTUNA_ORGNR)
+    af = Organisation.objects.get(orgnr=AF_ORGNR)
+    return Cast(
+        vasby=vasby,
+        vallentuna=vallentuna,
+        af=af,
+        vasby_reporter=user(vasby, "reporter", "upplandsvasby.example", Role.REPORTER),
+        vasby_analyst=user(vasby, "analyst", "upplandsvasby.example", Role.ANALYST),
+        vasby_admin=user(vasby, "admin", "upplandsvasby.example", Role.USER_ADMIN),
+        vallentuna_reporter=user(vallentuna, "reporter", "vallentuna.example", Role.REPORTER),
+        vallentuna_analyst=user(vallentuna, "analyst", "vallentuna.example", Role.ANALYST),
+        vallentuna_admin=user(vallentuna, "admin", "vallentuna.example", Role.USER_ADMIN),
+        af_admin=user(af, "forvaltare", "arbetsformedlingen.example", Role.AF_ADMIN),
+        af_analyst=user(af, "analytiker", "arbetsformedlingen.example", Role.NATIONAL_ANALYST),
+        identity_officer=user(af, "identitet", "arbetsformedlingen.example", Role.IDENTITY_OFFICER),
+    )
+
+
+def log_in(client: Client, user: User) -> Client:
+    """Log ``client`` in as ``user``, as after the real log-in.
+
+    A user whose role demands a second factor gets a confirmed authenticator
+    and a session verified with it; everyone else a plain session.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    if user.requires_second_factor:
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="INUK", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    return make_cast()
+
+
+@pytest.fixture
+def agreements(db: None) -> None:
+    """Upplands Väsby and Vallentuna under agreements in force since 2020."""
+    from inuk.organisations.models import Agreement, Municipality
+
+    for code in (VASBY_CODE, VALLENTUNA_CODE):
+        Agreement.objects.create(
+            municipality=Municipality.objects.get(code=code),
+            af_case_number="Af-2020/1",
+            signed_by_af=dt.date(2020, 1, 1),
+            signed_by_municipality=dt.date(2020, 1, 2),
+        )
+
+
+@pytest.fixture
+def client_as(client: Client) -> Callable[[User], Client]:
+    """The test client logged in as the given user (``log_in``)."""
+    return lambda user: log_in(client, user)
+
+
+# -- Every test ----------------------------------------------------------------------
 
 # Playwright's sync API runs an event loop in the test's thread; the tests'
 # own database calls stay synchronous, so Django's async guard is lifted here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    """The shipped municipalities, AF and code list, in every test that uses the database.
+
+    Migrations load them once; a test with real transactions empties the
+    tables when it ends, so they are put back for the tests after it.
+    """
+    uses_db = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
+    )
+    if not uses_db:
+        return
+    if request.node.get_closest_marker("django_db") is not None:
+        request.getfixturevalue("_django_db_helper")
+    elif "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+    else:
+        request.getfixturevalue("db")
+    from inuk.codes import reference as codes
+    from inuk.codes.models import Code
+    from inuk.organisations import reference as organisations
+    from inuk.organisations.models import Municipality, Organisation
+
+    if Municipality.objects.count() < 290:
+        organisations.load(Organisation, Municipality)
+    if not Code.objects.exists():
+        codes.load(Code)
+
+
+@pytest.fixture(autouse=True)
+def audit_anchor(settings, tmp_path):
+    """Each test its own audit anchor: the log is emptied after a test, a shared file is not."""
+    settings.INUK_AUDIT_ANCHOR = tmp_path / "audit-anchor"
+    return settings.INUK_AUDIT_ANCHOR
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: kept statistics answers and rate limits belong to
+    one test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def processes_only_in_slow_tests(request, monkeypatch):
+    """A test not marked ``slow`` that starts a process fails, saying so."""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("this test starts a process: mark it slow (pytest.mark.slow)")
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse)
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
+    monkeypatch.setattr(os, "fork", refuse)
+
+
+# -- Browsers --------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -78,47 +411,3 @@ def axe_violations(page) -> list[dict]:
         },
     )
     return results.response["violations"]
-
-
-@pytest.fixture(autouse=True)
-def reference_data(request):
-    """The shipped municipalities, AF and code list, in every test that uses the database.
-
-    Migrations load them once; a test with real transactions empties the
-    tables when it ends, so they are put back for the tests after it.
-    """
-    uses_db = request.node.get_closest_marker("django_db") is not None or any(
-        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
-    )
-    if not uses_db:
-        return
-    if request.node.get_closest_marker("django_db") is not None:
-        request.getfixturevalue("_django_db_helper")
-    elif "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
-        request.getfixturevalue("transactional_db")
-    else:
-        request.getfixturevalue("db")
-    from inuk.codes import reference as codes
-    from inuk.codes.models import Code
-    from inuk.organisations import reference as organisations
-    from inuk.organisations.models import Municipality, Organisation
-
-    if Municipality.objects.count() < 290:
-        organisations.load(Organisation, Municipality)
-    if not Code.objects.exists():
-        codes.load(Code)
-
-
-@pytest.fixture(autouse=True)
-def audit_anchor(settings, tmp_path):
-    """Each test its own audit anchor: the log is emptied after a test, a shared file is not."""
-    settings.INUK_AUDIT_ANCHOR = tmp_path / "audit-anchor"
-    return settings.INUK_AUDIT_ANCHOR
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Each test starts with an empty cache: kept statistics answers belong to one test's data."""
-    from django.core.cache import cache
-
-    cache.clear()

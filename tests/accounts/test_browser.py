@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
 from inuk.accounts.models import ApiToken
-from tests.cast import PASSWORD, make_cast
+from tests.conftest import PASSWORD, make_cast
 from tests.conftest import watch_policy
 
 pytestmark = [

@@ -20,7 +20,7 @@ from inuk.accounts.scoping import (
 )
 from inuk.accounts.tokens import issue_token, revoke_token
 from inuk.organisations.models import DeliveryAuthorisation, Municipality, Organisation
-from tests.cast import VALLENTUNA_CODE, VASBY_CODE, Cast
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE, Cast
 
 ALL = "all"
 NONE = "none"

@@ -11,7 +11,7 @@ from django.test import Client
 
 from inuk.accounts.tokens import issue_token
 from inuk.organisations.models import Agreement, Municipality, Organisation
-from tests.cast import VALLENTUNA_CODE, VASBY_CODE, Cast, make_cast
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE, Cast, make_cast
 
 API = "/api/v1"
 

@@ -14,7 +14,7 @@ from inuk.accounts.models import ApiToken
 from inuk.accounts.tokens import revoke_token
 from inuk.audit.models import Entry
 from tests.api.conftest import API
-from tests.cast import Cast
+from tests.conftest import Cast
 from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])

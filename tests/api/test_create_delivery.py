@@ -11,7 +11,7 @@ from inuk.audit.models import Entry
 from inuk.intake.models import Delivery
 from inuk.intake.worker import process_pending
 from inuk.ledger.models import Transaction
-from tests.cast import Cast
+from tests.conftest import Cast
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])

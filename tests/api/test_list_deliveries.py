@@ -6,7 +6,7 @@ import pytest
 
 from inuk.intake.models import Delivery
 from tests.api.deliveries import deliver, stockholm
-from tests.cast import VALLENTUNA_ORGNR, VASBY_ORGNR, Cast
+from tests.conftest import VALLENTUNA_ORGNR, VASBY_ORGNR, Cast
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 

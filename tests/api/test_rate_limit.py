@@ -6,7 +6,7 @@ import pytest
 
 from inuk.api import ratelimit
 from inuk.api.errors import ApiError
-from tests.cast import Cast
+from tests.conftest import Cast
 
 
 class Clock:

@@ -11,7 +11,7 @@ from inuk.audit.models import Entry
 from inuk.intake import receipts
 from inuk.intake.models import Delivery
 from tests.api.deliveries import deliver
-from tests.cast import VASBY_ORGNR, Cast
+from tests.conftest import VASBY_ORGNR, Cast
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 

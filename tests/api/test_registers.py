@@ -8,7 +8,7 @@ import pytest
 
 from inuk.codes.models import Code
 from inuk.organisations.models import Agreement, Municipality
-from tests.cast import AF_ORGNR, VALLENTUNA_CODE, VASBY_CODE, VASBY_ORGNR, Cast
+from tests.conftest import AF_ORGNR, VALLENTUNA_CODE, VASBY_CODE, VASBY_ORGNR, Cast
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 

@@ -21,7 +21,7 @@ from schemathesis.checks import (
 
 from inuk.api.api import api
 from inuk.wsgi import application
-from tests.cast import Cast
+from tests.conftest import Cast
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(databases=["default", "vault"])]
 

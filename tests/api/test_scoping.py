@@ -16,7 +16,7 @@ from inuk.intake.models import Delivery
 from inuk.ledger.models import Transaction
 from tests.api.conftest import API
 from tests.api.deliveries import deliver
-from tests.cast import VALLENTUNA_ORGNR, VASBY_ORGNR, Cast, log_in
+from tests.conftest import VALLENTUNA_ORGNR, VASBY_ORGNR, Cast, log_in
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])

@@ -28,7 +28,7 @@ from inuk.stats import engine, render, rollups
 from inuk.stats.disclosure import Audience, protect
 from inuk.stats.query import Query
 from tests.api.conftest import API
-from tests.cast import log_in, make_cast
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE, log_in, make_cast
 from tests.ledger.conftest import Ledger, tx
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -57,7 +57,7 @@ def world(db):
     )
     ledger.apply(
         *[
-            tx("R", person=p, kommunkod="0115", start=MARCH, end=dt.date(2024, 4, 2))
+            tx("R", person=p, kommunkod=VALLENTUNA_CODE, start=MARCH, end=dt.date(2024, 4, 2))
             for p in vallentuna
         ],
         organisation=cast.vallentuna,
@@ -76,7 +76,7 @@ def world(db):
 
 def ask(client: Client, indicator: str = "participants", **params):
     params.setdefault("period", "2024-03")
-    params.setdefault("geography", "0114")
+    params.setdefault("geography", VASBY_CODE)
     return client.get(f"{API}/stats/{indicator}", params)
 
 
@@ -84,7 +84,7 @@ def expected(audience: Audience, indicator: str = "participants", **params) -> l
     question = Query.parse(
         indicator=indicator,
         period=params.get("period", "2024-03"),
-        geographies=params.get("geography", "0114"),
+        geographies=params.get("geography", VASBY_CODE),
         by=params.get("by", ()),
         source=params.get("source", "both"),
     )
@@ -133,9 +133,9 @@ def test_the_national_analyst_sees_true_counts(world):
     assert body["protection"]["method"] == "none"
     assert body["rows"] == expected(Audience.TRUE, geography="0114,0115,01,SE", by="sex")
     true = {(r["geography"], r["sex"]): r["value"] for r in body["rows"]}
-    assert true[("0114", "K")] == 6
-    assert true[("0114", "total")] == 9
-    assert true[("0115", "M")] == 3
+    assert true[(VASBY_CODE, "K")] == 6
+    assert true[(VASBY_CODE, "total")] == 9
+    assert true[(VALLENTUNA_CODE, "M")] == 3
     assert true[("SE", "total")] == 12
 
 
@@ -144,7 +144,7 @@ def test_a_row_names_its_indicator_geography_period_categories_value_and_status(
 
     assert row == {
         "indicator": "participants",
-        "geography": "0114",
+        "geography": VASBY_CODE,
         "geography_name": "Upplands Väsby",
         "geography_kind": "municipality",
         "period": "2024-03",
@@ -168,12 +168,12 @@ def test_geographies_may_be_repeated_or_comma_separated_and_each_is_its_own_seri
     client = logged_in(world.af_analyst)
 
     repeated = client.get(
-        f"{API}/stats/participants", {"period": "2024-03", "geography": ["0114", "0115"]}
+        f"{API}/stats/participants", {"period": "2024-03", "geography": [VASBY_CODE, VALLENTUNA_CODE]}
     ).json()
     listed = ask(client, geography="0114,0115").json()
 
     assert repeated["rows"] == listed["rows"]
-    assert [(r["geography"], r["value"]) for r in listed["rows"]] == [("0114", 9), ("0115", 3)]
+    assert [(r["geography"], r["value"]) for r in listed["rows"]] == [(VASBY_CODE, 9), (VALLENTUNA_CODE, 3)]
 
 
 def test_with_the_threshold_method_no_true_count_from_1_to_4_is_shown(world, settings):
@@ -282,12 +282,12 @@ def test_the_accept_header_chooses_csv_or_excel(world):
 
     as_csv = client.get(
         f"{API}/stats/participants",
-        {"period": "2024-03", "geography": "0114"},
+        {"period": "2024-03", "geography": VASBY_CODE},
         headers={"Accept": "text/csv"},
     )
     as_excel = client.get(
         f"{API}/stats/participants",
-        {"period": "2024-03", "geography": "0114"},
+        {"period": "2024-03", "geography": VASBY_CODE},
         headers={"Accept": render.MEDIA_TYPES["xlsx"]},
     )
 
@@ -366,7 +366,7 @@ def test_files_are_audited_as_exports_and_json_answers_are_not(world):
     entries = Entry.objects.filter(event=Event.EXPORT).order_by("id")
     assert [e.details["format"] for e in entries] == ["csv", "xlsx", "json-stat"]
     assert {e.actor for e in entries} == {world.vasby_analyst.email}
-    assert entries[0].details["geographies"] == ["0114"]
+    assert entries[0].details["geographies"] == [VASBY_CODE]
     assert entries[0].details["protection"] == "cell-key"
 
 
@@ -393,7 +393,7 @@ def test_the_delivery_follow_up_lists_municipalities_with_agreements(world, agre
     assert body["due_day"] == 15
     assert len(body["months"]) == 12
     codes = {line["kommunkod"] for line in body["municipalities"]}
-    assert codes == {"0114", "0115"}
+    assert codes == {VASBY_CODE, VALLENTUNA_CODE}
     line = body["municipalities"][0]
     assert line["agreement_state"] == "in_force"
     assert [m["month"] for m in line["months"]] == body["months"]

@@ -14,7 +14,7 @@ from inuk.intake import receive as receiving
 from inuk.intake.models import Delivery
 from inuk.vault.models import FileChunk
 from tests.api.test_create_delivery import vasby_file
-from tests.cast import Cast
+from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 

@@ -23,7 +23,7 @@ from inuk.intake.models import Delivery
 from inuk.intake.submit_command import deliveries_url
 from inuk.intake.worker import process_pending
 from inuk.ledger.models import Transaction
-from tests.cast import Cast
+from tests.conftest import Cast
 from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
 
 pytestmark = [

@@ -10,7 +10,7 @@ from django.test import Client
 from inuk.audit.models import Entry
 from inuk.ledger.models import Intervention
 from tests.api.deliveries import deliver
-from tests.cast import Cast, log_in
+from tests.conftest import Cast, log_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 

@@ -13,10 +13,10 @@ from inuk.audit.log import Event, record
 from inuk.audit.models import Entry
 from inuk.codes.models import Code
 from inuk.organisations.models import Agreement, ContactPerson, Municipality, Organisation
+from tests.conftest import AF_ORGNR, VASBY_CODE, VASBY_ORGNR
 
 pytestmark = pytest.mark.django_db
 
-AF_ORGNR = "2021002114"
 STOCKHOLM = "0180"
 
 
@@ -114,7 +114,7 @@ def test_agreements_are_listed_by_whether_they_are_in_force(admin):
         signed_by_af=dt.date(2024, 1, 10),
         signed_by_municipality=dt.date(2024, 1, 12),
     )
-    unsigned = Agreement.objects.create(municipality_id="0114", signed_by_af=dt.date(2024, 1, 10))
+    unsigned = Agreement.objects.create(municipality_id=VASBY_CODE, signed_by_af=dt.date(2024, 1, 10))
     url = reverse("admin:organisations_agreement_changelist")
 
     assert list(admin.get(url, {"in_force": "yes"}).context["cl"].result_list) == [signed]
@@ -307,7 +307,7 @@ def test_audit_entries_are_found_by_who_or_by_number(admin):
 @pytest.fixture
 def device(django_user_model):
     user = django_user_model.objects.create_user(
-        "anna@upplandsvasby.example", organisation=Organisation.objects.get(orgnr="2120000019")
+        "anna@upplandsvasby.example", organisation=Organisation.objects.get(orgnr=VASBY_ORGNR)
     )
     return TOTPDevice.objects.create(user=user, name="INUK", confirmed=True)
 
@@ -328,7 +328,7 @@ def test_removing_a_device_in_the_admin_is_audited(admin, device):
     assert not TOTPDevice.objects.exists()
     [entry] = admin_changes()
     assert entry.target == f"otp_totp.totpdevice:{device.pk}"
-    assert entry.organisation == "2120000019"
+    assert entry.organisation == VASBY_ORGNR
     assert entry.details["action"] == "deleted"
     assert device.key not in str(entry.details)
 

@@ -19,12 +19,9 @@ from inuk.format.codelist import CodeList
 from inuk.format.errors import Problem
 from inuk.format.records import INTERVENTION, RESULT, Location, Record
 from inuk.format.validation import Checked, Context, validate
+from tests.conftest import AF_ORGNR, SUPPLIER_ORGNR, VALLENTUNA_CODE, VASBY_CODE, VASBY_ORGNR
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-VASBY_ORGNR, VASBY = "2120000019", "0114"  # Upplands Väsby kommun
-VALLENTUNA = "0115"
-AF_ORGNR = "2021002114"
-SUPPLIER_ORGNR = "5560000001"  # not a municipality's
 #: 13:00 in Stockholm (winter time, UTC+1).
 RECEIVED = dt.datetime(2025, 1, 15, 12, 0, tzinfo=dt.UTC)
 
@@ -45,7 +42,7 @@ def record(kind: str = INTERVENTION, location: Location | None = None, **values)
     """A valid transaction of Upplands Väsby's, with ``values`` changed."""
     fields = {
         "orgnr": VASBY_ORGNR,
-        "kommunkod": VASBY,
+        "kommunkod": VASBY_CODE,
         "personnummer": PNR,
         "transaktionsdatum": "2024-03-01 10:49:29.10000",
         "status": "Registrering",
@@ -84,7 +81,7 @@ def test_it_accepts_a_valid_intervention_and_parses_its_values():
     assert result.ok
     assert result.problems == []
     assert result.orgnr == VASBY_ORGNR
-    assert result.kommunkod == VASBY
+    assert result.kommunkod == VASBY_CODE
     assert result.person is not None
     assert result.person.birth_date == dt.date(1988, 12, 12)
     assert result.transaction_time == dt.datetime(2024, 3, 1, 10, 49, 29, 100000, STOCKHOLM)
@@ -116,7 +113,7 @@ def test_it_accepts_an_intervention_that_ends_the_day_it_starts():
 def test_it_reads_a_16_prefixed_orgnr_and_a_three_digit_kommunkod():
     result = check(record(orgnr="16" + VASBY_ORGNR, kommunkod="114"))
     assert result.ok
-    assert (result.orgnr, result.kommunkod) == (VASBY_ORGNR, VASBY)
+    assert (result.orgnr, result.kommunkod) == (VASBY_ORGNR, VASBY_CODE)
 
 
 def test_it_upper_cases_and_strips_the_code():
@@ -126,13 +123,13 @@ def test_it_upper_cases_and_strips_the_code():
 
 
 def test_it_lets_af_deliver_for_any_municipality():
-    assert check(record(orgnr=AF_ORGNR, kommunkod=VALLENTUNA)).ok
+    assert check(record(orgnr=AF_ORGNR, kommunkod=VALLENTUNA_CODE)).ok
 
 
 def test_it_leaves_a_supplier_s_authorisation_to_the_service_register():
     # Offline, only a municipality's own code can be checked; who else may
     # deliver for whom is decided when a delivery is received.
-    assert check(record(orgnr=SUPPLIER_ORGNR, kommunkod=VALLENTUNA)).ok
+    assert check(record(orgnr=SUPPLIER_ORGNR, kommunkod=VALLENTUNA_CODE)).ok
 
 
 # --- Status -----------------------------------------------------------------------
@@ -418,19 +415,19 @@ def test_it_rejects_a_kommunkod_that_is_not_one_of_the_290(kommunkod, code):
 
 
 def test_it_rejects_a_municipality_delivering_for_another_municipality():
-    result = check(record(kommunkod=VALLENTUNA))
+    result = check(record(kommunkod=VALLENTUNA_CODE))
     assert (result.orgnr, result.kommunkod) == (VASBY_ORGNR, None)
-    problem = only_problem(record(kommunkod=VALLENTUNA))
+    problem = only_problem(record(kommunkod=VALLENTUNA_CODE))
     assert (problem.code, problem.field, problem.value) == (
         "KOMMUNKOD_NOT_OWN",
         "Kommunkod",
-        VALLENTUNA,
+        VALLENTUNA_CODE,
     )
 
 
 def test_it_checks_own_codes_against_the_register_it_is_given():
-    own_codes = {VASBY_ORGNR: frozenset({VASBY, VALLENTUNA})}
-    assert check(record(kommunkod=VALLENTUNA), own_codes=own_codes).ok
+    own_codes = {VASBY_ORGNR: frozenset({VASBY_CODE, VALLENTUNA_CODE})}
+    assert check(record(kommunkod=VALLENTUNA_CODE), own_codes=own_codes).ok
 
 
 # --- Personnummer ---------------------------------------------------------------------
@@ -621,6 +618,7 @@ def test_it_needs_a_time_of_receipt_with_a_time_zone():
         Context(received_at=dt.datetime(2025, 1, 15, 12, 0))
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_it_validates_without_django_settings_or_a_database():
     # ``inuk validate`` runs offline, so nothing here may need Django configured.
     script = """

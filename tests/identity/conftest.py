@@ -18,7 +18,7 @@ from django.test import Client
 from inuk.intake.models import Delivery
 from inuk.intake.receive import Submission, receive
 from inuk.organisations.models import Agreement, Municipality
-from tests.cast import Cast, log_in, make_cast
+from tests.conftest import Cast, log_in, make_cast
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
 
 ANNA_SAMORDNING = pnr("20030375", "238")  # born 2003-03-15, samordningsnummer (day + 60)

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from inuk.accounts.tokens import issue_token
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from tests.cast import Cast, log_in
+from tests.conftest import Cast, log_in
 from tests.identity.conftest import ANNA, PURPOSE
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])

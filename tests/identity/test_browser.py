@@ -11,7 +11,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from inuk.vault.pseudonymize import find
 from tests.accounts.test_second_factor import code_for
-from tests.cast import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast
 from tests.conftest import CHROMIUM, axe_violations
 from tests.identity.conftest import ANNA, PURPOSE
 

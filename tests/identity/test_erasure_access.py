@@ -20,7 +20,7 @@ from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.ledger.models import Person
 from inuk.vault.pseudonymize import find
-from tests.cast import Cast, log_in
+from tests.conftest import Cast, log_in
 from tests.identity.conftest import ANNA
 from tests.identity.test_access import OTHERS
 

@@ -17,6 +17,7 @@ from inuk.ledger.withdrawal import withdraw
 from inuk.vault.pseudonymize import find
 from tests.identity.conftest import ANNA, ANNA_SAMORDNING, BO, PURPOSE, found_in
 from tests.intake.deliveries import Tx
+from tests.conftest import VASBY_CODE, VASBY_ORGNR
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -47,8 +48,8 @@ def test_the_extract_holds_every_transaction_the_state_the_person_and_the_look_u
         ("STU", str(first.public_id)),
     ]
     transaction = data["transactions"][0]
-    assert transaction["organisation_number"] == "2120000019"
-    assert (transaction["kommunkod"], transaction["start"]) == ("0114", "2024-01-05")
+    assert transaction["organisation_number"] == VASBY_ORGNR
+    assert (transaction["kommunkod"], transaction["start"]) == (VASBY_CODE, "2024-01-05")
     assert transaction["counts"] is True
     assert [i["code"] for i in data["interventions"]] == ["SYV"]
     assert [r["code"] for r in data["results"]] == ["STU"]

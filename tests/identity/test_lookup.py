@@ -10,7 +10,7 @@ from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.identity import officer as work
 from inuk.vault.pseudonymize import find
-from tests.cast import Cast
+from tests.conftest import Cast
 from tests.identity.conftest import ANNA, BO, PURPOSE, found_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])

@@ -27,7 +27,7 @@ from inuk.ledger.models import Withdrawal
 from inuk.vault.files import open_file, stored_delivery_ids
 from inuk.vault.keys import generate
 from inuk.vault.pseudonymize import find
-from tests.cast import log_in
+from tests.conftest import log_in
 from tests.identity.conftest import ANNA, BO, PURPOSE, forms, found_in
 from tests.identity.test_no_personnummer import statistics_database
 from tests.intake.deliveries import VASBY, Person, Tx, xml

@@ -35,7 +35,7 @@ from inuk.intake.worker import process_pending
 from inuk.ledger.models import Intervention, Person, Transaction
 from inuk.vault.files import open_file, stored_delivery_ids
 from inuk.vault.pseudonymize import find, link
-from tests.cast import log_in, make_cast
+from tests.conftest import log_in, make_cast
 from tests.intake.deliveries import VASBY, Tx, pnr, xml
 from tests.intake.deliveries import Person as P
 

@@ -13,6 +13,7 @@ from inuk.intake.receive import Submission, dry_run
 from inuk.ledger.models import Intervention, Result, Transaction
 from inuk.vault.models import FileChunk
 from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
+from tests.conftest import SOLNA_CODE
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -113,8 +114,8 @@ def test_a_file_naming_another_organisation_is_refused(vasby, deliver):
 def test_a_municipality_without_an_agreement_in_force_is_refused(db, deliver):
     from inuk.organisations.models import Organisation
 
-    solna = Organisation.objects.get(municipality__code="0184")
-    data = xml(solna.orgnr, "0184", [Person(ANNA, [Tx()])])
+    solna = Organisation.objects.get(municipality__code=SOLNA_CODE)
+    data = xml(solna.orgnr, SOLNA_CODE, [Person(ANNA, [Tx()])])
     delivery = deliver(solna, data)
     assert delivery.status == Delivery.Status.REFUSED
     assert delivery.refusal_code == "AGREEMENT_NOT_IN_FORCE"

@@ -17,6 +17,7 @@ from inuk.vault import files as vault_files
 from inuk.vault.pseudonymize import find
 from tests.intake.deliveries import VALLENTUNA, VASBY, Tx, pnr, xml
 from tests.intake.deliveries import Person as P
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -64,8 +65,8 @@ def test_old_transactions_go_and_the_state_is_derived_from_what_is_left(world):
     assert report.persons == 1
     # Anna's Registrering is gone; her Ändring, still kept, holds the record.
     assert records() == {
-        ("0114", "SYV", dt.date(2024, 1, 5), dt.date(2026, 3, 1)),
-        ("0115", "KAR", dt.date(2026, 1, 5), None),
+        (VASBY_CODE, "SYV", dt.date(2024, 1, 5), dt.date(2026, 3, 1)),
+        (VALLENTUNA_CODE, "KAR", dt.date(2026, 1, 5), None),
     }
     assert not Transaction.objects.filter(
         transaction_time__lt=dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
@@ -125,10 +126,10 @@ def test_an_ended_municipalitys_data_goes_after_the_period(world, vallentuna, se
 
     later = retention.run(now=dt.datetime(2027, 7, 1, tzinfo=dt.UTC))
 
-    assert later.municipalities == ["0115"]
+    assert later.municipalities == [VALLENTUNA_CODE]
     assert find(CECILIA) is None
-    assert not Intervention.objects.filter(kommunkod="0115").exists()
-    assert Intervention.objects.filter(kommunkod="0114").count() == 2
+    assert not Intervention.objects.filter(kommunkod=VALLENTUNA_CODE).exists()
+    assert Intervention.objects.filter(kommunkod=VASBY_CODE).count() == 2
 
 
 def test_every_run_is_audited_and_the_command_prints_the_report(world):

@@ -13,6 +13,7 @@ from inuk.stats import engine
 from inuk.stats.models import RollupState
 from inuk.stats.query import Query
 from tests.intake.deliveries import AF, VASBY, Person, Tx, pnr, xml
+from tests.conftest import VASBY_CODE
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -20,7 +21,7 @@ MARCH = dt.date(2024, 3, 15)
 
 
 def participants(period: str, by=()) -> tuple[str, list[int]]:
-    query = Query.parse(indicator="participants", period=period, geographies=["0114"], by=by)
+    query = Query.parse(indicator="participants", period=period, geographies=[VASBY_CODE], by=by)
     table = engine.compute(query, today=MARCH)
     return table.origin, [cell.count for cell in table.cells]
 

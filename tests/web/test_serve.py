@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.conftest import AF_ORGNR
 
 pytestmark = pytest.mark.slow  # a server process, its schema made first: a few seconds
 
 HUGE = 100 * 1024 * 1024
 SMALL_LIMIT = 4096
-AF = "2021002114"
+AF = AF_ORGNR
 
 
 def _environment(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from inuk.accounts.tokens import issue_token, revoke_token
 from inuk.web.server import UPLOAD_VIEWS, authenticated, gate_from_settings
-from tests.cast import Cast, make_cast
+from tests.conftest import Cast, make_cast
 
 pytestmark = pytest.mark.django_db
 

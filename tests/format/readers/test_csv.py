@@ -17,6 +17,7 @@ from tests.format.readers.samples import (
     small_delivery,
     values,
 )
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE, VASBY_ORGNR
 
 HEADER = (
     "organisationsnummer;kommunkod;personnummer;post;transaktionsdatum;status;kod;startdatum;"
@@ -35,8 +36,8 @@ def test_it_reads_each_row_as_a_transaction():
     (record,) = records(read("csv", csv(ROW)))
     assert values(record) == (
         INTERVENTION,
-        "2120000019",
-        "0114",
+        VASBY_ORGNR,
+        VASBY_CODE,
         ANNA,
         "2024-02-12 09:15:02",
         "Registrering",
@@ -114,8 +115,8 @@ def test_runs_of_kommun_and_person_are_numbered_so_persons_can_be_counted():
         ROW,
         ROW,
         ROW.replace(ANNA, BERTIL),
-        ROW.replace("0114", "0115"),
-        ROW.replace("0114", "0115").replace("insats", "resultat").replace("20240209", ""),
+        ROW.replace(VASBY_CODE, VALLENTUNA_CODE),
+        ROW.replace(VASBY_CODE, VALLENTUNA_CODE).replace("insats", "resultat").replace("20240209", ""),
     ]
     positions = [
         (r.location.kommun, r.location.person, r.location.item)

@@ -23,6 +23,7 @@ from tests.format.readers.samples import (
     small_delivery,
     values,
 )
+from tests.conftest import VASBY_CODE, VASBY_ORGNR
 
 INSATS = {
     "Transaktionsdatum": "2024-02-12 09:15:02",
@@ -39,8 +40,8 @@ def person(**changes) -> dict:
 
 def delivery(persons: list | None = None, **kommun_changes) -> dict:
     kommun = {
-        "Organisationsnummer": "2120000019",
-        "Kommunkod": "0114",
+        "Organisationsnummer": VASBY_ORGNR,
+        "Kommunkod": VASBY_CODE,
         "Personlista": persons if persons is not None else [person()],
         **kommun_changes,
     }
@@ -67,8 +68,8 @@ def test_it_reads_each_transaction_with_its_kommun_and_person():
     record = only_record(delivery())
     assert values(record) == (
         INTERVENTION,
-        "2120000019",
-        "0114",
+        VASBY_ORGNR,
+        VASBY_CODE,
         ANNA,
         "2024-02-12 09:15:02",
         "Registrering",
@@ -178,14 +179,14 @@ def test_kommun_values_after_the_personlista_are_still_read():
             "Kommunlista": [
                 {
                     "Personlista": [person()],
-                    "Kommunkod": "0114",
-                    "Organisationsnummer": "2120000019",
+                    "Kommunkod": VASBY_CODE,
+                    "Organisationsnummer": VASBY_ORGNR,
                 }
             ]
         }
     }
     record = only_record(document)
-    assert (record.orgnr, record.kommunkod) == ("2120000019", "0114")
+    assert (record.orgnr, record.kommunkod) == (VASBY_ORGNR, VASBY_CODE)
 
 
 def test_a_kommun_value_of_the_wrong_type_is_a_problem_of_each_transaction():
@@ -211,7 +212,7 @@ def test_a_person_without_lists_and_empty_lists_are_problems():
 def test_an_empty_personlista_is_a_problem():
     document = delivery()
     document["Leverans"]["Kommunlista"].append(
-        {"Organisationsnummer": "2120000019", "Kommunkod": "0114", "Personlista": []}
+        {"Organisationsnummer": VASBY_ORGNR, "Kommunkod": VASBY_CODE, "Personlista": []}
     )
     (problem,) = problems(read("json", encode(document)))
     assert (problem.code, problem.path) == ("LIST_EMPTY", "/Leverans/Kommunlista/1/Personlista")
@@ -306,7 +307,7 @@ def test_an_invalid_value_is_refused_without_reading_the_rest_of_the_file():
 def test_a_kommun_value_repeated_after_the_personlista_is_reported():
     text = encode(delivery()).replace(b"]}]}}", b'], "Kommunkod": "0115"}]}}')
     items = read("json", text)
-    assert records(items)[0].kommunkod == "0114"
+    assert records(items)[0].kommunkod == VASBY_CODE
     assert [(p.code, p.path) for p in problems(items)] == [
         ("ELEMENT_REPEATED", "/Leverans/Kommunlista/0/Kommunkod")
     ]

@@ -23,6 +23,7 @@ from tests.format.readers.samples import (
     small_delivery,
     values,
 )
+from tests.conftest import VASBY_CODE, VASBY_ORGNR
 
 INSATS = (
     "<Insats><Transaktionsdatum>2024-02-12 09:15:02</Transaktionsdatum>"
@@ -59,8 +60,8 @@ def test_it_reads_each_transaction_with_its_kommun_and_person():
     record = only_record(delivery())
     assert values(record) == (
         INTERVENTION,
-        "2120000019",
-        "0114",
+        VASBY_ORGNR,
+        VASBY_CODE,
         ANNA,
         "2024-02-12 09:15:02",
         "Registrering",
@@ -185,7 +186,7 @@ def test_a_missing_organisationsnummer_or_personnummer_is_none():
     person = PERSON.replace(f"<Personnummer>{ANNA}</Personnummer>", "")
     data = delivery(kommun=f"<Kommunkod>0114</Kommunkod><Personlista>{person}</Personlista>")
     record = only_record(data)
-    assert (record.orgnr, record.kommunkod, record.personnummer) == (None, "0114", None)
+    assert (record.orgnr, record.kommunkod, record.personnummer) == (None, VASBY_CODE, None)
     assert record.problems == []
 
 
@@ -220,7 +221,7 @@ def test_a_kommun_value_holding_elements_is_a_problem_of_each_transaction():
 def test_kommun_values_after_the_personlista_are_still_read():
     kommun = f"<Personlista>{PERSON}</Personlista>{KOMMUN_VALUES}"
     record = only_record(delivery(kommun=kommun))
-    assert (record.orgnr, record.kommunkod) == ("2120000019", "0114")
+    assert (record.orgnr, record.kommunkod) == (VASBY_ORGNR, VASBY_CODE)
 
 
 def test_a_person_without_lists_is_a_problem_of_its_own():
@@ -495,7 +496,7 @@ def test_deep_nesting_is_refused_not_a_crash():
 def test_a_kommun_value_repeated_after_the_personlista_is_reported():
     kommun = f"{KOMMUN_VALUES}<Personlista>{PERSON}</Personlista>{KOMMUN_VALUES}"
     items = read("xml", delivery(kommun=kommun))
-    assert records(items)[0].orgnr == "2120000019"
+    assert records(items)[0].orgnr == VASBY_ORGNR
     assert sorted((p.code, p.path) for p in problems(items)) == [
         ("ELEMENT_REPEATED", "/Leverans/Kommunlista/Kommun[1]/Kommunkod"),
         ("ELEMENT_REPEATED", "/Leverans/Kommunlista/Kommun[1]/Organisationsnummer"),

@@ -18,7 +18,7 @@ from django.utils import timezone
 from inuk.accounts.models import User
 from inuk.intake.models import Delivery
 from inuk.organisations.models import Organisation
-from tests.cast import Cast, log_in, make_cast
+from tests.conftest import Cast, log_in, make_cast
 from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
 
 ANNA = pnr("19990101", "123")

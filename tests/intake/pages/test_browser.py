@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from inuk.intake.erasure import erase_person
 from inuk.intake.models import Delivery
 from inuk.intake.worker import process_pending
-from tests.cast import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast
 from tests.conftest import axe_violations
 from tests.intake.pages.conftest import ANNA, BAD, file_with_errors, good_file
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from inuk.audit.models import Entry
 from inuk.vault.pseudonymize import find
-from tests.cast import log_in
+from tests.conftest import log_in
 from tests.intake.pages.conftest import ANNA, BO, good_file
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])

@@ -11,6 +11,7 @@ from django.utils import timezone
 from inuk.intake import processing
 from inuk.intake.models import Delivery, Message
 from tests.intake.pages.conftest import ANNA, BAD, file_with_errors
+from tests.conftest import VASBY_ORGNR
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -97,7 +98,7 @@ def test_it_shows_the_receipt_facts_and_counts(cast, client_as, with_errors):
         str(with_errors.public_id),
         with_errors.checksum,
         "Upplands Väsby kommun",
-        "2120000019",
+        VASBY_ORGNR,
         "leverans.xml",
         "Tillämpad",
     ):
