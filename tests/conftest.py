@@ -2,7 +2,7 @@
 
 Every test takes its organisations, users, passwords and personnummer from
 here, and writes its delivery files with the project's own writers
-(``inuk.format.writers``) through ``delivery()``; a test that needs a broken
+(``inuk.format.writers``) through ``delivery_file()``; a test that needs a broken
 file on purpose writes that one itself.
 
 The cast (the ``cast`` fixture, ``make_cast()``) is nine users in three
@@ -129,35 +129,36 @@ def resultat(
     return Transaction(at, status, code, start, None, system)
 
 
-def delivery(
-    persons: Iterable[Person],
+def delivery_file(
+    persons: Iterable[Person] = (),
     *,
     orgnr: str = VASBY_ORGNR,
     kommunkod: str = VASBY_CODE,
     format: str = "xml",
+    kommuner: Iterable[Kommun] | None = None,
 ) -> bytes:
-    """The file of one Kommun block (Upplands Väsby's own unless told otherwise)."""
-    return writers.to_bytes(format, [Kommun(orgnr, kommunkod, list(persons))])
-
-
-def deliveries(*kommuner: Kommun, format: str = "xml") -> bytes:
-    """The file of several Kommun blocks."""
+    """The file of one Kommun block of ``persons`` (Upplands Väsby's own unless told
+    otherwise), or of the ``kommuner`` given."""
+    if kommuner is None:
+        kommuner = [Kommun(orgnr, kommunkod, list(persons))]
     return writers.to_bytes(format, kommuner)
+
+
+def receive_file(organisation: Organisation, data: bytes, **options) -> Delivery:
+    """``data`` received from ``organisation`` as an upload is, and processed at once when it
+    is small (``options``: the ``Submission``'s, and ``process_inline``)."""
+    from inuk.intake.receive import Submission, receive
+
+    inline = options.pop("process_inline", None)
+    options.setdefault("filename", "leverans.xml")
+    submission = Submission(organisation=organisation, **options)
+    return receive(io.BytesIO(data), submission, process_inline=inline)
 
 
 @pytest.fixture
 def deliver() -> Callable[..., Delivery]:
-    """``deliver(organisation, data, **submission)``: the file received as an upload is,
-    and processed at once when it is small."""
-    from inuk.intake.receive import Submission, receive
-
-    def deliver(organisation: Organisation, data: bytes, **options) -> Delivery:
-        inline = options.pop("process_inline", None)
-        options.setdefault("filename", "leverans.xml")
-        submission = Submission(organisation=organisation, **options)
-        return receive(io.BytesIO(data), submission, process_inline=inline)
-
-    return deliver
+    """``deliver(organisation, data, **options)``: ``receive_file``."""
+    return receive_file
 
 
 # -- The cast ----------------------------------------------------------------------

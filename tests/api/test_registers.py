@@ -14,8 +14,8 @@ pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 
 @pytest.fixture
-def deliver_only(cast: Cast, token_for, api_as):
-    return api_as(token_for(cast.vasby, "deliver"))
+def deliver_only(cast: Cast, api_as):
+    return api_as(cast.token(cast.vasby, "deliver"))
 
 
 def test_the_register_lists_every_municipality_and_af(deliver_only):

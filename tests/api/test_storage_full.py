@@ -22,8 +22,8 @@ REAL_TEMPORARY_FILE = tempfile.TemporaryFile
 
 
 @pytest.fixture
-def vasby_api(cast: Cast, agreements, token_for, api_as):
-    return api_as(token_for(cast.vasby, "deliver"))
+def vasby_api(cast: Cast, agreements, api_as):
+    return api_as(cast.token(cast.vasby, "deliver"))
 
 
 class FullDisk:

@@ -17,6 +17,7 @@ from tests.identity.conftest import ANNA, PURPOSE
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a browser process
     pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]
 
@@ -70,7 +71,7 @@ def test_the_officer_logs_in_with_the_code_and_looks_a_person_up(
     page.get_by_role("button", name="Visa registerutdraget").click()
     page.wait_for_selector("text=Levererade transaktioner")
     assert ANNA in page.content()
-    page.screenshot(path="/tmp/h11/extract-page.png", full_page=True)
+    page.screenshot(path=str(tmp_path / "extract.png"), full_page=True)
     assert axe_violations(page) == []
 
 

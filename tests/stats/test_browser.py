@@ -23,6 +23,7 @@ from tests.stats.pages import load
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a browser process
     # The reference data comes back after each test by tests/conftest.py's fixture.
     pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]

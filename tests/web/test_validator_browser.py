@@ -7,7 +7,8 @@ import pytest
 from tests.conftest import axe_violations
 from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser,
+    pytest.mark.slow,  # a browser process pytest.mark.django_db(transaction=True)]
 
 ANNA = pnr("19990101", "123")
 BAD = ANNA[:-1] + str((int(ANNA[-1]) + 1) % 10)
