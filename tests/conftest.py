@@ -96,6 +96,8 @@ ANNA = personnummer(dt.date(1999, 1, 1), 123)
 ANNA_SAMORDNING = personnummer(dt.date(1999, 1, 1), 123, coordination=True)
 #: The number Anna's was corrected to.
 ANNA_NEW = personnummer(dt.date(1999, 1, 2), 124)
+#: Anna's personnummer with a wrong check digit.
+ANNA_MISTYPED = ANNA[:-1] + str((int(ANNA[-1]) + 1) % 10)
 BO = personnummer(dt.date(2001, 2, 2), 456)
 CECILIA = personnummer(dt.date(2002, 3, 3), 789)
 CURT = personnummer(dt.date(1985, 5, 5), 789)

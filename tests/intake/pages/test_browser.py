@@ -18,16 +18,14 @@ from playwright.sync_api import Page, expect
 from inuk.intake.erasure import erase_person
 from inuk.intake.models import Delivery
 from inuk.intake.worker import process_pending
-from tests.conftest import PASSWORD, Cast
-from tests.conftest import axe_violations
-from tests.intake.pages.conftest import ANNA, BAD, file_with_errors, good_file
+from tests.conftest import ANNA, ANNA_MISTYPED, PASSWORD, Cast, axe_violations
+from tests.intake.pages.conftest import file_with_errors, good_file
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,  # a browser process
     pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]
-
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +73,9 @@ def test_a_reporter_sends_a_file_with_errors_and_watches_the_receipt_complete(
 
     errors = page.locator("table#errors")
     expect(errors.locator("tbody tr")).to_have_count(2)
-    assert BAD[:8] + "-****" in errors.inner_text() and BAD not in page.content()
+    assert (
+        ANNA_MISTYPED[:8] + "-****" in errors.inner_text() and ANNA_MISTYPED not in page.content()
+    )
     # The table sorts by a column's button; the heading tells screen readers the order.
     errors.get_by_role("button", name="Kod").click()
     expect(errors.locator("tbody tr").first).to_contain_text("CODE_UNKNOWN")
