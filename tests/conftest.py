@@ -90,18 +90,19 @@ GOTEBORG_CODE = "1480"
 SUPPLIER_ORGNR = "5566778899"  # a supplier, "System AB"
 FEDERATION_ORGNR = "2220001230"  # a federation of municipalities
 
-#: The persons of the tests: valid personnummer of people who may be made up.
-ANNA = personnummer(dt.date(1999, 1, 1), 123)
+#: The persons of the tests: valid personnummer (their sex as their names say) of people who
+#: may be made up.
+ANNA = personnummer(dt.date(1999, 1, 1), 122)
 #: The samordningsnummer Anna had before she was given her personnummer.
-ANNA_SAMORDNING = personnummer(dt.date(1999, 1, 1), 123, coordination=True)
+ANNA_SAMORDNING = personnummer(dt.date(1999, 1, 1), 122, coordination=True)
 #: The number Anna's was corrected to.
 ANNA_NEW = personnummer(dt.date(1999, 1, 2), 124)
 #: Anna's personnummer with a wrong check digit.
 ANNA_MISTYPED = ANNA[:-1] + str((int(ANNA[-1]) + 1) % 10)
-BO = personnummer(dt.date(2001, 2, 2), 456)
-CECILIA = personnummer(dt.date(2002, 3, 3), 789)
+BO = personnummer(dt.date(2001, 2, 2), 457)
+CECILIA = personnummer(dt.date(2002, 3, 3), 788)
 CURT = personnummer(dt.date(1985, 5, 5), 789)
-DORIS = personnummer(dt.date(1998, 1, 1), 789, coordination=True)  # a samordningsnummer
+DORIS = personnummer(dt.date(1998, 1, 1), 788, coordination=True)  # a samordningsnummer
 
 # -- Deliveries, written with the project's writers -----------------------------
 

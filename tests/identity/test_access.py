@@ -16,20 +16,20 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from inuk.accounts.tokens import issue_token
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from tests.conftest import Cast, log_in
-from tests.identity.conftest import ANNA, PURPOSE
+from tests.conftest import ANNA, ANNA_NEW, Cast, log_in
+from tests.identity.conftest import PURPOSE
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 PAGES = {
     "identity:lookup": {"subject": ANNA, **PURPOSE},
-    "identity:link": {"old": ANNA, "new": ANNA[:-4] + "0008", **PURPOSE},
+    "identity:link": {"old": ANNA, "new": ANNA_NEW, **PURPOSE},
     "identity:extract": {"personnummer": ANNA, "format": "json", **PURPOSE},
 }
 ENDPOINTS = {
     "api-1:identity-pseudonym": {"personnummer": ANNA, **PURPOSE},
     "api-1:identity-personnummer": {"pseudonym": "0" * 32, **PURPOSE},
-    "api-1:identity-link": {"old": ANNA, "new": ANNA[:-4] + "0008", **PURPOSE},
+    "api-1:identity-link": {"old": ANNA, "new": ANNA_NEW, **PURPOSE},
     "api-1:identity-extract": {"personnummer": ANNA, **PURPOSE},
 }
 OTHERS = [

@@ -20,8 +20,7 @@ from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.ledger.models import Person
 from inuk.vault.pseudonymize import find
-from tests.conftest import Cast, log_in
-from tests.identity.conftest import ANNA
+from tests.conftest import ANNA, Cast, log_in
 from tests.identity.test_access import OTHERS
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -32,8 +31,8 @@ BODY = {"personnummer": ANNA, **DECISION}
 
 
 @pytest.fixture
-def anna(deliver) -> str:
-    deliver(ANNA)
+def anna(deliver_person) -> str:
+    deliver_person(ANNA)
     pseudonym = find(ANNA)
     assert pseudonym is not None
     return pseudonym
