@@ -11,7 +11,6 @@ another municipality's delivery be accepted.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 
 import pytest
@@ -20,14 +19,22 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
 from inuk.accounts.tokens import issue_token
-from inuk.intake.receive import Submission, receive
+from inuk.format.writers import Person
 from inuk.ledger.models import Withdrawal
-from inuk.organisations.models import Agreement, Municipality
 from inuk.stats import engine
 from inuk.stats.disclosure import Audience, protect
 from inuk.stats.query import Query
-from tests.conftest import VALLENTUNA_CODE, VASBY_CODE, log_in, make_cast
-from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
+from tests.conftest import (
+    ANNA,
+    BO,
+    VALLENTUNA_CODE,
+    VALLENTUNA_ORGNR,
+    VASBY_CODE,
+    delivery_file,
+    insats,
+    log_in,
+    receive_file,
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -137,21 +144,12 @@ def test_every_url_of_the_service_is_in_the_access_table():
 
 
 @pytest.fixture
-def world(db):
+def world(cast, agreements):
     """The cast, both municipalities under agreement, and Väsby's own things to protect."""
-    cast = make_cast()
-    for code in (VASBY[1], VALLENTUNA[1]):
-        Agreement.objects.create(
-            municipality=Municipality.objects.get(code=code),
-            signed_by_af=dt.date(2020, 1, 1),
-            signed_by_municipality=dt.date(2020, 1, 1),
-        )
-    data = xml(*VASBY, [Person(pnr("19990101", "123"), [Tx("SYV"), Tx("NOPE")])])
-    delivery = receive(
-        io.BytesIO(data), Submission(organisation=cast.vasby, submitted_by="vasby", channel="api")
-    )
+    data = delivery_file([Person(ANNA, [insats("SYV"), insats("NOPE")])])
+    delivery = receive_file(cast.vasby, data, submitted_by="vasby", channel="api")
     token, raw = issue_token(cast.vasby, "Väsbys export", ["deliver", "read"])
-    _, other_raw = issue_token(cast.vallentuna, "Vallentunas export", ["deliver", "read"])
+    other_raw = cast.token(cast.vallentuna, name="Vallentunas export")
     return {
         "cast": cast,
         "delivery": delivery,
@@ -176,10 +174,11 @@ def url_for(name: str, world) -> str:
     if name in TOKEN:
         return reverse(name, kwargs={"pk": world["token"].pk})
     if name in MUNICIPALITY:
-        return reverse(name, kwargs={"kommunkod": VASBY[1]})
+        return reverse(name, kwargs={"kommunkod": VASBY_CODE})
     if name in STATISTICS:
         return (
-            reverse(name, kwargs={"indicator": "participants"}) + "?period=2026-01&geography=0114"
+            reverse(name, kwargs={"indicator": "participants"})
+            + f"?period=2026-01&geography={VASBY_CODE}"
         )
     return reverse(name)
 
@@ -264,7 +263,7 @@ def test_only_the_identity_officer_may_erase(name, world, client: Client):
 
 
 def test_a_token_cannot_deliver_for_another_municipality(world):
-    data = xml(*VASBY, [Person(pnr("20010202", "456"), [Tx("KAR")])])
+    data = delivery_file([Person(BO, [insats("KAR")])])
     response = Client().post(
         "/api/v1/deliveries",
         data=data,
@@ -275,7 +274,7 @@ def test_a_token_cannot_deliver_for_another_municipality(world):
     assert response.status_code in (201, 403)
     if response.status_code == 201:
         assert body["status"] == "refused"
-        assert body["organisation"] == VALLENTUNA[0]
+        assert body["organisation"] == VALLENTUNA_ORGNR
         assert body["refusal"]["code"] == "ORG_NOT_SENDER"
 
 

@@ -13,7 +13,7 @@ from inuk.accounts.models import ApiToken, Role, User
 from inuk.accounts.tokens import authenticate_token
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from tests.conftest import Cast, VALLENTUNA_ORGNR, VASBY_ORGNR
+from tests.conftest import VALLENTUNA_ORGNR, VASBY_ORGNR, Cast
 
 
 def run(*args: str) -> tuple[str, str]:

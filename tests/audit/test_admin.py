@@ -114,7 +114,9 @@ def test_agreements_are_listed_by_whether_they_are_in_force(admin):
         signed_by_af=dt.date(2024, 1, 10),
         signed_by_municipality=dt.date(2024, 1, 12),
     )
-    unsigned = Agreement.objects.create(municipality_id=VASBY_CODE, signed_by_af=dt.date(2024, 1, 10))
+    unsigned = Agreement.objects.create(
+        municipality_id=VASBY_CODE, signed_by_af=dt.date(2024, 1, 10)
+    )
     url = reverse("admin:organisations_agreement_changelist")
 
     assert list(admin.get(url, {"in_force": "yes"}).context["cl"].result_list) == [signed]

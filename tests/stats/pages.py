@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from inuk.stats import rollups
 from inuk.stats.explorer import last_complete_month
+from tests.conftest import VALLENTUNA_CODE
 from tests.ledger.conftest import result, tx
 from tests.stats.conftest import ANNA, BO, CILLA, DAVID, EVA, Book
-from tests.conftest import VALLENTUNA_CODE
 
 
 def month_start(months_back: int) -> dt.date:

@@ -18,9 +18,9 @@ from inuk.organisations.models import Organisation
 from inuk.stats import engine, rollups
 from inuk.stats.models import Coverage, Length, Rollup
 from inuk.stats.query import Query
+from tests.conftest import VASBY_CODE
 from tests.ledger.conftest import Ledger
 from tests.stats.conftest import TODAY
-from tests.conftest import VASBY_CODE
 
 QUESTIONS = [
     (indicator, period, by)

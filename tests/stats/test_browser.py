@@ -16,8 +16,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
 from inuk.stats.explorer import last_complete_month
-from tests.conftest import Cast, PASSWORD, VALLENTUNA_CODE, VASBY_CODE, make_cast
-from tests.conftest import watch_policy
+from tests.conftest import PASSWORD, VALLENTUNA_CODE, VASBY_CODE, Cast, watch_policy
 from tests.stats.conftest import Book
 from tests.stats.pages import load
 
@@ -31,11 +30,10 @@ pytestmark = [
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
-@pytest.fixture
-def cast(agreements) -> Cast:
-    cast = make_cast()
+@pytest.fixture(autouse=True)
+def figures(agreements: None) -> None:
+    """Both municipalities under agreement, and the figures of the statistics pages' tests."""
     load(Book())
-    return cast
 
 
 def assert_accessible(page: Page) -> None:

@@ -23,8 +23,8 @@ from inuk.ledger.models import RECORD_KEY_RANGE  # noqa: E402
 from inuk.stats.disclosure import Audience, protect  # noqa: E402
 from inuk.stats.ptable import PerturbationTable  # noqa: E402
 from inuk.stats.query import AGE_GROUPS, Dimension  # noqa: E402
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE  # noqa: E402
 from tests.stats.tables_by_hand import CATEGORIES, municipality, query, table  # noqa: E402
-from tests.conftest import VALLENTUNA_CODE, VASBY_CODE
 
 COLUMN = {Dimension.SEX: "sex", Dimension.CODE: "code", Dimension.AGE: "age"}
 BREAKDOWNS = [

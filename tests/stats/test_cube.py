@@ -18,10 +18,10 @@ from inuk.ledger.models import Intervention
 from inuk.stats import cube, rollups
 from inuk.stats.engine import af_organisation_id
 from inuk.stats.models import Length, Rollup
+from tests.conftest import GOTEBORG_CODE, VALLENTUNA_CODE, VASBY_CODE
 from tests.ledger.conftest import ANNA, BO, result, tx
-from tests.stats.conftest import CILLA, DAVID, GOTEBORG, VALLENTUNA
+from tests.stats.conftest import CILLA, DAVID
 from tests.stats.test_rollups import ledgers
-from tests.conftest import VASBY_CODE
 
 D = dt.date
 
@@ -76,8 +76,8 @@ def test_every_indicator_of_a_small_ledger_by_hand(book):
     )
     book.apply(
         tx("R", person=ANNA, code="JSA", start=D(2024, 2, 1), end=D(2024, 2, 10)),
-        tx("R", person=BO, code="JSA", kommunkod=VALLENTUNA, start=D(2024, 3, 1)),
-        tx("R", person=DAVID, code="JSA", kommunkod=GOTEBORG, start=D(2024, 6, 1)),
+        tx("R", person=BO, code="JSA", kommunkod=VALLENTUNA_CODE, start=D(2024, 3, 1)),
+        tx("R", person=DAVID, code="JSA", kommunkod=GOTEBORG_CODE, start=D(2024, 6, 1)),
         organisation=book.af,
     )
     cells, _ = by_sql(D(2024, 6, 15))

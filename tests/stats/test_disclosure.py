@@ -8,7 +8,7 @@ from inuk.stats.disclosure import METHOD_TEXTS, Audience, audience_of, protect
 from inuk.stats.ptable import PerturbationTable
 from inuk.stats.query import Dimension, Indicator, Period
 from inuk.stats.table import Mark
-from tests.conftest import Cast, VALLENTUNA_CODE, VASBY_CODE, make_cast
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE
 from tests.stats.tables_by_hand import municipality, query, table
 
 SHIPPED = PerturbationTable.shipped()
@@ -19,11 +19,6 @@ def _keyed(geography, categories):
     seed = sum(map(ord, geography.code + "".join(categories)))
     count = (seed * 7) % 40
     return {"count": count, "key": (seed * 2654435761) % 2**32 if count else 0}
-
-
-@pytest.fixture
-def cast(db: None) -> Cast:
-    return make_cast()
 
 
 @pytest.fixture

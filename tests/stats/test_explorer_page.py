@@ -10,14 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from inuk.stats.explorer import last_complete_month
-from tests.conftest import Cast, VALLENTUNA_CODE, VASBY_CODE, make_cast
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE, Cast
 from tests.stats.conftest import Book
 from tests.stats.pages import load
-
-
-@pytest.fixture
-def cast(db) -> Cast:
-    return make_cast()
 
 
 @pytest.fixture
@@ -95,7 +90,9 @@ def test_the_page_shows_the_api_s_figures_protected_for_a_municipal_analyst(
         (row["sex"], row["geography"]): shown(row["value"], row["status"]) for row in api["rows"]
     }
     expected = [
-        by_cell[(sex, geo)] for sex in ("K", "M", "total") for geo in (VASBY_CODE, VALLENTUNA_CODE, "SE")
+        by_cell[(sex, geo)]
+        for sex in ("K", "M", "total")
+        for geo in (VASBY_CODE, VALLENTUNA_CODE, "SE")
     ]
     assert table_cells(page.content.decode()) == expected
     # Under threshold protection no count from 1 to 4 is shown, here or in the API.

@@ -15,8 +15,8 @@ from inuk.stats import engine, render, rollups
 from inuk.stats.disclosure import Audience, protect
 from inuk.stats.models import Rollup, RollupState
 from inuk.stats.query import Query
-from tests.ledger.conftest import Ledger, tx
 from tests.conftest import VASBY_CODE
+from tests.ledger.conftest import Ledger, tx
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +96,15 @@ def test_a_bad_question_is_refused_in_both_languages(ledger):
     with pytest.raises(CommandError, match=r"cannot be read.*kan inte läsas"):
         run("participants", "--period", "2024-13", "--geography", VASBY_CODE)
     with pytest.raises(CommandError, match="no municipality"):
-        run("participants", "--period", "2024-03", "--geography", VASBY_CODE, "--as-municipality", "9")
+        run(
+            "participants",
+            "--period",
+            "2024-03",
+            "--geography",
+            VASBY_CODE,
+            "--as-municipality",
+            "9",
+        )
 
 
 def test_it_prints_the_delivery_follow_up(ledger):

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from inuk.stats.disclosure import Audience, equations, protect
 from inuk.stats.query import Dimension, Geography, GeographyKind, Indicator
 from inuk.stats.table import Mark
-from tests.stats.tables_by_hand import CATEGORIES, combinations, municipality, query, table
 from tests.conftest import VALLENTUNA_CODE, VASBY_CODE
+from tests.stats.tables_by_hand import CATEGORIES, combinations, municipality, query, table
 
 THRESHOLD = 5
 
@@ -163,7 +163,11 @@ def test_the_same_table_is_always_suppressed_the_same_way():
 
 
 def test_a_group_beside_all_its_municipalities_cannot_give_a_hidden_one_away():
-    members = [municipality(VASBY_CODE), municipality(VALLENTUNA_CODE, "Vallentuna"), municipality("0117")]
+    members = [
+        municipality(VASBY_CODE),
+        municipality(VALLENTUNA_CODE, "Vallentuna"),
+        municipality("0117"),
+    ]
     group = Geography(GeographyKind.GROUP, "g:norr", "Norr", frozenset(m.code for m in members))
     counts = {VASBY_CODE: 30, VALLENTUNA_CODE: 3, "0117": 12}
     counts["g:norr"] = sum(counts.values())
@@ -177,7 +181,9 @@ def test_a_group_beside_all_its_municipalities_cannot_give_a_hidden_one_away():
 
 def test_a_group_beside_only_some_of_its_municipalities_hides_nothing_more():
     members = [municipality(VASBY_CODE), municipality(VALLENTUNA_CODE, "Vallentuna")]
-    group = Geography(GeographyKind.GROUP, "g:norr", "Norr", frozenset({VASBY_CODE, VALLENTUNA_CODE, "0117"}))
+    group = Geography(
+        GeographyKind.GROUP, "g:norr", "Norr", frozenset({VASBY_CODE, VALLENTUNA_CODE, "0117"})
+    )
     counts = {VASBY_CODE: 30, VALLENTUNA_CODE: 3, "g:norr": 45}
     t = table(
         query(Indicator.STARTED, geographies=[*members, group]),

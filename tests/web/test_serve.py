@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import AF_ORGNR
 
 pytestmark = pytest.mark.slow  # a server process, its schema made first: a few seconds

@@ -14,19 +14,13 @@ from inuk.stats.disclosure import Audience, protect
 from inuk.stats.engine import compute
 from inuk.stats.explorer import last_complete_month
 from inuk.stats.query import Indicator, Period, Query
-from tests.conftest import Cast, PASSWORD, VALLENTUNA_CODE, VASBY_CODE, make_cast
-from tests.intake.conftest import agreements as agreements_in_force  # noqa: F401
+from tests.conftest import PASSWORD, VALLENTUNA_CODE, VASBY_CODE, Cast
 from tests.stats.conftest import Book
 from tests.stats.pages import load
 
 
 @pytest.fixture
-def cast(db) -> Cast:
-    return make_cast()
-
-
-@pytest.fixture
-def figures(agreements_in_force) -> Book:  # noqa: F811 (the fixture)
+def figures(agreements: None) -> Book:
     book = Book()
     load(book)
     return book

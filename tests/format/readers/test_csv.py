@@ -6,9 +6,8 @@ import pytest
 
 from inuk.format.records import INTERVENTION, RESULT
 from inuk.format.writers import to_bytes
+from tests.conftest import ANNA, BO, VALLENTUNA_CODE, VASBY_CODE, VASBY_ORGNR
 from tests.format.readers.samples import (
-    ANNA,
-    BERTIL,
     expected_values,
     problems,
     read,
@@ -17,7 +16,6 @@ from tests.format.readers.samples import (
     small_delivery,
     values,
 )
-from tests.conftest import VALLENTUNA_CODE, VASBY_CODE, VASBY_ORGNR
 
 HEADER = (
     "organisationsnummer;kommunkod;personnummer;post;transaktionsdatum;status;kod;startdatum;"
@@ -114,9 +112,11 @@ def test_runs_of_kommun_and_person_are_numbered_so_persons_can_be_counted():
     rows = [
         ROW,
         ROW,
-        ROW.replace(ANNA, BERTIL),
+        ROW.replace(ANNA, BO),
         ROW.replace(VASBY_CODE, VALLENTUNA_CODE),
-        ROW.replace(VASBY_CODE, VALLENTUNA_CODE).replace("insats", "resultat").replace("20240209", ""),
+        ROW.replace(VASBY_CODE, VALLENTUNA_CODE)
+        .replace("insats", "resultat")
+        .replace("20240209", ""),
     ]
     positions = [
         (r.location.kommun, r.location.person, r.location.item)

@@ -42,7 +42,9 @@ def test_the_same_seed_gives_the_same_file_and_another_seed_another():
     def made(seed):
         return to_bytes(
             "xml",
-            synthetic.delivery(synthetic.municipality(VASBY_CODE), persons=50, seed=seed, today=TODAY),
+            synthetic.delivery(
+                synthetic.municipality(VASBY_CODE), persons=50, seed=seed, today=TODAY
+            ),
         )
 
     assert made(1) == made(1)
@@ -50,7 +52,9 @@ def test_the_same_seed_gives_the_same_file_and_another_seed_another():
 
 
 def test_a_delivery_can_be_written_twice_alike():
-    kommuner = synthetic.delivery(synthetic.municipality(VASBY_CODE), persons=30, seed=3, today=TODAY)
+    kommuner = synthetic.delivery(
+        synthetic.municipality(VASBY_CODE), persons=30, seed=3, today=TODAY
+    )
     assert to_bytes("csv", kommuner) == to_bytes("csv", kommuner)
 
 
@@ -126,13 +130,17 @@ def test_every_transaction_is_valid_and_plausible():
 
 
 def test_results_are_a_share_of_the_transactions():
-    kommuner = synthetic.delivery(synthetic.municipality(VASBY_CODE), persons=500, seed=4, today=TODAY)
+    kommuner = synthetic.delivery(
+        synthetic.municipality(VASBY_CODE), persons=500, seed=4, today=TODAY
+    )
     kinds = Counter(kind for _, _, kind, _ in transactions(kommuner))
     assert 0.15 < kinds[RESULT] / (kinds[RESULT] + kinds[INTERVENTION]) < 0.4
 
 
 def test_changed_alters_about_one_percent_by_andring_keeping_identities():
-    original = synthetic.delivery(synthetic.municipality(VASBY_CODE), persons=4000, seed=8, today=TODAY)
+    original = synthetic.delivery(
+        synthetic.municipality(VASBY_CODE), persons=4000, seed=8, today=TODAY
+    )
     changed = synthetic.changed(original, seed=8, today=TODAY)
     pairs = list(zip(transactions(original), transactions(changed), strict=True))
     different = [(a, b) for a, b in pairs if a[3] != b[3]]
@@ -151,7 +159,9 @@ def test_changed_alters_about_one_percent_by_andring_keeping_identities():
 
 
 def test_a_changed_delivery_is_valid():
-    original = synthetic.delivery(synthetic.municipality(VASBY_CODE), persons=1000, seed=9, today=TODAY)
+    original = synthetic.delivery(
+        synthetic.municipality(VASBY_CODE), persons=1000, seed=9, today=TODAY
+    )
     data = to_bytes("json", synthetic.changed(original, share=0.2, seed=9, today=TODAY))
     _, items = open_delivery(io.BytesIO(data), max_bytes=len(data))
     checked = list(validate(items, Context(received_at=RECEIVED)))

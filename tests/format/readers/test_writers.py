@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from inuk.format.records import INTERVENTION, RESULT
 from inuk.format.writers import Kommun, Person, Transaction, to_bytes
+from tests.conftest import VASBY_CODE, VASBY_ORGNR
 from tests.format.readers.samples import (
     expected_values,
     read,
@@ -15,7 +16,6 @@ from tests.format.readers.samples import (
     small_delivery,
     values,
 )
-from tests.conftest import VASBY_CODE, VASBY_ORGNR
 
 FORMATS = ["xml", "csv", "json"]
 
