@@ -56,6 +56,7 @@ import datetime as dt
 import io
 import multiprocessing.process
 import os
+import random
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
@@ -103,6 +104,17 @@ BO = personnummer(dt.date(2001, 2, 2), 457)
 CECILIA = personnummer(dt.date(2002, 3, 3), 788)
 CURT = personnummer(dt.date(1985, 5, 5), 789)
 DORIS = personnummer(dt.date(1998, 1, 1), 788, coordination=True)  # a samordningsnummer
+
+
+def many_personnummer(count: int, seed: int = 0) -> list[str]:
+    """``count`` distinct valid personnummer, sorted, the same for the same seed."""
+    rnd = random.Random(seed)
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        birth = dt.date(rnd.randint(1940, 2008), rnd.randint(1, 12), rnd.randint(1, 28))
+        numbers.add(personnummer(birth, rnd.randint(1, 999)))
+    return sorted(numbers)
+
 
 # -- Deliveries, written with the project's writers -----------------------------
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from inuk.format.writers import Person
 from inuk.intake.models import Delivery, Message
-from tests.conftest import ANNA, VASBY_CODE, VASBY_ORGNR, delivery_file, insats
+from tests.conftest import ANNA, delivery_file, insats
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -29,21 +27,9 @@ def test_an_unknown_element_with_a_long_name_is_reported_on_the_receipt(cast, ag
 
 
 def test_an_unknown_json_key_with_a_long_name_is_reported_on_the_receipt(cast, agreements, deliver):
-    person = {
-        "Personnummer": ANNA,
-        "Insatslista": [
-            {
-                "Transaktionsdatum": "2024-01-05 10:00:00",
-                "Status": "Registrering",
-                "Insatskod": "SYV",
-                "StartdatumInsats": "20240105",
-                "System": "SystemX",
-                LONG_NAME: "1",
-            }
-        ],
-    }
-    block = {"Organisationsnummer": VASBY_ORGNR, "Kommunkod": VASBY_CODE, "Personlista": [person]}
-    data = json.dumps({"Leverans": {"Kommunlista": [block]}}).encode()
+    data = delivery_file([Person(ANNA, [insats("SYV")])], format="json").replace(
+        b'"System": "SystemX"', f'"System": "SystemX", "{LONG_NAME}": "1"'.encode(), 1
+    )
     delivery = deliver(cast.vasby, data, format="json")
 
     assert delivery.status == Delivery.Status.APPLIED
