@@ -13,11 +13,9 @@ from inuk.audit.log import Event, record
 from inuk.audit.models import Entry
 from inuk.codes.models import Code
 from inuk.organisations.models import Agreement, ContactPerson, Municipality, Organisation
-from tests.conftest import AF_ORGNR, VASBY_CODE, VASBY_ORGNR
+from tests.conftest import AF_ORGNR, STOCKHOLM_CODE, VASBY_CODE, VASBY_ORGNR
 
 pytestmark = pytest.mark.django_db
-
-STOCKHOLM = "0180"
 
 
 @pytest.fixture
@@ -66,14 +64,14 @@ def test_each_admin_page_loads_for_a_superuser(admin, page):
 
 def test_change_pages_load_for_a_superuser(admin):
     agreement = Agreement.objects.create(
-        municipality_id=STOCKHOLM,
+        municipality_id=STOCKHOLM_CODE,
         signed_by_af=dt.date(2024, 1, 10),
         signed_by_municipality=dt.date(2024, 1, 12),
     )
     entry = record(Event.LOGIN, actor="someone", details={"k": "v"})
     pages = [
         ("organisations_organisation_change", Organisation.af().pk),
-        ("organisations_municipality_change", STOCKHOLM),
+        ("organisations_municipality_change", STOCKHOLM_CODE),
         ("organisations_agreement_change", agreement.pk),
         ("codes_code_change", Code.objects.first().pk),
         ("audit_entry_change", entry.pk),
@@ -110,7 +108,7 @@ def test_codes_are_listed_by_validity_today(admin):
 
 def test_agreements_are_listed_by_whether_they_are_in_force(admin):
     signed = Agreement.objects.create(
-        municipality_id=STOCKHOLM,
+        municipality_id=STOCKHOLM_CODE,
         signed_by_af=dt.date(2024, 1, 10),
         signed_by_municipality=dt.date(2024, 1, 12),
     )
@@ -173,11 +171,11 @@ def test_a_change_the_admin_refuses_leaves_no_entry(admin):
 def test_an_agreement_and_its_contact_persons_are_audited_as_they_are_added_changed_and_removed(
     admin,
 ):
-    stockholm_orgnr = Municipality.objects.get(code=STOCKHOLM).organisation.orgnr
+    stockholm_orgnr = Municipality.objects.get(code=STOCKHOLM_CODE).organisation.orgnr
     add = admin.post(
         reverse("admin:organisations_agreement_add"),
         {
-            "municipality": STOCKHOLM,
+            "municipality": STOCKHOLM_CODE,
             "af_case_number": "Af-2025/0001",
             **management_form("contacts", 1, 0),
             "contacts-0-party": "kommun",
@@ -191,7 +189,7 @@ def test_an_agreement_and_its_contact_persons_are_audited_as_they_are_added_chan
     change = admin.post(
         reverse("admin:organisations_agreement_change", args=[agreement.pk]),
         {
-            "municipality": STOCKHOLM,
+            "municipality": STOCKHOLM_CODE,
             "af_case_number": "Af-2025/0001",
             **management_form("contacts", 1, 1),
             "contacts-0-id": str(contact.pk),
@@ -206,7 +204,7 @@ def test_an_agreement_and_its_contact_persons_are_audited_as_they_are_added_chan
     remove = admin.post(
         reverse("admin:organisations_agreement_change", args=[agreement.pk]),
         {
-            "municipality": STOCKHOLM,
+            "municipality": STOCKHOLM_CODE,
             "af_case_number": "Af-2025/0001",
             **management_form("contacts", 1, 1),
             "contacts-0-id": str(contact.pk),
@@ -274,7 +272,7 @@ def test_a_deletion_of_several_at_once_is_audited_for_each(admin):
 
 
 def test_a_municipality_cannot_be_deleted_in_the_admin(admin):
-    url = reverse("admin:organisations_municipality_delete", args=[STOCKHOLM])
+    url = reverse("admin:organisations_municipality_delete", args=[STOCKHOLM_CODE])
 
     assert admin.get(url).status_code == 403
 
