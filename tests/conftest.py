@@ -46,8 +46,8 @@ run as processes, servers, browsers) are marked ``slow``; any other test that
 tries to start one fails (``processes_only_in_slow_tests``), so that
 ``make test-fast`` (``-m "not slow"``) stays fast.
 
-Only modules that need no Django are imported at the top, so that code run
-outside pytest (``tests/deployment/inside.py``) may take the constants too.
+Django's modules are imported where they are used, so that the constants and
+the delivery helpers can be imported before Django is set up.
 """
 
 from __future__ import annotations

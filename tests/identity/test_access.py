@@ -13,7 +13,6 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from inuk.accounts.tokens import issue_token
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from tests.conftest import ANNA, ANNA_NEW, Cast, log_in
@@ -71,7 +70,7 @@ def test_every_other_role_is_refused_every_page_and_endpoint(
 
 
 def test_an_api_token_is_refused_every_endpoint(cast: Cast) -> None:
-    _, raw = issue_token(cast.af, "AF:s system", ["deliver", "read"])
+    raw = cast.token(cast.af, name="AF:s system")
     for name in ENDPOINTS:
         response = post_api(Client(), name, Authorization=f"Bearer {raw}")
         assert response.status_code == 403, name

@@ -15,7 +15,6 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from inuk.accounts.tokens import issue_token
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.ledger.models import Person
@@ -65,7 +64,7 @@ def test_every_other_role_is_refused_the_page_and_the_endpoint(member, client, c
 
 
 def test_an_api_token_is_refused_whatever_it_may_do(cast: Cast, anna):
-    _, raw = issue_token(cast.af, "AF:s system", ["deliver", "read"])
+    raw = cast.token(cast.af, name="AF:s system")
 
     assert post_api(Client(), Authorization=f"Bearer {raw}").status_code == 403
     assert untouched(anna)
