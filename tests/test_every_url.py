@@ -191,6 +191,7 @@ def leaked(response, world) -> list[str]:
     return [secret for secret in world["secrets"] if secret in body]
 
 
+@pytest.mark.slow  # every URL as every user of the other municipality: seconds
 @pytest.mark.parametrize("name", sorted(NO_ARGUMENTS - {"api-1:deliveries-create"}))
 def test_no_page_shows_another_municipalitys_things(name, world, client: Client):
     for user in vallentuna_users(world["cast"]).values():
@@ -203,6 +204,7 @@ def test_no_page_shows_another_municipalitys_things(name, world, client: Client)
     assert leaked(response, world) == [], name
 
 
+@pytest.mark.slow  # every URL as every user of the other municipality: seconds
 @pytest.mark.parametrize("name", sorted(RECEIPT | RECEIPT_ACTION | USER | TOKEN | MUNICIPALITY))
 def test_another_municipalitys_records_are_not_found(name, world, client: Client):
     url = url_for(name, world)
@@ -291,6 +293,7 @@ def test_the_check_for_leaks_would_see_one(world, client: Client):
     assert "Väsbys export" in leaked(client.get(reverse("accounts:tokens")), world)
 
 
+@pytest.mark.slow  # every identity URL as every member of the cast: seconds
 @pytest.mark.parametrize("name", sorted(IDENTITY))
 def test_identity_functions_answer_no_one_but_the_identity_officer(name, world, client: Client):
     url = reverse(name)
@@ -337,6 +340,7 @@ def _shown(response, fmt: str) -> list[list[str]]:
     return [["" if line[at] is None else str(line[at]), line[status] or ""] for line in lines[1:]]
 
 
+@pytest.mark.slow  # every role, geography and format: seconds
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
 @pytest.mark.parametrize("geography", [VASBY_CODE, VALLENTUNA_CODE, "01", "SE"])
 def test_every_role_sees_statistics_only_as_its_audience_may(world, fmt, geography):

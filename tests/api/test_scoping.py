@@ -29,7 +29,10 @@ from tests.conftest import (
     log_in,
 )
 
-pytestmark = pytest.mark.django_db(databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # two deliveries applied for every caller: seconds each
+    pytest.mark.django_db(databases=["default", "vault"]),
+]
 
 VASBY_ONLY = {VASBY_ORGNR}
 VALLENTUNA_ONLY = {VALLENTUNA_ORGNR}

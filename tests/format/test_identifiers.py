@@ -131,6 +131,7 @@ def test_it_agrees_with_stdnum_on_ordinary_numbers_except_where_spec_is_stricter
     assert verdict(value) == expected
 
 
+@pytest.mark.slow  # many drawn numbers: seconds
 @settings(max_examples=300)
 @given(personnummer_like(days=COORDINATION_DAYS))
 def test_stdnum_rejects_every_samordningsnummer_that_we_accept_and_flag(value):
@@ -143,6 +144,7 @@ def test_stdnum_rejects_every_samordningsnummer_that_we_accept_and_flag(value):
 # --- personnummer, against the personnummer package ----------------------------------
 
 
+@pytest.mark.slow  # many drawn numbers: seconds
 @settings(max_examples=400)
 @given(twelve_digit_strings)
 def test_it_agrees_with_the_personnummer_package_but_for_century_and_future(value):

@@ -46,6 +46,7 @@ def disguised(draw: st.DrawFn) -> tuple[str, str, str]:
     return text, f"{before}{date}-****{after}", last_four
 
 
+@pytest.mark.slow  # many drawn texts: seconds
 @settings(max_examples=500)
 @given(disguised())
 def test_every_disguise_is_masked_to_its_date_part(case):
@@ -54,6 +55,7 @@ def test_every_disguise_is_masked_to_its_date_part(case):
     assert holds_personnummer(text)
 
 
+@pytest.mark.slow  # many drawn texts: seconds
 @settings(max_examples=300)
 @given(st.lists(disguised(), min_size=1, max_size=4), st.sampled_from([" ", ", ", "\n", ";"]))
 def test_no_last_four_digits_survive_in_longer_text(cases, joiner):

@@ -23,7 +23,10 @@ from inuk.ledger.rows import LedgerRow
 from tests.conftest import delivery_file, insats, resultat
 from tests.intake.workers import start_worker
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # deliveries committed for real and broken midway: seconds each
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
+]
 
 
 def people(count: int) -> bytes:
@@ -120,7 +123,6 @@ def _wait_for(condition, worker, timeout: float = 120.0) -> None:
     raise AssertionError("timed out waiting")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("phase", ["reading", "applying"])
 def test_a_worker_killed_midway_leaves_nothing_applied(phase, cast, agreements, deliver):
     delivery = deliver(cast.vasby, people(20_000), process_inline=False)

@@ -16,7 +16,10 @@ from inuk.intake.models import Delivery
 from inuk.intake.receive import Submission, receive
 from tests.conftest import ANNA, BO, DORIS, delivery_file, insats, resultat
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # deliveries committed for real, every table read: seconds each
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
+]
 
 VALID = [ANNA, BO, DORIS]  # Doris's: a samordningsnummer
 BROKEN = VALID[0][:-1] + str((int(VALID[0][-1]) + 3) % 10)

@@ -27,7 +27,10 @@ from tests.conftest import (
     insats,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # deliveries committed for real: seconds each
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
+]
 
 
 def test_a_delivery_rejected_as_strict_leaves_no_person_and_no_file_in_the_vault(

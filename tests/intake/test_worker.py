@@ -24,7 +24,10 @@ from inuk.ledger.models import Transaction
 from inuk.vault.models import FileChunk, Identity
 from tests.conftest import ANNA, BO, delivery_file, insats
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # deliveries committed for real, workers in threads: seconds each
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
+]
 
 
 def with_one_error() -> bytes:

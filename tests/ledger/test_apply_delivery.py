@@ -131,6 +131,7 @@ def test_a_registrering_of_a_result_does_not_register_the_intervention(ledger):
     assert outcome.unknown_identity == [1]
 
 
+@pytest.mark.slow  # a large delivery: seconds
 def test_it_accepts_a_generator_of_rows(ledger):
     delivery_id = ledger.delivery()
     rows = (

@@ -10,7 +10,10 @@ from inuk.ledger.models import Intervention, Person, Result, Transaction
 from tests.conftest import VASBY_CODE, VASBY_ORGNR
 from tests.ledger.conftest import ANNA, BO, FEB1, result, tx
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.slow,  # transactions committed for real and broken midway: seconds each
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def everything() -> tuple:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -108,6 +109,7 @@ def predicted(ledger: Ledger, history: list[tuple], deliveries: list[list[int]])
     return interventions, results
 
 
+@pytest.mark.slow  # many drawn histories: seconds
 @settings(
     max_examples=40,
     deadline=None,

@@ -26,6 +26,8 @@ from inuk.stats.query import AGE_GROUPS, Dimension  # noqa: E402
 from tests.conftest import VALLENTUNA_CODE, VASBY_CODE  # noqa: E402
 from tests.stats.tables_by_hand import CATEGORIES, municipality, query, table  # noqa: E402
 
+pytestmark = pytest.mark.slow  # every cell of large tables, by another implementation: seconds
+
 COLUMN = {Dimension.SEX: "sex", Dimension.CODE: "code", Dimension.AGE: "age"}
 BREAKDOWNS = [
     (),

@@ -73,6 +73,7 @@ def test_a_person_in_two_municipalities_is_one_participant_of_the_county(book):
     assert table.cells[1].key == book.key(ANNA)
 
 
+@pytest.mark.slow  # every question there is: seconds
 def test_every_question_on_a_small_ledger_is_answered_as_the_state_answers_it(book):
     book.apply(
         tx("R", person=ANNA, start=D(2024, 1, 5), end=D(2024, 3, 2)),

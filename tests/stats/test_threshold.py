@@ -83,6 +83,7 @@ def tables(draw):
     return table(q, count)
 
 
+@pytest.mark.slow  # many drawn tables: seconds
 @hypothesis_settings(max_examples=200, deadline=None)
 @given(tables())
 def test_no_small_count_is_shown_and_no_hidden_cell_is_alone_in_an_equation(t):

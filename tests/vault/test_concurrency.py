@@ -13,7 +13,10 @@ from inuk.vault.models import Identity
 from inuk.vault.pseudonymize import pseudonymize, reidentify
 from tests.conftest import many_personnummer
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # sessions in threads, committed for real: seconds each
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
+]
 
 
 def together(*jobs: Callable[[], dict[str, str]]) -> list[dict[str, str]]:

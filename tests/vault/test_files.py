@@ -250,6 +250,7 @@ def test_a_piece_left_after_the_last_is_noticed(small_pieces):
         _read_all(7)
 
 
+@pytest.mark.slow  # a large file: seconds
 def test_storing_a_large_file_keeps_memory_flat():
     """Twice as many bytes as the bound: only a store that streams can stay under it."""
     size = 32 * 1024 * 1024

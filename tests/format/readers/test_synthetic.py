@@ -99,6 +99,7 @@ def test_persons_are_16_to_35_unique_and_some_have_samordningsnummer():
     assert 50 <= coordination <= 175  # about 2 %
 
 
+@pytest.mark.slow  # a large synthetic delivery: seconds
 def test_every_transaction_is_valid_and_plausible():
     kommuner = synthetic.delivery(
         synthetic.municipality(GOTEBORG_CODE), persons=2000, seed=11, today=TODAY

@@ -120,6 +120,7 @@ def deliveries(draw) -> list[Kommun]:
     return kommuner
 
 
+@pytest.mark.slow  # many drawn texts: seconds
 @settings(max_examples=60, deadline=None)
 @given(deliveries())
 def test_any_text_survives_a_round_trip_in_every_format(delivery):

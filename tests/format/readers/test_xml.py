@@ -137,6 +137,7 @@ def test_a_bom_and_crlf_line_ends_are_accepted():
     assert [r.location.line for r in windows] == [r.location.line for r in plain]
 
 
+@pytest.mark.slow  # a long file: seconds
 def test_a_long_file_keeps_correct_line_numbers():
     # libxml2 stores line numbers above 65535 apart; the reader must still get them right.
     persons = "\n".join([PERSON.replace("<Insats>", "\n<Insats>")] * 40_000)

@@ -91,6 +91,7 @@ def test_one_shard_of_the_whole_file_reports_as_one_process(path):
     assert in_shards(path, []) == one_process(path)
 
 
+@pytest.mark.slow  # every example cut every way: seconds
 @pytest.mark.parametrize("path", XML_EXAMPLES, ids=lambda path: path.name)
 @pytest.mark.parametrize("count", [2, 3])
 @pytest.mark.parametrize("chunk_size", [64, CHUNK_SIZE])
@@ -142,6 +143,7 @@ def deliveries(draw) -> bytes:
     return data.encode()
 
 
+@pytest.mark.slow  # many drawn files: seconds
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
