@@ -40,6 +40,7 @@ def management_form(prefix: str, total: int, initial: int) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow  # every page of the admin: seconds
 @pytest.mark.parametrize(
     "page",
     [

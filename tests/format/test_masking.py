@@ -66,6 +66,7 @@ def test_no_last_four_digits_survive_in_longer_text(cases, joiner):
     assert masked.count("-****") == len(cases)
 
 
+@pytest.mark.slow  # many drawn texts: seconds
 @settings(max_examples=300)
 @given(personnummer(), st.sampled_from(SEPARATORS))
 def test_a_value_meant_as_a_personnummer_never_shows_its_last_four(case, separator):

@@ -138,6 +138,7 @@ def test_results_are_a_share_of_the_transactions():
     assert 0.15 < kinds[RESULT] / (kinds[RESULT] + kinds[INTERVENTION]) < 0.4
 
 
+@pytest.mark.slow  # a large synthetic delivery: seconds
 def test_changed_alters_about_one_percent_by_andring_keeping_identities():
     original = synthetic.delivery(
         synthetic.municipality(VASBY_CODE), persons=4000, seed=8, today=TODAY
