@@ -1,10 +1,11 @@
 # Chores. `make test` checks the layers, then runs every test: on SQLite, then on PostgreSQL.
+# `make test-fast` runs the tests that start no process (`-m "not slow"`), on SQLite.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432
 PYTEST_ARGS ?= -n 2
 
-.PHONY: test imports test-sqlite test-postgres lint typecheck migrations-check bench demo messages
+.PHONY: test test-fast imports test-sqlite test-postgres lint typecheck migrations-check bench demo messages
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,6 +21,9 @@ imports: $(VENV)/.installed
 
 test-sqlite: $(VENV)/.installed
 	INUK_DATABASE_URL= INUK_VAULT_DATABASE_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed
+	INUK_DATABASE_URL= INUK_VAULT_DATABASE_URL= $(VENV)/bin/pytest $(PYTEST_ARGS) -m "not slow"
 
 test-postgres: $(VENV)/.installed
 	INUK_DATABASE_URL=$(PG_URL)/inuk INUK_VAULT_DATABASE_URL=$(PG_URL)/inuk_vault \

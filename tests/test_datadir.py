@@ -8,12 +8,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from inuk import datadir
 from tests.intake.workers import worker_environment
 
 
+@pytest.mark.slow  # `inuk` run as a process
 def test_a_new_data_directory_and_its_databases_are_readable_by_their_owner_only(tmp_path):
     root = tmp_path / "inuk-data"
     env = {k: v for k, v in worker_environment().items() if not k.startswith("INUK_")}

@@ -11,7 +11,6 @@ another municipality's delivery be accepted.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 
 import pytest
@@ -20,14 +19,22 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
 from inuk.accounts.tokens import issue_token
-from inuk.intake.receive import Submission, receive
+from inuk.format.writers import Person
 from inuk.ledger.models import Withdrawal
-from inuk.organisations.models import Agreement, Municipality
 from inuk.stats import engine
 from inuk.stats.disclosure import Audience, protect
 from inuk.stats.query import Query
-from tests.cast import log_in, make_cast
-from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
+from tests.conftest import (
+    ANNA,
+    BO,
+    VALLENTUNA_CODE,
+    VALLENTUNA_ORGNR,
+    VASBY_CODE,
+    delivery_file,
+    insats,
+    log_in,
+    receive_file,
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -137,21 +144,12 @@ def test_every_url_of_the_service_is_in_the_access_table():
 
 
 @pytest.fixture
-def world(db):
+def world(cast, agreements):
     """The cast, both municipalities under agreement, and Väsby's own things to protect."""
-    cast = make_cast()
-    for code in (VASBY[1], VALLENTUNA[1]):
-        Agreement.objects.create(
-            municipality=Municipality.objects.get(code=code),
-            signed_by_af=dt.date(2020, 1, 1),
-            signed_by_municipality=dt.date(2020, 1, 1),
-        )
-    data = xml(*VASBY, [Person(pnr("19990101", "123"), [Tx("SYV"), Tx("NOPE")])])
-    delivery = receive(
-        io.BytesIO(data), Submission(organisation=cast.vasby, submitted_by="vasby", channel="api")
-    )
+    data = delivery_file([Person(ANNA, [insats("SYV"), insats("NOPE")])])
+    delivery = receive_file(cast.vasby, data, submitted_by="vasby", channel="api")
     token, raw = issue_token(cast.vasby, "Väsbys export", ["deliver", "read"])
-    _, other_raw = issue_token(cast.vallentuna, "Vallentunas export", ["deliver", "read"])
+    other_raw = cast.token(cast.vallentuna, name="Vallentunas export")
     return {
         "cast": cast,
         "delivery": delivery,
@@ -176,10 +174,11 @@ def url_for(name: str, world) -> str:
     if name in TOKEN:
         return reverse(name, kwargs={"pk": world["token"].pk})
     if name in MUNICIPALITY:
-        return reverse(name, kwargs={"kommunkod": VASBY[1]})
+        return reverse(name, kwargs={"kommunkod": VASBY_CODE})
     if name in STATISTICS:
         return (
-            reverse(name, kwargs={"indicator": "participants"}) + "?period=2026-01&geography=0114"
+            reverse(name, kwargs={"indicator": "participants"})
+            + f"?period=2026-01&geography={VASBY_CODE}"
         )
     return reverse(name)
 
@@ -192,6 +191,7 @@ def leaked(response, world) -> list[str]:
     return [secret for secret in world["secrets"] if secret in body]
 
 
+@pytest.mark.slow  # every URL as every user of the other municipality: seconds
 @pytest.mark.parametrize("name", sorted(NO_ARGUMENTS - {"api-1:deliveries-create"}))
 def test_no_page_shows_another_municipalitys_things(name, world, client: Client):
     for user in vallentuna_users(world["cast"]).values():
@@ -204,6 +204,7 @@ def test_no_page_shows_another_municipalitys_things(name, world, client: Client)
     assert leaked(response, world) == [], name
 
 
+@pytest.mark.slow  # every URL as every user of the other municipality: seconds
 @pytest.mark.parametrize("name", sorted(RECEIPT | RECEIPT_ACTION | USER | TOKEN | MUNICIPALITY))
 def test_another_municipalitys_records_are_not_found(name, world, client: Client):
     url = url_for(name, world)
@@ -264,7 +265,7 @@ def test_only_the_identity_officer_may_erase(name, world, client: Client):
 
 
 def test_a_token_cannot_deliver_for_another_municipality(world):
-    data = xml(*VASBY, [Person(pnr("20010202", "456"), [Tx("KAR")])])
+    data = delivery_file([Person(BO, [insats("KAR")])])
     response = Client().post(
         "/api/v1/deliveries",
         data=data,
@@ -275,7 +276,7 @@ def test_a_token_cannot_deliver_for_another_municipality(world):
     assert response.status_code in (201, 403)
     if response.status_code == 201:
         assert body["status"] == "refused"
-        assert body["organisation"] == VALLENTUNA[0]
+        assert body["organisation"] == VALLENTUNA_ORGNR
         assert body["refusal"]["code"] == "ORG_NOT_SENDER"
 
 
@@ -292,6 +293,7 @@ def test_the_check_for_leaks_would_see_one(world, client: Client):
     assert "Väsbys export" in leaked(client.get(reverse("accounts:tokens")), world)
 
 
+@pytest.mark.slow  # every identity URL as every member of the cast: seconds
 @pytest.mark.parametrize("name", sorted(IDENTITY))
 def test_identity_functions_answer_no_one_but_the_identity_officer(name, world, client: Client):
     url = reverse(name)
@@ -338,8 +340,9 @@ def _shown(response, fmt: str) -> list[list[str]]:
     return [["" if line[at] is None else str(line[at]), line[status] or ""] for line in lines[1:]]
 
 
+@pytest.mark.slow  # every role, geography and format: seconds
 @pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
-@pytest.mark.parametrize("geography", ["0114", "0115", "01", "SE"])
+@pytest.mark.parametrize("geography", [VASBY_CODE, VALLENTUNA_CODE, "01", "SE"])
 def test_every_role_sees_statistics_only_as_its_audience_may(world, fmt, geography):
     """Every member of the cast and both tokens, against every kind of geography and format."""
     query = Query.parse(
@@ -353,7 +356,7 @@ def test_every_role_sees_statistics_only_as_its_audience_may(world, fmt, geograp
         ]
         for audience in Audience
     }
-    if geography in ("0114", "01", "SE"):  # Väsby's one participant: true 1, never shown so
+    if geography in (VASBY_CODE, "01", "SE"):  # Väsby's one participant: true 1, never shown so
         assert answers[Audience.TRUE][-1] == ["1", ""]
         assert answers[Audience.PROTECTED][-1] != ["1", ""]
     url = f"/api/v1/stats/participants?period=2026&geography={geography}&by=sex&format={fmt}"

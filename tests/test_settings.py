@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from inuk.conf import VARIABLES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "operations.md"
@@ -33,30 +35,35 @@ def _settings_with(tmp_path, **env):
     )
 
 
+@pytest.mark.slow  # the settings read in a Python process of their own
 def test_a_bad_boolean_stops_the_service_naming_the_variable(tmp_path):
     result = _settings_with(tmp_path, INUK_DEBUG="maybe")
     assert result.returncode != 0
     assert "INUK_DEBUG must be true or false" in result.stderr
 
 
+@pytest.mark.slow  # the settings read in a Python process of their own
 def test_a_bad_number_stops_the_service_naming_the_variable(tmp_path):
     result = _settings_with(tmp_path, INUK_MAX_DELIVERY_BYTES="lots")
     assert result.returncode != 0
     assert "INUK_MAX_DELIVERY_BYTES must be a whole number" in result.stderr
 
 
+@pytest.mark.slow  # the settings read in a Python process of their own
 def test_a_due_day_not_in_every_month_is_refused(tmp_path):
     result = _settings_with(tmp_path, INUK_DELIVERY_DUE_DAY="30")
     assert result.returncode != 0
     assert "INUK_DELIVERY_DUE_DAY must be at most 28" in result.stderr
 
 
+@pytest.mark.slow  # the settings read in a Python process of their own
 def test_an_unsupported_database_is_refused(tmp_path):
     result = _settings_with(tmp_path, INUK_DATABASE_URL="mysql://localhost/inuk")
     assert result.returncode != 0
     assert "only sqlite:// and postgres://" in result.stderr
 
 
+@pytest.mark.slow  # the settings read in a Python process of their own
 def test_the_defaults_need_no_configuration(tmp_path):
     result = _settings_with(tmp_path)
     assert result.returncode == 0, result.stderr
@@ -77,10 +84,12 @@ def _setting(tmp_path, name: str, **env) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.slow  # the settings read in a Python process of their own
 def test_secure_cookies_alone_do_not_make_the_proxys_https_header_believed(tmp_path):
     assert _setting(tmp_path, "SECURE_PROXY_SSL_HEADER", INUK_SECURE_COOKIES="true") == "None"
 
 
+@pytest.mark.slow  # the settings read in a Python process of their own
 def test_the_proxys_https_header_is_named_by_its_own_setting(tmp_path):
     header = _setting(
         tmp_path, "SECURE_PROXY_SSL_HEADER", INUK_PROXY_HTTPS_HEADER="X-Forwarded-Proto"
@@ -88,6 +97,7 @@ def test_the_proxys_https_header_is_named_by_its_own_setting(tmp_path):
     assert header == "('HTTP_X_FORWARDED_PROTO', 'https')"
 
 
+@pytest.mark.slow  # the settings read in a Python process of their own
 def test_a_trusted_proxy_that_is_not_an_address_stops_the_service(tmp_path):
     result = _settings_with(tmp_path, INUK_TRUSTED_PROXY="proxy.example.se")
     assert result.returncode != 0
@@ -102,6 +112,7 @@ def _production_environment() -> dict[str, str]:
     return dict(line.split("=", 1) for line in block[1].splitlines() if line.strip())
 
 
+@pytest.mark.slow  # the settings read in a Python process of their own
 def test_with_the_documented_production_settings_the_deploy_check_reports_nothing(tmp_path):
     from inuk.vault.keys import generate
 

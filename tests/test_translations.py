@@ -40,6 +40,7 @@ def test_every_string_has_a_swedish_translation(path):
 
 
 @pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: p.parts[-5])
+@pytest.mark.slow  # msgfmt, a process
 def test_the_compiled_catalogue_is_up_to_date(path, tmp_path):
     compiled = path.with_suffix(".mo")
     assert compiled.exists()

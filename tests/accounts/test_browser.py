@@ -12,15 +12,14 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
 from inuk.accounts.models import ApiToken
-from tests.cast import PASSWORD, make_cast
-from tests.conftest import watch_policy
+from tests.conftest import PASSWORD, Cast, watch_policy
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a browser process
     pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]
 
-SCREENSHOT = "/tmp/h7-token.png"
 TOKEN = re.compile(r"inuk_[a-z2-7]{8}_[a-z2-7]{32}")
 
 
@@ -30,9 +29,8 @@ def assert_accessible(page: Page) -> None:
 
 
 def test_an_administrator_creates_sees_once_and_revokes_a_token(
-    live_server, browser: Browser
+    live_server, browser: Browser, cast: Cast, tmp_path
 ) -> None:
-    cast = make_cast()
     page = browser.new_page(locale="sv-SE")  # the service speaks Swedish first
     violations = watch_policy(page)
     page.goto(f"{live_server.url}/konto/logga-in/")
@@ -55,7 +53,7 @@ def test_an_administrator_creates_sees_once_and_revokes_a_token(
     assert TOKEN.fullmatch(raw)
     assert ApiToken.objects.get().public_id == raw.split("_")[1]
     assert_accessible(page)
-    page.screenshot(path=SCREENSHOT, full_page=True)
+    page.screenshot(path=str(tmp_path / "token.png"), full_page=True)
 
     page.goto(f"{live_server.url}/konto/api-nycklar/")
     assert "Procapita export" in page.content()

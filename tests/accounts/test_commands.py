@@ -13,7 +13,7 @@ from inuk.accounts.models import ApiToken, Role, User
 from inuk.accounts.tokens import authenticate_token
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from tests.cast import Cast
+from tests.conftest import VALLENTUNA_ORGNR, VASBY_ORGNR, Cast
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -57,7 +57,7 @@ def test_user_add_prints_a_link_with_which_the_user_sets_a_password(
 
 def test_user_add_refuses_an_af_role_for_a_municipality(cast: Cast) -> None:
     with pytest.raises(CommandError, match="cannot hold"):
-        run("user", "add", "--org", "2120000019", "--role", "af_admin", "--email", "x@y.example")
+        run("user", "add", "--org", VASBY_ORGNR, "--role", "af_admin", "--email", "x@y.example")
     assert not User.objects.filter(email="x@y.example").exists()
 
 
@@ -67,7 +67,7 @@ def test_user_add_refuses_an_address_already_taken(cast: Cast) -> None:
             "user",
             "add",
             "--org",
-            "2120000019",
+            VASBY_ORGNR,
             "--role",
             "reporter",
             "--email",
@@ -81,7 +81,7 @@ def test_user_add_refuses_an_unknown_organisation(cast: Cast) -> None:
 
 
 def test_user_list_shows_one_organisations_users_with_their_roles(cast: Cast) -> None:
-    out, _err = run("user", "list", "--org", "2120000027")
+    out, _err = run("user", "list", "--org", VALLENTUNA_ORGNR)
     lines = out.splitlines()
     assert len(lines) == 3
     assert all("vallentuna.example" in line for line in lines)
@@ -100,7 +100,7 @@ def test_token_create_prints_the_token_once_on_its_own(cast: Cast) -> None:
         "token",
         "create",
         "--org",
-        "2120000019",
+        VASBY_ORGNR,
         "--name",
         "Procapita",
         "--scope",
@@ -114,12 +114,12 @@ def test_token_create_prints_the_token_once_on_its_own(cast: Cast) -> None:
     assert token is not None and token.organisation == cast.vasby
     assert sorted(token.scopes) == ["deliver", "read"]
     assert raw not in note
-    listed, _err = run("token", "list", "--org", "2120000019")
+    listed, _err = run("token", "list", "--org", VASBY_ORGNR)
     assert token.public_id in listed and raw.split("_")[2] not in listed
 
 
 def test_token_revoke_by_its_id(cast: Cast) -> None:
-    raw, _note = run("token", "create", "--org", "2120000019", "--name", "x", "--scope", "deliver")
+    raw, _note = run("token", "create", "--org", VASBY_ORGNR, "--name", "x", "--scope", "deliver")
     public_id = raw.split("_")[1]
     run("token", "revoke", public_id)
     assert authenticate_token(raw) is None
@@ -134,7 +134,7 @@ def test_token_create_refuses_a_lifetime_beyond_two_years(cast: Cast) -> None:
             "token",
             "create",
             "--org",
-            "2120000019",
+            VASBY_ORGNR,
             "--name",
             "x",
             "--scope",

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from tests.cast import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast
 
 
 def _login(client: Client, email: str, password: str, **extra: str):

@@ -12,7 +12,7 @@ from inuk.accounts.models import User
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.format.masking import holds_personnummer
-from tests.cast import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast
 
 NEW_PASSWORD = "sju-sjösjuka-sjömän-på-ett-skepp"
 

@@ -7,7 +7,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 
 from inuk.accounts.models import AF_ROLES, Role, User
-from tests.cast import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast
 
 
 def test_every_member_of_the_cast_holds_the_role_named_in_the_docstring(cast: Cast) -> None:

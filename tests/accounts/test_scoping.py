@@ -33,7 +33,7 @@ from inuk.accounts.tokens import issue_token, revoke_token
 from inuk.intake.models import Delivery
 from inuk.organisations.models import DeliveryAuthorisation, Municipality, Organisation
 from inuk.stats.disclosure import Audience, audience_of
-from tests.cast import VALLENTUNA_CODE, VASBY_CODE, Cast
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE, Cast
 
 ALL = "all"
 NONE = "none"

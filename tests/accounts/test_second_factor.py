@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from inuk.accounts.models import User
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from tests.cast import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast
 
 
 def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:

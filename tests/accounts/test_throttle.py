@@ -15,7 +15,7 @@ from inuk.accounts import throttle
 from inuk.accounts.models import LoginFailure, User
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from tests.cast import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast
 
 ADDRESS = "203.0.113.9"
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from inuk.accounts.models import ApiToken, User
 from inuk.accounts.tokens import authenticate_token, issue_token
-from tests.cast import Cast
+from tests.conftest import Cast
 
 ClientAs = Callable[[User], Client]
 

@@ -14,7 +14,7 @@ from inuk.accounts.models import ApiToken, TokenScope
 from inuk.accounts.tokens import authenticate_token, issue_token, revoke_token
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from tests.cast import Cast
+from tests.conftest import Cast
 
 
 def test_a_token_is_recognisable_and_holds_its_public_id(cast: Cast) -> None:

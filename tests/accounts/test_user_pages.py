@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from inuk.accounts.models import Role, User
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from tests.cast import Cast
+from tests.conftest import Cast
 
 ClientAs = Callable[[User], Client]
 

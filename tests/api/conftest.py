@@ -1,58 +1,22 @@
-"""Fixtures for the API tests: the cast, agreements in force, tokens and a client using them."""
+"""The API tests' client, speaking to /api/v1 with a bearer token, and deliveries to read back."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
-from inuk.accounts.tokens import issue_token
-from inuk.organisations.models import Agreement, Municipality, Organisation
-from tests.cast import VALLENTUNA_CODE, VASBY_CODE, Cast, make_cast
+from inuk.format.synthetic import personnummer
+from inuk.format.writers import Person
+from inuk.intake.models import Delivery
+from inuk.organisations.models import Organisation
+from tests.conftest import delivery_file, insats, receive_file
 
 API = "/api/v1"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    """The rate limit counts live in the cache, which outlives a test."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def cast(db: None) -> Cast:
-    return make_cast()
-
-
-@pytest.fixture
-def agreements(db: None) -> None:
-    """Upplands Väsby and Vallentuna under agreements in force since 2020."""
-    for code in (VASBY_CODE, VALLENTUNA_CODE):
-        Agreement.objects.create(
-            municipality=Municipality.objects.get(code=code),
-            af_case_number="Af-2020/1",
-            signed_by_af=dt.date(2020, 1, 1),
-            signed_by_municipality=dt.date(2020, 1, 2),
-        )
-
-
-TokenMaker = Callable[..., str]
-
-
-@pytest.fixture
-def token_for(db: None) -> TokenMaker:
-    """A new token of an organisation: ``token_for(org, "deliver", "read")`` returns it raw."""
-
-    def make(organisation: Organisation, *scopes: str, name: str = "Procapita export") -> str:
-        _token, raw = issue_token(organisation, name, scopes or ["deliver", "read"])
-        return raw
-
-    return make
 
 
 class Api:
@@ -92,3 +56,34 @@ class Api:
 def api_as() -> Callable[[str | None], Api]:
     """``api_as(raw_token)``: a client sending that token; ``api_as(None)``: no token."""
     return lambda token: Api(Client(), token)
+
+
+_serials = itertools.count(100)
+
+
+def fresh_delivery(
+    organisation: Organisation,
+    *,
+    bad: int = 0,
+    received: dt.datetime | None = None,
+    submitted_by: str = "inuk ingest",
+) -> Delivery:
+    """A delivery from ``organisation`` (its own kommunkod), received and processed, ``bad``
+    of its transactions rejected. Each call sends other bytes, so none is a repeat."""
+    serial = next(_serials)
+    transactions = [insats("SYV", at=f"2024-01-05 10:00:{serial % 60:02d}")]
+    transactions += [insats("NOPE", f"202402{day + 1:02d}") for day in range(bad)]
+    data = delivery_file(
+        [Person(personnummer(dt.date(1999, 1, 1), serial), transactions)],
+        orgnr=organisation.orgnr,
+        kommunkod=organisation.municipality.code,
+    )
+    made = receive_file(organisation, data, submitted_by=submitted_by)
+    if received is not None:
+        Delivery.objects.filter(pk=made.pk).update(received_at=received)
+        made.refresh_from_db()
+    return made
+
+
+def stockholm(year: int, month: int, day: int, hour: int = 12) -> dt.datetime:
+    return timezone.make_aware(dt.datetime(year, month, day, hour))

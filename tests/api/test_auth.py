@@ -13,13 +13,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from inuk.accounts.models import ApiToken
 from inuk.accounts.tokens import revoke_token
 from inuk.audit.models import Entry
+from inuk.format.writers import Person
 from tests.api.conftest import API
-from tests.cast import Cast
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+from tests.conftest import ANNA, VASBY_ORGNR, Cast, delivery_file, insats
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
-FILE = xml(*VASBY, [Person(pnr("19990101", "123"), [Tx("SYV")])])
+FILE = delivery_file([Person(ANNA, [insats("SYV")])])
 
 
 def code(response) -> str:
@@ -46,23 +46,23 @@ def test_another_scheme_than_bearer_is_401_authentication_required(client: Clien
     assert code(response) == "AUTHENTICATION_REQUIRED"
 
 
-def test_a_revoked_token_is_refused(cast: Cast, token_for, api_as):
-    raw = token_for(cast.vasby)
+def test_a_revoked_token_is_refused(cast: Cast, api_as):
+    raw = cast.token(cast.vasby)
     assert api_as(raw).get("/codes").status_code == 200
     revoke_token(ApiToken.objects.get())
     assert code(api_as(raw).get("/codes")) == "TOKEN_INVALID"
 
 
-def test_an_expired_token_is_refused(cast: Cast, token_for, api_as):
-    raw = token_for(cast.vasby)
+def test_an_expired_token_is_refused(cast: Cast, api_as):
+    raw = cast.token(cast.vasby)
     past = timezone.now() - dt.timedelta(seconds=1)
     ApiToken.objects.update(created_at=past - dt.timedelta(days=1), expires_at=past)
     assert code(api_as(raw).get("/codes")) == "TOKEN_INVALID"
 
 
-def test_using_a_token_is_audited(cast: Cast, token_for, api_as):
-    api_as(token_for(cast.vasby)).get("/codes")
-    assert Entry.objects.filter(event="token.used", organisation=VASBY[0]).count() == 1
+def test_using_a_token_is_audited(cast: Cast, api_as):
+    api_as(cast.token(cast.vasby)).get("/codes")
+    assert Entry.objects.filter(event="token.used", organisation=VASBY_ORGNR).count() == 1
 
 
 def test_a_bad_token_is_refused_even_with_a_valid_session(client: Client, cast: Cast):
@@ -115,12 +115,12 @@ def test_a_post_with_neither_token_nor_session_is_401_not_a_csrf_failure(db):
     assert response.status_code == 401
 
 
-def test_a_token_post_needs_no_csrf_token(cast: Cast, agreements, token_for):
+def test_a_token_post_needs_no_csrf_token(cast: Cast, agreements):
     client = Client(enforce_csrf_checks=True)
     response = client.post(
         f"{API}/deliveries",
         FILE,
         content_type="application/xml",
-        headers={"Authorization": f"Bearer {token_for(cast.vasby)}"},
+        headers={"Authorization": f"Bearer {cast.token(cast.vasby)}"},
     )
     assert response.status_code == 201

@@ -2,40 +2,45 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
 from inuk.audit.models import Entry
+from inuk.format import writers
+from inuk.format.synthetic import personnummer
+from inuk.format.writers import Person
 from inuk.intake.models import Delivery
 from inuk.intake.worker import process_pending
 from inuk.ledger.models import Transaction
-from tests.cast import Cast
-from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
+from tests.conftest import (
+    ANNA,
+    BO,
+    VALLENTUNA_CODE,
+    VASBY_ORGNR,
+    Cast,
+    delivery_file,
+    insats,
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
-ANNA = pnr("19990101", "123")
-BO = pnr("20010202", "456")
 
-
-def vasby_file(*transactions: Tx) -> bytes:
-    return xml(*VASBY, [Person(ANNA, list(transactions) or [Tx("SYV", "20240105", "20240301")])])
+def vasby_file(*transactions: writers.Transaction) -> bytes:
+    return delivery_file(
+        [Person(ANNA, list(transactions) or [insats("SYV", "20240105", "20240301")])]
+    )
 
 
 def csv_file() -> bytes:
-    return (
-        "organisationsnummer;kommunkod;personnummer;post;transaktionsdatum;status;kod;"
-        "startdatum;slutdatum;system\n"
-        f"{VASBY[0]};{VASBY[1]};{ANNA};insats;2024-01-05 10:00:00;Registrering;SYV;"
-        "20240105;;SystemX\n"
-    ).encode()
+    return delivery_file([Person(ANNA, [insats("SYV")])], format="csv")
 
 
 @pytest.fixture
-def vasby_api(cast: Cast, agreements, token_for, api_as):
-    return api_as(token_for(cast.vasby, "deliver", "read"))
+def vasby_api(cast: Cast, agreements, api_as):
+    return api_as(cast.token(cast.vasby, "deliver", "read"))
 
 
 def test_a_small_file_is_processed_at_once_and_answered_201_with_its_receipt(vasby_api):
@@ -59,7 +64,9 @@ def test_a_small_file_is_processed_at_once_and_answered_201_with_its_receipt(vas
 def test_the_body_is_streamed_not_read_into_memory(vasby_api, settings):
     # Django refuses to load a body over this size into request.body; streaming is not affected.
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
-    data = xml(*VASBY, [Person(pnr("19990101", f"{n:03d}"), [Tx("SYV")]) for n in range(1, 21)])
+    data = delivery_file(
+        [Person(personnummer(dt.date(1999, 1, 1), n), [insats("SYV")]) for n in range(1, 21)]
+    )
     assert len(data) > 10 * settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     response = vasby_api.post("/deliveries", data)
     assert response.status_code == 201, response.content
@@ -98,7 +105,7 @@ def test_a_dry_run_answers_200_with_a_receipt_without_id_and_stores_nothing(vasb
 def test_a_large_dry_run_answers_202_and_a_worker_checks_it_as_the_inline_one_would(
     vasby_api, settings
 ):
-    data = vasby_file(Tx("SYV"), Tx("NOPE", "20240110"))
+    data = vasby_file(insats("SYV"), insats("NOPE", "20240110"))
     inline = vasby_api.post("/deliveries", data, query="dry_run=true").json()
     settings.INUK_INLINE_MAX_BYTES = len(data) - 1
     response = vasby_api.post("/deliveries", data, query="dry_run=true")
@@ -132,7 +139,7 @@ def test_the_same_bytes_sent_for_real_after_a_large_dry_run_are_received_and_app
 
 
 def test_a_strict_delivery_with_an_error_is_rejected_whole(vasby_api):
-    data = vasby_file(Tx("SYV"), Tx("NOPE", "20240110"))
+    data = vasby_file(insats("SYV"), insats("NOPE", "20240110"))
     body = vasby_api.post("/deliveries", data, query="strict=true").json()
     assert body["status"] == "rejected"
     assert body["strict"] is True
@@ -208,15 +215,15 @@ def test_a_refused_file_gets_a_refused_receipt(vasby_api):
     assert body["refusal"]["message_sv"] and body["refusal"]["message_en"]
 
 
-def test_a_municipality_without_an_agreement_in_force_is_refused(cast, token_for, api_as):
-    api = api_as(token_for(cast.vasby))
+def test_a_municipality_without_an_agreement_in_force_is_refused(cast, api_as):
+    api = api_as(cast.token(cast.vasby))
     body = api.post("/deliveries", vasby_file()).json()
     assert body["status"] == "refused"
     assert body["refusal"]["code"] == "AGREEMENT_NOT_IN_FORCE"
 
 
 def test_a_file_for_another_municipality_is_refused(vasby_api):
-    data = xml(VASBY[0], VALLENTUNA[1], [Person(BO, [Tx("SYV")])])
+    data = delivery_file([Person(BO, [insats("SYV")])], kommunkod=VALLENTUNA_CODE)
     body = vasby_api.post("/deliveries", data).json()
     assert body["status"] == "refused"
     assert body["refusal"]["code"] == "KOMMUNKOD_NOT_OWN"
@@ -285,8 +292,8 @@ def test_no_token_is_401_with_a_bearer_challenge(api_as, agreements, cast):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_a_token_without_the_deliver_permission_is_403(cast, agreements, token_for, api_as):
-    response = api_as(token_for(cast.vasby, "read")).post("/deliveries", vasby_file())
+def test_a_token_without_the_deliver_permission_is_403(cast, agreements, api_as):
+    response = api_as(cast.token(cast.vasby, "read")).post("/deliveries", vasby_file())
     assert response.status_code == 403
     assert error_code(response) == "NOT_ALLOWED_TO_DELIVER"
     assert not Delivery.objects.exists()
@@ -304,4 +311,4 @@ def test_receiving_is_audited_with_the_token_as_actor(vasby_api):
     vasby_api.post("/deliveries", vasby_file())
     entry = Entry.objects.get(event="delivery.received")
     assert entry.actor.startswith("token:")
-    assert entry.organisation == VASBY[0]
+    assert entry.organisation == VASBY_ORGNR

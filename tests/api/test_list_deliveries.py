@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from inuk.intake.models import Delivery
-from tests.api.deliveries import deliver, stockholm
-from tests.cast import VALLENTUNA_ORGNR, VASBY_ORGNR, Cast
+from tests.api.conftest import fresh_delivery, stockholm
+from tests.conftest import VALLENTUNA_ORGNR, VASBY_ORGNR, Cast
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 
 @pytest.fixture
-def vasby_reader(cast: Cast, agreements, token_for, api_as):
-    return api_as(token_for(cast.vasby, "read"))
+def vasby_reader(cast: Cast, agreements, api_as):
+    return api_as(cast.token(cast.vasby, "read"))
 
 
 def ids(response) -> list[str]:
@@ -21,9 +21,9 @@ def ids(response) -> list[str]:
 
 
 def test_it_lists_the_own_organisations_deliveries_newest_first(cast, vasby_reader):
-    older = deliver(cast.vasby, received=stockholm(2026, 10, 3))
-    newer = deliver(cast.vasby, received=stockholm(2026, 11, 3))
-    deliver(cast.vallentuna)
+    older = fresh_delivery(cast.vasby, received=stockholm(2026, 10, 3))
+    newer = fresh_delivery(cast.vasby, received=stockholm(2026, 11, 3))
+    fresh_delivery(cast.vallentuna)
     response = vasby_reader.get("/deliveries")
     assert response.status_code == 200
     assert ids(response) == [str(newer.public_id), str(older.public_id)]
@@ -36,7 +36,7 @@ def test_it_lists_the_own_organisations_deliveries_newest_first(cast, vasby_read
 
 
 def test_it_pages_through_the_deliveries(cast, vasby_reader):
-    made = [deliver(cast.vasby, received=stockholm(2026, 11, day)) for day in range(1, 6)]
+    made = [fresh_delivery(cast.vasby, received=stockholm(2026, 11, day)) for day in range(1, 6)]
     newest_first = [str(d.public_id) for d in reversed(made)]
     first = vasby_reader.get("/deliveries", {"page_size": 2})
     second = vasby_reader.get("/deliveries", {"page_size": 2, "page": 2})
@@ -49,17 +49,17 @@ def test_it_pages_through_the_deliveries(cast, vasby_reader):
 
 
 def test_it_filters_by_the_month_received_in_swedish_time(cast, vasby_reader):
-    deliver(cast.vasby, received=stockholm(2026, 10, 31, hour=23))
+    fresh_delivery(cast.vasby, received=stockholm(2026, 10, 31, hour=23))
     # Midnight on 1 November in Stockholm is still 31 October in UTC.
-    november = deliver(cast.vasby, received=stockholm(2026, 11, 1, hour=0))
-    deliver(cast.vasby, received=stockholm(2026, 12, 1, hour=0))
+    november = fresh_delivery(cast.vasby, received=stockholm(2026, 11, 1, hour=0))
+    fresh_delivery(cast.vasby, received=stockholm(2026, 12, 1, hour=0))
     response = vasby_reader.get("/deliveries", {"month": "2026-11"})
     assert ids(response) == [str(november.public_id)]
 
 
 def test_it_filters_by_status(cast, vasby_reader):
-    applied = deliver(cast.vasby)
-    waiting = deliver(cast.vasby)
+    applied = fresh_delivery(cast.vasby)
+    waiting = fresh_delivery(cast.vasby)
     Delivery.objects.filter(pk=waiting.pk).update(status=Delivery.Status.RECEIVED)
     assert ids(vasby_reader.get("/deliveries", {"status": "received"})) == [str(waiting.public_id)]
     assert ids(vasby_reader.get("/deliveries", {"status": "applied"})) == [str(applied.public_id)]
@@ -87,8 +87,8 @@ def test_a_bad_filter_is_400_and_names_the_parameter(vasby_reader, params):
 
 
 def test_an_af_administrator_sees_every_organisation_and_can_narrow_to_one(cast, client):
-    deliver(cast.vasby)
-    theirs = deliver(cast.vallentuna)
+    fresh_delivery(cast.vasby)
+    theirs = fresh_delivery(cast.vallentuna)
     client.force_login(cast.af_admin)
     everything = client.get("/api/v1/deliveries").json()
     assert {item["organisation"] for item in everything["items"]} == {VASBY_ORGNR, VALLENTUNA_ORGNR}
@@ -97,7 +97,7 @@ def test_an_af_administrator_sees_every_organisation_and_can_narrow_to_one(cast,
 
 
 def test_the_organisation_filter_never_widens_what_is_visible(cast, vasby_reader):
-    deliver(cast.vallentuna)
+    fresh_delivery(cast.vallentuna)
     response = vasby_reader.get("/deliveries", {"organisation": VALLENTUNA_ORGNR})
     assert response.json() == {"items": [], "count": 0, "page": 1, "page_size": 50}
 

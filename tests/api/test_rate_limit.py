@@ -6,7 +6,7 @@ import pytest
 
 from inuk.api import ratelimit
 from inuk.api.errors import ApiError
-from tests.cast import Cast
+from tests.conftest import Cast
 
 
 class Clock:
@@ -70,11 +70,9 @@ def test_each_caller_has_its_own_count(limit_of_ten):
 
 
 @pytest.mark.django_db
-def test_the_sixty_first_request_in_a_minute_is_429_with_retry_after(
-    cast: Cast, token_for, api_as, settings
-):
+def test_the_sixty_first_request_in_a_minute_is_429_with_retry_after(cast: Cast, api_as, settings):
     settings.INUK_API_RATE_PER_MINUTE = 60
-    busy = api_as(token_for(cast.vasby, "read"))
+    busy = api_as(cast.token(cast.vasby, "read"))
     statuses = [busy.get("/codes").status_code for _ in range(60)]
     assert set(statuses) == {200}
     refused = busy.get("/codes")
@@ -82,7 +80,7 @@ def test_the_sixty_first_request_in_a_minute_is_429_with_retry_after(
     assert refused.json()["error"]["code"] == "RATE_LIMITED"
     assert int(refused["Retry-After"]) >= 1
     # Another token of the same organisation is not held back.
-    assert api_as(token_for(cast.vasby, "read")).get("/codes").status_code == 200
+    assert api_as(cast.token(cast.vasby, "read")).get("/codes").status_code == 200
 
 
 @pytest.mark.django_db

@@ -10,19 +10,19 @@ import pytest
 from inuk.audit.models import Entry
 from inuk.intake import receipts
 from inuk.intake.models import FAILURE, FAILURE_CODE, Delivery
-from tests.api.deliveries import deliver
-from tests.cast import VASBY_ORGNR, Cast
+from tests.api.conftest import fresh_delivery
+from tests.conftest import VASBY_ORGNR, Cast
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 
 @pytest.fixture
-def vasby_reader(cast: Cast, agreements, token_for, api_as):
-    return api_as(token_for(cast.vasby, "read"))
+def vasby_reader(cast: Cast, agreements, api_as):
+    return api_as(cast.token(cast.vasby, "read"))
 
 
 def test_the_receipt_is_the_shared_receipt_shape_with_its_links(cast, vasby_reader):
-    delivery = deliver(cast.vasby, bad=2)
+    delivery = fresh_delivery(cast.vasby, bad=2)
     response = vasby_reader.get(f"/deliveries/{delivery.public_id}")
     assert response.status_code == 200
     body = response.json()
@@ -35,7 +35,7 @@ def test_the_receipt_is_the_shared_receipt_shape_with_its_links(cast, vasby_read
 
 
 def test_a_failed_delivery_is_final_with_the_reason(cast, vasby_reader):
-    delivery = deliver(cast.vasby)
+    delivery = fresh_delivery(cast.vasby)
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.FAILED,
         refusal_code=FAILURE_CODE,
@@ -60,7 +60,7 @@ def test_an_unknown_id_is_404(vasby_reader, receipt_id):
 
 
 def test_another_organisations_receipt_is_404_like_an_unknown_one(cast, vasby_reader):
-    theirs = deliver(cast.vallentuna)
+    theirs = fresh_delivery(cast.vallentuna)
     for path in (f"/deliveries/{theirs.public_id}", f"/deliveries/{theirs.public_id}/errors.csv"):
         response = vasby_reader.get(path)
         assert response.status_code == 404
@@ -77,7 +77,7 @@ def test_the_csv_has_every_message_streamed_beyond_the_receipts_limit(
     cast, vasby_reader, monkeypatch
 ):
     monkeypatch.setattr("inuk.intake.receipts.CSV_BATCH", 3)
-    delivery = deliver(cast.vasby, bad=7)
+    delivery = fresh_delivery(cast.vasby, bad=7)
     response = vasby_reader.get(f"/deliveries/{delivery.public_id}/errors.csv")
     assert response.status_code == 200
     assert response.streaming
@@ -91,13 +91,13 @@ def test_the_csv_has_every_message_streamed_beyond_the_receipts_limit(
 
 
 def test_a_receipt_without_messages_gives_a_csv_with_the_header_only(cast, vasby_reader):
-    delivery = deliver(cast.vasby)
+    delivery = fresh_delivery(cast.vasby)
     rows = read_csv(vasby_reader.get(f"/deliveries/{delivery.public_id}/errors.csv"))
     assert rows == [["severity", *receipts.MESSAGE_FIELDS]]
 
 
 def test_downloading_the_csv_is_audited_as_an_export(cast, vasby_reader):
-    delivery = deliver(cast.vasby, bad=1)
+    delivery = fresh_delivery(cast.vasby, bad=1)
     vasby_reader.get(f"/deliveries/{delivery.public_id}/errors.csv")
     entry = Entry.objects.get(event="export")
     assert entry.target == str(delivery.public_id)
@@ -106,11 +106,11 @@ def test_downloading_the_csv_is_audited_as_an_export(cast, vasby_reader):
 
 
 def test_the_token_that_sent_a_delivery_follows_its_receipt_without_the_read_permission(
-    cast, agreements, token_for, api_as, settings
+    cast, agreements, api_as, settings
 ):
     settings.INUK_INLINE_MAX_BYTES = 0
-    sender = api_as(token_for(cast.vasby, "deliver", name="Procapita"))
-    other_sender = api_as(token_for(cast.vasby, "deliver", name="Combine"))
+    sender = api_as(cast.token(cast.vasby, "deliver", name="Procapita"))
+    other_sender = api_as(cast.token(cast.vasby, "deliver", name="Combine"))
     posted = sender.post("/deliveries", b"x" * 10, content_type="text/csv").json()
     assert sender.get(f"/deliveries/{posted['id']}").json()["status"] == "received"
     assert [item["id"] for item in sender.get("/deliveries").json()["items"]] == [posted["id"]]

@@ -8,14 +8,14 @@ import pytest
 
 from inuk.codes.models import Code
 from inuk.organisations.models import Agreement, Municipality
-from tests.cast import AF_ORGNR, VALLENTUNA_CODE, VASBY_CODE, VASBY_ORGNR, Cast
+from tests.conftest import AF_ORGNR, VALLENTUNA_CODE, VASBY_CODE, VASBY_ORGNR, Cast
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 
 @pytest.fixture
-def deliver_only(cast: Cast, token_for, api_as):
-    return api_as(token_for(cast.vasby, "deliver"))
+def deliver_only(cast: Cast, api_as):
+    return api_as(cast.token(cast.vasby, "deliver"))
 
 
 def test_the_register_lists_every_municipality_and_af(deliver_only):

@@ -21,7 +21,7 @@ from schemathesis.checks import (
 
 from inuk.api.api import api
 from inuk.wsgi import application
-from tests.cast import Cast
+from tests.conftest import Cast
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(databases=["default", "vault"])]
 
@@ -41,9 +41,9 @@ def in_process():
 
 
 @pytest.fixture
-def bearer(cast: Cast, agreements, token_for, settings, in_process) -> dict[str, str]:
+def bearer(cast: Cast, agreements, settings, in_process) -> dict[str, str]:
     settings.INUK_API_RATE_PER_MINUTE = 100_000
-    return {"Authorization": f"Bearer {token_for(cast.vasby, 'deliver', 'read')}"}
+    return {"Authorization": f"Bearer {cast.token(cast.vasby, 'deliver', 'read')}"}
 
 
 @schema.parametrize()

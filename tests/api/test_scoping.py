@@ -7,23 +7,37 @@ organisation's.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 from django.test import Client
 
+from inuk.format.synthetic import personnummer
+from inuk.format.writers import Person
 from inuk.intake.models import Delivery
 from inuk.ledger.models import Transaction
-from tests.api.conftest import API
-from tests.api.deliveries import deliver
-from tests.cast import VALLENTUNA_ORGNR, VASBY_ORGNR, Cast, log_in
-from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
+from tests.api.conftest import API, fresh_delivery
+from tests.conftest import (
+    VALLENTUNA_CODE,
+    VALLENTUNA_ORGNR,
+    VASBY_CODE,
+    VASBY_ORGNR,
+    Cast,
+    delivery_file,
+    insats,
+    log_in,
+)
 
-pytestmark = pytest.mark.django_db(databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # two deliveries applied for every caller: seconds each
+    pytest.mark.django_db(databases=["default", "vault"]),
+]
 
 VASBY_ONLY = {VASBY_ORGNR}
 VALLENTUNA_ONLY = {VALLENTUNA_ORGNR}
 BOTH = VASBY_ONLY | VALLENTUNA_ONLY
+SENDERS = [(VASBY_ORGNR, VASBY_CODE), (VALLENTUNA_ORGNR, VALLENTUNA_CODE)]
 
 
 @dataclass(frozen=True)
@@ -69,29 +83,30 @@ class Caller:
 @pytest.fixture
 def world(cast: Cast, agreements) -> dict[str, Delivery]:
     return {
-        VASBY_ORGNR: deliver(cast.vasby, bad=1),
-        VALLENTUNA_ORGNR: deliver(cast.vallentuna, bad=1),
+        VASBY_ORGNR: fresh_delivery(cast.vasby, bad=1),
+        VALLENTUNA_ORGNR: fresh_delivery(cast.vallentuna, bad=1),
     }
 
 
-def caller_for(name: str, cast: Cast, token_for) -> Caller:
+def caller_for(name: str, cast: Cast) -> Caller:
     if not name.startswith("token "):
         client = Client()
         log_in(client, cast.users()[name])
         return Caller(client)
     _, place, scopes = name.split()
     organisation = cast.vasby if place == "vasby" else cast.vallentuna
-    return Caller(Client(), token_for(organisation, *scopes.split("+")))
+    return Caller(Client(), cast.token(organisation, *scopes.split("+")))
 
 
-def a_file(orgnr: str, kommunkod: str, serial: str) -> bytes:
-    return xml(orgnr, kommunkod, [Person(pnr("19850505", serial), [Tx("KAR", "20240301")])])
+def a_file(orgnr: str, kommunkod: str, serial: int) -> bytes:
+    person = Person(personnummer(dt.date(1985, 5, 5), serial), [insats("KAR", "20240301")])
+    return delivery_file([person], orgnr=orgnr, kommunkod=kommunkod)
 
 
 @pytest.mark.parametrize("name", list(TABLE))
-def test_every_endpoint_keeps_to_the_callers_own_organisation(name, cast, world, token_for):
+def test_every_endpoint_keeps_to_the_callers_own_organisation(name, cast, world):
     expected = TABLE[name]
-    caller = caller_for(name, cast, token_for)
+    caller = caller_for(name, cast)
 
     listed = caller.get("/deliveries")
     if expected.sees is None:
@@ -122,12 +137,12 @@ def test_every_endpoint_keeps_to_the_callers_own_organisation(name, cast, world,
 
 
 @pytest.mark.parametrize("name", list(TABLE))
-def test_no_one_delivers_as_another_organisation(name, cast, world, token_for):
+def test_no_one_delivers_as_another_organisation(name, cast, world):
     expected = TABLE[name]
-    caller = caller_for(name, cast, token_for)
+    caller = caller_for(name, cast)
     before = set(Delivery.objects.values_list("pk", flat=True))
-    for serial, (orgnr, kommunkod) in enumerate([VASBY, VALLENTUNA], start=501):
-        response = caller.post("/deliveries", a_file(orgnr, kommunkod, str(serial)))
+    for serial, (orgnr, kommunkod) in enumerate(SENDERS, start=501):
+        response = caller.post("/deliveries", a_file(orgnr, kommunkod, serial))
         if expected.delivers_as is None:
             assert response.status_code == 403
             assert response.json()["error"]["code"] == "NOT_ALLOWED_TO_DELIVER"
@@ -149,7 +164,6 @@ def test_no_one_delivers_as_another_organisation(name, cast, world, token_for):
     assert recorded.count() == (1 if expected.delivers_as else 0)
     for transaction in recorded:
         assert transaction.organisation.orgnr == expected.delivers_as
-        assert (
-            transaction.kommunkod
-            == (VASBY if expected.delivers_as == VASBY_ORGNR else VALLENTUNA)[1]
+        assert transaction.kommunkod == (
+            VASBY_CODE if expected.delivers_as == VASBY_ORGNR else VALLENTUNA_CODE
         )

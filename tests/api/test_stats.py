@@ -28,12 +28,13 @@ from inuk.stats import engine, render, rollups
 from inuk.stats.disclosure import Audience, protect
 from inuk.stats.query import Query
 from tests.api.conftest import API
-from tests.cast import log_in, make_cast
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE, log_in
 from tests.ledger.conftest import Ledger, tx
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 MARCH = dt.date(2024, 3, 1)
+BOTH = f"{VASBY_CODE},{VALLENTUNA_CODE}"  # the two municipalities as a geography
 
 
 def person(n: int) -> str:
@@ -41,8 +42,7 @@ def person(n: int) -> str:
 
 
 @pytest.fixture
-def world(db):
-    cast = make_cast()
+def world(cast):
     ledger = Ledger()
     vasby = [person(n) for n in range(1, 10)]
     vallentuna = [person(n) for n in range(20, 23)]
@@ -57,7 +57,7 @@ def world(db):
     )
     ledger.apply(
         *[
-            tx("R", person=p, kommunkod="0115", start=MARCH, end=dt.date(2024, 4, 2))
+            tx("R", person=p, kommunkod=VALLENTUNA_CODE, start=MARCH, end=dt.date(2024, 4, 2))
             for p in vallentuna
         ],
         organisation=cast.vallentuna,
@@ -68,7 +68,7 @@ def world(db):
         organisation=ledger.af,
         persons=[persons[0]],
     )
-    import_groups("0114;Norrort\n0115;Norrort\n", actor="test")
+    import_groups(f"{VASBY_CODE};Norrort\n{VALLENTUNA_CODE};Norrort\n", actor="test")
     # As the pipeline leaves them after applying (the helper above applies directly).
     rollups.rebuild()
     return cast
@@ -76,7 +76,7 @@ def world(db):
 
 def ask(client: Client, indicator: str = "participants", **params):
     params.setdefault("period", "2024-03")
-    params.setdefault("geography", "0114")
+    params.setdefault("geography", VASBY_CODE)
     return client.get(f"{API}/stats/{indicator}", params)
 
 
@@ -84,7 +84,7 @@ def expected(audience: Audience, indicator: str = "participants", **params) -> l
     question = Query.parse(
         indicator=indicator,
         period=params.get("period", "2024-03"),
-        geographies=params.get("geography", "0114"),
+        geographies=params.get("geography", VASBY_CODE),
         by=params.get("by", ()),
         source=params.get("source", "both"),
     )
@@ -128,14 +128,14 @@ def test_the_list_says_the_national_analyst_sees_true_figures(world):
 
 
 def test_the_national_analyst_sees_true_counts(world):
-    body = ask(logged_in(world.af_analyst), geography="0114,0115,01,SE", by="sex").json()
+    body = ask(logged_in(world.af_analyst), geography=f"{BOTH},01,SE", by="sex").json()
 
     assert body["protection"]["method"] == "none"
-    assert body["rows"] == expected(Audience.TRUE, geography="0114,0115,01,SE", by="sex")
+    assert body["rows"] == expected(Audience.TRUE, geography=f"{BOTH},01,SE", by="sex")
     true = {(r["geography"], r["sex"]): r["value"] for r in body["rows"]}
-    assert true[("0114", "K")] == 6
-    assert true[("0114", "total")] == 9
-    assert true[("0115", "M")] == 3
+    assert true[(VASBY_CODE, "K")] == 6
+    assert true[(VASBY_CODE, "total")] == 9
+    assert true[(VALLENTUNA_CODE, "M")] == 3
     assert true[("SE", "total")] == 12
 
 
@@ -144,7 +144,7 @@ def test_a_row_names_its_indicator_geography_period_categories_value_and_status(
 
     assert row == {
         "indicator": "participants",
-        "geography": "0114",
+        "geography": VASBY_CODE,
         "geography_name": "Upplands Väsby",
         "geography_kind": "municipality",
         "period": "2024-03",
@@ -155,7 +155,7 @@ def test_a_row_names_its_indicator_geography_period_categories_value_and_status(
 
 
 def test_a_municipal_analyst_sees_the_protected_figures_of_every_geography(world):
-    geographies = "0114,0115,01,SE,g:" + MunicipalityGroup.objects.get().slug
+    geographies = f"{BOTH},01,SE,g:" + MunicipalityGroup.objects.get().slug
 
     body = ask(logged_in(world.vasby_analyst), geography=geographies, by="sex").json()
 
@@ -168,12 +168,16 @@ def test_geographies_may_be_repeated_or_comma_separated_and_each_is_its_own_seri
     client = logged_in(world.af_analyst)
 
     repeated = client.get(
-        f"{API}/stats/participants", {"period": "2024-03", "geography": ["0114", "0115"]}
+        f"{API}/stats/participants",
+        {"period": "2024-03", "geography": [VASBY_CODE, VALLENTUNA_CODE]},
     ).json()
-    listed = ask(client, geography="0114,0115").json()
+    listed = ask(client, geography=BOTH).json()
 
     assert repeated["rows"] == listed["rows"]
-    assert [(r["geography"], r["value"]) for r in listed["rows"]] == [("0114", 9), ("0115", 3)]
+    assert [(r["geography"], r["value"]) for r in listed["rows"]] == [
+        (VASBY_CODE, 9),
+        (VALLENTUNA_CODE, 3),
+    ]
 
 
 def test_with_the_threshold_method_no_true_count_from_1_to_4_is_shown(world, settings):
@@ -181,8 +185,8 @@ def test_with_the_threshold_method_no_true_count_from_1_to_4_is_shown(world, set
     client = logged_in(world.vasby_analyst)
     small = 0
     for by in ("sex", "code", "sex,source", "code,sex"):
-        body = ask(client, geography="0114,0115,01", by=by).json()
-        true = expected(Audience.TRUE, geography="0114,0115,01", by=by)
+        body = ask(client, geography=f"{BOTH},01", by=by).json()
+        true = expected(Audience.TRUE, geography=f"{BOTH},01", by=by)
 
         assert body["protection"]["method"] == "threshold"
         for shown, real in zip(body["rows"], true, strict=True):
@@ -236,10 +240,10 @@ def test_users_without_a_statistics_role_are_refused(world, name):
     assert client.get(f"{API}/stats").status_code == 403
 
 
-def test_a_token_without_read_is_refused_and_one_with_read_sees_protected_figures(world, token_for):
-    assert ask(with_token(token_for(world.vasby, "deliver"))).status_code == 403
+def test_a_token_without_read_is_refused_and_one_with_read_sees_protected_figures(world):
+    assert ask(with_token(world.token(world.vasby, "deliver"))).status_code == 403
 
-    body = ask(with_token(token_for(world.vasby, "read")), by="sex").json()
+    body = ask(with_token(world.token(world.vasby, "read")), by="sex").json()
 
     assert body["protection"]["method"] == "cell-key"
     assert body["rows"] == expected(Audience.PROTECTED, by="sex")
@@ -264,9 +268,9 @@ def csv_rows(response) -> list[dict]:
 @pytest.mark.parametrize("indicator", ["participants", "results", "ended"])
 def test_the_csv_holds_the_json_rows_marks_and_method(world, indicator):
     client = logged_in(world.vasby_analyst)
-    rows = ask(client, indicator, by="sex", geography="0114,0115").json()["rows"]
+    rows = ask(client, indicator, by="sex", geography=BOTH).json()["rows"]
 
-    response = ask(client, indicator, by="sex", geography="0114,0115", format="csv")
+    response = ask(client, indicator, by="sex", geography=BOTH, format="csv")
 
     assert response["Content-Type"].startswith("text/csv")
     assert 'rel="describedby"' in response["Link"]
@@ -282,12 +286,12 @@ def test_the_accept_header_chooses_csv_or_excel(world):
 
     as_csv = client.get(
         f"{API}/stats/participants",
-        {"period": "2024-03", "geography": "0114"},
+        {"period": "2024-03", "geography": VASBY_CODE},
         headers={"Accept": "text/csv"},
     )
     as_excel = client.get(
         f"{API}/stats/participants",
-        {"period": "2024-03", "geography": "0114"},
+        {"period": "2024-03", "geography": VASBY_CODE},
         headers={"Accept": render.MEDIA_TYPES["xlsx"]},
     )
 
@@ -297,9 +301,9 @@ def test_the_accept_header_chooses_csv_or_excel(world):
 
 def test_the_excel_file_holds_the_json_rows_and_the_methods(world):
     client = logged_in(world.vasby_analyst)
-    rows = ask(client, "results", by="sex", geography="0114,0115").json()["rows"]
+    rows = ask(client, "results", by="sex", geography=BOTH).json()["rows"]
 
-    response = ask(client, "results", by="sex", geography="0114,0115", format="xlsx")
+    response = ask(client, "results", by="sex", geography=BOTH, format="xlsx")
 
     workbook = load_workbook(io.BytesIO(response.content))
     data = list(workbook["Data"].iter_rows(values_only=True))
@@ -322,9 +326,9 @@ def test_json_stat_is_valid_and_reads_back_to_the_json_rows(world, indicator, by
     from pyjstat import pyjstat
 
     client = logged_in(world.vasby_analyst)
-    rows = ask(client, indicator, by=by, geography="0114,0115").json()["rows"]
+    rows = ask(client, indicator, by=by, geography=BOTH).json()["rows"]
 
-    response = ask(client, indicator, by=by, geography="0114,0115", format="json-stat")
+    response = ask(client, indicator, by=by, geography=BOTH, format="json-stat")
 
     dataset = response.json()
     assert validate_jsonstat(dataset)
@@ -366,23 +370,23 @@ def test_files_are_audited_as_exports_and_json_answers_are_not(world):
     entries = Entry.objects.filter(event=Event.EXPORT).order_by("id")
     assert [e.details["format"] for e in entries] == ["csv", "xlsx", "json-stat"]
     assert {e.actor for e in entries} == {world.vasby_analyst.email}
-    assert entries[0].details["geographies"] == ["0114"]
+    assert entries[0].details["geographies"] == [VASBY_CODE]
     assert entries[0].details["protection"] == "cell-key"
 
 
 # --- the delivery follow-up ---------------------------------------------------------------
 
 
-def test_the_delivery_follow_up_is_for_af(world, token_for):
+def test_the_delivery_follow_up_is_for_af(world):
     assert logged_in(world.af_analyst).get(f"{API}/stats/delivery-follow-up").status_code == 200
     assert logged_in(world.af_admin).get(f"{API}/stats/delivery-follow-up").status_code == 200
     assert (
-        with_token(token_for(world.af, "read")).get(f"{API}/stats/delivery-follow-up").status_code
+        with_token(world.token(world.af, "read")).get(f"{API}/stats/delivery-follow-up").status_code
         == 200
     )
     for user in (world.vasby_analyst, world.vasby_reporter, world.identity_officer):
         assert logged_in(user).get(f"{API}/stats/delivery-follow-up").status_code == 403
-    response = with_token(token_for(world.vasby, "read")).get(f"{API}/stats/delivery-follow-up")
+    response = with_token(world.token(world.vasby, "read")).get(f"{API}/stats/delivery-follow-up")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "NOT_ALLOWED_FOLLOW_UP"
 
@@ -393,7 +397,7 @@ def test_the_delivery_follow_up_lists_municipalities_with_agreements(world, agre
     assert body["due_day"] == 15
     assert len(body["months"]) == 12
     codes = {line["kommunkod"] for line in body["municipalities"]}
-    assert codes == {"0114", "0115"}
+    assert codes == {VASBY_CODE, VALLENTUNA_CODE}
     line = body["municipalities"][0]
     assert line["agreement_state"] == "in_force"
     assert [m["month"] for m in line["months"]] == body["months"]

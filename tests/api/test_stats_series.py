@@ -9,7 +9,7 @@ import json
 import pytest
 
 from inuk.stats import render
-from tests.api.test_stats import _index_of, ask, logged_in, world  # noqa: F401 (a fixture)
+from tests.api.test_stats import BOTH, _index_of, ask, logged_in, world  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -18,12 +18,12 @@ SERIES = ["2024-02", "2024-03", "2024-04"]
 
 def test_each_period_of_a_series_has_the_rows_it_has_alone(world):  # noqa: F811
     client = logged_in(world.vasby_analyst)
-    body = ask(client, period=SERIES, geography="0114,0115", by="sex").json()
+    body = ask(client, period=SERIES, geography=BOTH, by="sex").json()
     assert body["period"] == ",".join(SERIES)
     assert body["first_day"] == "2024-02-01" and body["last_day"] == "2024-04-30"
     alone = []
     for period in SERIES:
-        alone += ask(client, period=period, geography="0114,0115", by="sex").json()["rows"]
+        alone += ask(client, period=period, geography=BOTH, by="sex").json()["rows"]
     assert body["rows"] == alone
     assert {row["period"] for row in body["rows"]} == set(SERIES)
 
@@ -49,10 +49,8 @@ def test_json_stat_of_a_series_has_a_period_dimension_and_reads_back(world):  # 
     from pyjstat import pyjstat
 
     client = logged_in(world.vasby_analyst)
-    rows = ask(client, "results", period=SERIES, geography="0114,0115").json()["rows"]
-    dataset = ask(
-        client, "results", period=SERIES, geography="0114,0115", format="json-stat"
-    ).json()
+    rows = ask(client, "results", period=SERIES, geography=BOTH).json()["rows"]
+    dataset = ask(client, "results", period=SERIES, geography=BOTH, format="json-stat").json()
     assert validate_jsonstat(dataset)
     assert dataset["dimension"]["period"]["category"]["index"] == SERIES
     frame = pyjstat.Dataset.read(json.dumps(dataset)).write("dataframe", naming="id")

@@ -14,7 +14,7 @@ from inuk.intake import receive as receiving
 from inuk.intake.models import Delivery
 from inuk.vault.models import FileChunk
 from tests.api.test_create_delivery import vasby_file
-from tests.cast import Cast
+from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -22,8 +22,8 @@ REAL_TEMPORARY_FILE = tempfile.TemporaryFile
 
 
 @pytest.fixture
-def vasby_api(cast: Cast, agreements, token_for, api_as):
-    return api_as(token_for(cast.vasby, "deliver"))
+def vasby_api(cast: Cast, agreements, api_as):
+    return api_as(cast.token(cast.vasby, "deliver"))
 
 
 class FullDisk:

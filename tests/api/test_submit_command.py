@@ -19,19 +19,17 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
+from inuk.format.writers import Person
 from inuk.intake.models import Delivery
 from inuk.intake.submit_command import deliveries_url
 from inuk.intake.worker import process_pending
 from inuk.ledger.models import Transaction
-from tests.cast import Cast
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+from tests.conftest import ANNA, Cast, delivery_file, insats
 
 pytestmark = [
     pytest.mark.slow,  # a process per run of the command: about two seconds each
     pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]
-
-ANNA = pnr("19990101", "123")
 
 
 def submit(*args: str, token: str | None, cwd: Path, timeout: float = 120):
@@ -60,8 +58,8 @@ def write(tmp_path):
 
 
 @pytest.fixture
-def vasby_token(cast: Cast, agreements, token_for) -> str:
-    return token_for(cast.vasby, "deliver")
+def vasby_token(cast: Cast, agreements) -> str:
+    return cast.token(cast.vasby, "deliver")
 
 
 @pytest.fixture
@@ -84,7 +82,7 @@ def worker():
 
 
 def test_an_applied_delivery_exits_0(live_server, vasby_token, write, tmp_path):
-    path = write("januari.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV", "20240105")])]))
+    path = write("januari.xml", delivery_file([Person(ANNA, [insats("SYV", "20240105")])]))
     result = submit(str(path), "--url", live_server.url, "--wait", token=vasby_token, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "tillämpad / applied" in result.stdout
@@ -94,7 +92,7 @@ def test_an_applied_delivery_exits_0(live_server, vasby_token, write, tmp_path):
 
 
 def test_rejected_transactions_exit_1_and_are_listed(live_server, vasby_token, write, tmp_path):
-    data = xml(*VASBY, [Person(ANNA, [Tx("SYV"), Tx("NOPE", "20240110")])])
+    data = delivery_file([Person(ANNA, [insats("SYV"), insats("NOPE", "20240110")])])
     result = submit(
         str(write("f.xml", data)), "--url", live_server.url, token=vasby_token, cwd=tmp_path
     )
@@ -108,7 +106,7 @@ def test_rejected_transactions_exit_1_and_are_listed(live_server, vasby_token, w
 def test_a_strict_delivery_with_an_error_exits_1_rejected(
     live_server, vasby_token, write, tmp_path
 ):
-    data = xml(*VASBY, [Person(ANNA, [Tx("SYV"), Tx("NOPE", "20240110")])])
+    data = delivery_file([Person(ANNA, [insats("SYV"), insats("NOPE", "20240110")])])
     path = write("f.xml", data)
     result = submit(
         str(path), "--url", live_server.url, "--strict", token=vasby_token, cwd=tmp_path
@@ -128,12 +126,10 @@ def test_a_file_that_cannot_be_read_is_not_sent_and_exits_2(
     assert not Delivery.objects.exists()
 
 
-def test_a_file_the_service_refuses_exits_2(
-    live_server, cast, agreements, token_for, write, tmp_path
-):
+def test_a_file_the_service_refuses_exits_2(live_server, cast, agreements, write, tmp_path):
     # Vallentuna's token sending a file in Upplands Väsby's name.
-    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
-    token = token_for(cast.vallentuna, "deliver")
+    path = write("f.xml", delivery_file([Person(ANNA, [insats("SYV")])]))
+    token = cast.token(cast.vallentuna, "deliver")
     result = submit(str(path), "--url", live_server.url, "--json", token=token, cwd=tmp_path)
     assert result.returncode == 2
     receipt = json.loads(result.stdout)
@@ -142,7 +138,7 @@ def test_a_file_the_service_refuses_exits_2(
 
 
 def test_a_bad_token_exits_2_with_the_services_reason(live_server, agreements, write, tmp_path):
-    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    path = write("f.xml", delivery_file([Person(ANNA, [insats("SYV")])]))
     result = submit(
         str(path), "--url", live_server.url, token="inuk_aaaaaaaa_" + "b" * 32, cwd=tmp_path
     )
@@ -152,28 +148,21 @@ def test_a_bad_token_exits_2_with_the_services_reason(live_server, agreements, w
 
 
 def test_no_token_exits_2_and_says_where_to_give_it(live_server, write, tmp_path):
-    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    path = write("f.xml", delivery_file([Person(ANNA, [insats("SYV")])]))
     result = submit(str(path), "--url", live_server.url, token=None, cwd=tmp_path)
     assert result.returncode == 2
     assert "INUK_TOKEN" in result.stderr
 
 
 def test_a_service_that_cannot_be_reached_exits_2(vasby_token, write, tmp_path):
-    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    path = write("f.xml", delivery_file([Person(ANNA, [insats("SYV")])]))
     result = submit(str(path), "--url", "http://127.0.0.1:9", token=vasby_token, cwd=tmp_path)
     assert result.returncode == 2
     assert "Could not reach the service" in result.stderr
 
 
 def test_a_dry_run_stores_nothing_and_exits_0(live_server, vasby_token, write, tmp_path):
-    path = write(
-        "f.csv",
-        (
-            "organisationsnummer;kommunkod;personnummer;post;transaktionsdatum;status;kod;"
-            f"startdatum;slutdatum;system\n{VASBY[0]};{VASBY[1]};{ANNA};insats;"
-            "2024-01-05 10:00:00;Registrering;SYV;20240105;;SystemX\n"
-        ).encode(),
-    )
+    path = write("f.csv", delivery_file([Person(ANNA, [insats("SYV")])], format="csv"))
     result = submit(
         str(path), "--url", live_server.url, "--dry-run", token=vasby_token, cwd=tmp_path
     )
@@ -186,7 +175,7 @@ def test_with_wait_it_follows_a_background_delivery_until_applied(
     live_server, vasby_token, write, tmp_path, settings, worker
 ):
     settings.INUK_INLINE_MAX_BYTES = 0  # everything goes to the worker
-    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    path = write("f.xml", delivery_file([Person(ANNA, [insats("SYV")])]))
     result = submit(
         str(path),
         "--url",
@@ -206,7 +195,9 @@ def test_with_wait_it_follows_a_large_dry_run_until_a_worker_has_checked_it(
     live_server, vasby_token, write, tmp_path, settings, worker
 ):
     settings.INUK_INLINE_MAX_BYTES = 0  # the dry run goes to the worker
-    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV"), Tx("NOPE", "20240110")])]))
+    path = write(
+        "f.xml", delivery_file([Person(ANNA, [insats("SYV"), insats("NOPE", "20240110")])])
+    )
     result = submit(
         str(path), "--url", live_server.url, "--dry-run", "--wait", token=vasby_token, cwd=tmp_path
     )
@@ -227,7 +218,7 @@ def test_with_wait_it_ends_on_a_delivery_that_failed_and_exits_2(
 
     monkeypatch.setattr(processing, "apply_delivery", broken)
     settings.INUK_INLINE_MAX_BYTES = 0
-    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    path = write("f.xml", delivery_file([Person(ANNA, [insats("SYV")])]))
     result = submit(
         str(path), "--url", live_server.url, "--wait", token=vasby_token, cwd=tmp_path, timeout=60
     )
@@ -241,7 +232,7 @@ def test_without_wait_a_background_delivery_exits_3_and_names_the_receipt(
     live_server, vasby_token, write, tmp_path, settings
 ):
     settings.INUK_INLINE_MAX_BYTES = 0
-    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    path = write("f.xml", delivery_file([Person(ANNA, [insats("SYV")])]))
     result = submit(str(path), "--url", live_server.url, token=vasby_token, cwd=tmp_path)
     assert result.returncode == 3, result.stdout + result.stderr
     delivery = Delivery.objects.get()
@@ -251,7 +242,7 @@ def test_without_wait_a_background_delivery_exits_3_and_names_the_receipt(
 def test_the_same_file_again_is_a_repeat_with_the_first_outcome(
     live_server, vasby_token, write, tmp_path
 ):
-    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    path = write("f.xml", delivery_file([Person(ANNA, [insats("SYV")])]))
     first = submit(str(path), "--url", live_server.url, token=vasby_token, cwd=tmp_path)
     again = submit(str(path), "--url", live_server.url, token=vasby_token, cwd=tmp_path)
     assert (first.returncode, again.returncode) == (0, 0)
@@ -328,7 +319,7 @@ def test_with_wait_it_polls_under_the_given_address_not_the_one_answered(recorde
         }
 
     real = recorder(service)
-    path = write("f.xml", xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    path = write("f.xml", delivery_file([Person(ANNA, [insats("SYV")])]))
     result = submit(
         str(path), "--url", real.url, "--wait", "--json", token="inuk_secret", cwd=tmp_path
     )

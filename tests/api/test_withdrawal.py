@@ -9,8 +9,8 @@ from django.test import Client
 
 from inuk.audit.models import Entry
 from inuk.ledger.models import Intervention
-from tests.api.deliveries import deliver
-from tests.cast import Cast, log_in
+from tests.api.conftest import fresh_delivery
+from tests.conftest import Cast, log_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -27,7 +27,7 @@ def post_as(user, delivery, body: dict) -> tuple[int, dict]:
 
 @pytest.fixture
 def applied(cast: Cast, agreements):
-    return deliver(cast.vasby)
+    return fresh_delivery(cast.vasby)
 
 
 def test_af_admin_withdraws_and_gets_the_receipt_showing_it(cast, applied):
@@ -41,12 +41,10 @@ def test_af_admin_withdraws_and_gets_the_receipt_showing_it(cast, applied):
     assert Entry.objects.filter(event="delivery.withdrawn", target=str(applied.public_id)).exists()
 
 
-def test_the_municipalitys_token_reads_the_withdrawal_on_its_receipt(
-    cast, applied, token_for, api_as
-):
+def test_the_municipalitys_token_reads_the_withdrawal_on_its_receipt(cast, applied, api_as):
     post_as(cast.af_admin, applied, {"reason": "Fel period"})
 
-    body = api_as(token_for(cast.vasby, "read")).get(f"/deliveries/{applied.public_id}").json()
+    body = api_as(cast.token(cast.vasby, "read")).get(f"/deliveries/{applied.public_id}").json()
 
     assert body["withdrawal"]["reason"] == "Fel period"
 
@@ -80,8 +78,8 @@ def test_every_other_user_is_refused(name, cast, applied):
     assert not Entry.objects.filter(event="delivery.withdrawn").exists()
 
 
-def test_no_token_may_withdraw_not_even_the_municipalitys_own(cast, applied, token_for, api_as):
-    api = api_as(token_for(cast.vasby, "deliver", "read"))
+def test_no_token_may_withdraw_not_even_the_municipalitys_own(cast, applied, api_as):
+    api = api_as(cast.token(cast.vasby, "deliver", "read"))
 
     response = api.post(
         f"/deliveries/{applied.public_id}/withdrawal",

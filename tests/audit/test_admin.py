@@ -13,11 +13,9 @@ from inuk.audit.log import Event, record
 from inuk.audit.models import Entry
 from inuk.codes.models import Code
 from inuk.organisations.models import Agreement, ContactPerson, Municipality, Organisation
+from tests.conftest import AF_ORGNR, STOCKHOLM_CODE, VASBY_CODE, VASBY_ORGNR
 
 pytestmark = pytest.mark.django_db
-
-AF_ORGNR = "2021002114"
-STOCKHOLM = "0180"
 
 
 @pytest.fixture
@@ -42,6 +40,7 @@ def management_form(prefix: str, total: int, initial: int) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow  # every page of the admin: seconds
 @pytest.mark.parametrize(
     "page",
     [
@@ -66,14 +65,14 @@ def test_each_admin_page_loads_for_a_superuser(admin, page):
 
 def test_change_pages_load_for_a_superuser(admin):
     agreement = Agreement.objects.create(
-        municipality_id=STOCKHOLM,
+        municipality_id=STOCKHOLM_CODE,
         signed_by_af=dt.date(2024, 1, 10),
         signed_by_municipality=dt.date(2024, 1, 12),
     )
     entry = record(Event.LOGIN, actor="someone", details={"k": "v"})
     pages = [
         ("organisations_organisation_change", Organisation.af().pk),
-        ("organisations_municipality_change", STOCKHOLM),
+        ("organisations_municipality_change", STOCKHOLM_CODE),
         ("organisations_agreement_change", agreement.pk),
         ("codes_code_change", Code.objects.first().pk),
         ("audit_entry_change", entry.pk),
@@ -110,11 +109,13 @@ def test_codes_are_listed_by_validity_today(admin):
 
 def test_agreements_are_listed_by_whether_they_are_in_force(admin):
     signed = Agreement.objects.create(
-        municipality_id=STOCKHOLM,
+        municipality_id=STOCKHOLM_CODE,
         signed_by_af=dt.date(2024, 1, 10),
         signed_by_municipality=dt.date(2024, 1, 12),
     )
-    unsigned = Agreement.objects.create(municipality_id="0114", signed_by_af=dt.date(2024, 1, 10))
+    unsigned = Agreement.objects.create(
+        municipality_id=VASBY_CODE, signed_by_af=dt.date(2024, 1, 10)
+    )
     url = reverse("admin:organisations_agreement_changelist")
 
     assert list(admin.get(url, {"in_force": "yes"}).context["cl"].result_list) == [signed]
@@ -171,11 +172,11 @@ def test_a_change_the_admin_refuses_leaves_no_entry(admin):
 def test_an_agreement_and_its_contact_persons_are_audited_as_they_are_added_changed_and_removed(
     admin,
 ):
-    stockholm_orgnr = Municipality.objects.get(code=STOCKHOLM).organisation.orgnr
+    stockholm_orgnr = Municipality.objects.get(code=STOCKHOLM_CODE).organisation.orgnr
     add = admin.post(
         reverse("admin:organisations_agreement_add"),
         {
-            "municipality": STOCKHOLM,
+            "municipality": STOCKHOLM_CODE,
             "af_case_number": "Af-2025/0001",
             **management_form("contacts", 1, 0),
             "contacts-0-party": "kommun",
@@ -189,7 +190,7 @@ def test_an_agreement_and_its_contact_persons_are_audited_as_they_are_added_chan
     change = admin.post(
         reverse("admin:organisations_agreement_change", args=[agreement.pk]),
         {
-            "municipality": STOCKHOLM,
+            "municipality": STOCKHOLM_CODE,
             "af_case_number": "Af-2025/0001",
             **management_form("contacts", 1, 1),
             "contacts-0-id": str(contact.pk),
@@ -204,7 +205,7 @@ def test_an_agreement_and_its_contact_persons_are_audited_as_they_are_added_chan
     remove = admin.post(
         reverse("admin:organisations_agreement_change", args=[agreement.pk]),
         {
-            "municipality": STOCKHOLM,
+            "municipality": STOCKHOLM_CODE,
             "af_case_number": "Af-2025/0001",
             **management_form("contacts", 1, 1),
             "contacts-0-id": str(contact.pk),
@@ -272,7 +273,7 @@ def test_a_deletion_of_several_at_once_is_audited_for_each(admin):
 
 
 def test_a_municipality_cannot_be_deleted_in_the_admin(admin):
-    url = reverse("admin:organisations_municipality_delete", args=[STOCKHOLM])
+    url = reverse("admin:organisations_municipality_delete", args=[STOCKHOLM_CODE])
 
     assert admin.get(url).status_code == 403
 
@@ -307,7 +308,7 @@ def test_audit_entries_are_found_by_who_or_by_number(admin):
 @pytest.fixture
 def device(django_user_model):
     user = django_user_model.objects.create_user(
-        "anna@upplandsvasby.example", organisation=Organisation.objects.get(orgnr="2120000019")
+        "anna@upplandsvasby.example", organisation=Organisation.objects.get(orgnr=VASBY_ORGNR)
     )
     return TOTPDevice.objects.create(user=user, name="INUK", confirmed=True)
 
@@ -328,7 +329,7 @@ def test_removing_a_device_in_the_admin_is_audited(admin, device):
     assert not TOTPDevice.objects.exists()
     [entry] = admin_changes()
     assert entry.target == f"otp_totp.totpdevice:{device.pk}"
-    assert entry.organisation == "2120000019"
+    assert entry.organisation == VASBY_ORGNR
     assert entry.details["action"] == "deleted"
     assert device.key not in str(entry.details)
 

@@ -10,6 +10,8 @@ from django.db import connection, transaction
 from inuk.audit.log import Event, record, verify
 from inuk.audit.models import Entry
 
+pytestmark = pytest.mark.slow  # writers in threads, committed for real: seconds each
+
 WRITERS = 4
 EACH = 25
 

@@ -18,11 +18,12 @@ import pytest
 from django.conf import settings
 
 from inuk.format import synthetic, writers
+from tests.conftest import VASBY_CODE
 from tests.deployment import cluster
 
 pytestmark = pytest.mark.slow  # processes started and stopped: tens of seconds each
 
-KOMMUNKOD = "0114"
+KOMMUNKOD = VASBY_CODE
 ON_POSTGRES = cluster.postgres_url() is not None
 #: As short as a deployment may set it: a killed worker's delivery is taken up this soon.
 STALE_SECONDS = "10"

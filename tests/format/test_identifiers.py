@@ -111,6 +111,7 @@ def package_accepts(value: str) -> bool:
 # --- personnummer, against python-stdnum ---------------------------------------------
 
 
+@pytest.mark.slow  # many drawn numbers: seconds
 @settings(max_examples=250)
 @given(personnummer_like(days=ORDINARY_DAYS))
 def test_it_agrees_with_stdnum_on_ordinary_numbers_except_where_spec_is_stricter(value):
@@ -131,6 +132,7 @@ def test_it_agrees_with_stdnum_on_ordinary_numbers_except_where_spec_is_stricter
     assert verdict(value) == expected
 
 
+@pytest.mark.slow  # many drawn numbers: seconds
 @settings(max_examples=300)
 @given(personnummer_like(days=COORDINATION_DAYS))
 def test_stdnum_rejects_every_samordningsnummer_that_we_accept_and_flag(value):
@@ -143,6 +145,7 @@ def test_stdnum_rejects_every_samordningsnummer_that_we_accept_and_flag(value):
 # --- personnummer, against the personnummer package ----------------------------------
 
 
+@pytest.mark.slow  # many drawn numbers: seconds
 @settings(max_examples=400)
 @given(twelve_digit_strings)
 def test_it_agrees_with_the_personnummer_package_but_for_century_and_future(value):
@@ -155,6 +158,7 @@ def test_it_agrees_with_the_personnummer_package_but_for_century_and_future(valu
     assert (verdict(value) is None) == expected_valid
 
 
+@pytest.mark.slow  # many drawn numbers: seconds
 @settings(max_examples=250)
 @given(valid_personnummer())
 def test_it_reads_birth_date_sex_and_coordination_as_the_personnummer_package_does(value):
@@ -267,6 +271,7 @@ def test_a_parsed_personnummer_shows_itself_masked():
     assert "1237" not in repr([person])
 
 
+@pytest.mark.slow  # many drawn numbers: seconds
 @settings(max_examples=300)
 @given(twelve_digit_strings | st.text(alphabet="0123456789 -+", max_size=20))
 def test_an_invalid_identifier_never_says_the_number(value):
@@ -308,6 +313,7 @@ def test_it_agrees_with_stdnum_on_ten_digits_except_for_the_third_digit(value):
         assert parse_orgnr(value) == value
 
 
+@pytest.mark.slow  # many drawn numbers: seconds
 @settings(max_examples=300)
 @given(orgnr_like())
 def test_it_reads_16_and_ten_digits_as_the_ten_digits_which_stdnum_rejects(value):
@@ -317,6 +323,7 @@ def test_it_reads_16_and_ten_digits_as_the_ten_digits_which_stdnum_rejects(value
         assert parse_orgnr("16" + value) == value
 
 
+@pytest.mark.slow  # many drawn numbers: seconds
 @settings(max_examples=200)
 @given(digits(2).filter(lambda prefix: prefix != "16"), orgnr_like())
 def test_it_rejects_twelve_digits_not_beginning_with_16(prefix, value):

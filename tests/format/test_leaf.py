@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+import pytest
+
+from inuk.format.writers import Person
+from tests.conftest import ANNA, delivery_file, insats
 
 SCRIPT = """
 import json, sys
@@ -18,9 +21,10 @@ print(json.dumps({"valid": report["valid"], "transactions": report["counts"]["tr
 """
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_it_validates_a_file_without_django(tmp_path):
     path = tmp_path / "leverans.xml"
-    path.write_bytes(xml(*VASBY, [Person(pnr("19990101", "123"), [Tx("SYV", "20240105")])]))
+    path.write_bytes(delivery_file([Person(ANNA, [insats("SYV", "20240105")])]))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INUK_", "DJANGO_"))}
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(path)],

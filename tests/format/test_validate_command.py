@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+from inuk.format.writers import Person
+from tests.conftest import ANNA, ANNA_MISTYPED, delivery_file, insats
 
-ANNA = pnr("19990101", "123")
+pytestmark = pytest.mark.slow  # `inuk validate` run as a process, about a second each
 
 
 def validate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -32,7 +33,7 @@ def validate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.fixture
 def valid_file(tmp_path) -> Path:
     path = tmp_path / "leverans.xml"
-    path.write_bytes(xml(*VASBY, [Person(ANNA, [Tx("SYV", "20240105", "20240301")])]))
+    path.write_bytes(delivery_file([Person(ANNA, [insats("SYV", "20240105", "20240301")])]))
     return path
 
 
@@ -52,17 +53,16 @@ def test_the_json_report_has_the_published_shape(valid_file, tmp_path):
 
 
 def test_rule_errors_exit_1_and_are_listed_masked(tmp_path):
-    bad = ANNA[:-1] + str((int(ANNA[-1]) + 1) % 10)
     path = tmp_path / "fel.xml"
-    path.write_bytes(xml(*VASBY, [Person(bad, [Tx("XYZ")])]))
+    path.write_bytes(delivery_file([Person(ANNA_MISTYPED, [insats("XYZ")])]))
     result = validate(str(path), "--json", cwd=tmp_path)
     assert result.returncode == 1
     report = json.loads(result.stdout)
     codes = {(e["code"], e["field"]) for e in report["errors"]}
     assert codes == {("PNR_CHECKSUM", "Personnummer"), ("CODE_UNKNOWN", "Insatskod")}
-    assert bad not in result.stdout and bad[2:] not in result.stdout
+    assert ANNA_MISTYPED not in result.stdout and ANNA_MISTYPED[2:] not in result.stdout
     [pnr_error] = [e for e in report["errors"] if e["code"] == "PNR_CHECKSUM"]
-    assert pnr_error["value"] == bad[:8] + "-****"
+    assert pnr_error["value"] == ANNA_MISTYPED[:8] + "-****"
     assert pnr_error["message_sv"] and pnr_error["message_en"]
     assert pnr_error["line"] and pnr_error["path"].endswith("/Person[1]/Personnummer")
 

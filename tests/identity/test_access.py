@@ -13,23 +13,22 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from inuk.accounts.tokens import issue_token
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from tests.cast import Cast, log_in
-from tests.identity.conftest import ANNA, PURPOSE
+from tests.conftest import ANNA, ANNA_NEW, Cast, log_in
+from tests.identity.conftest import PURPOSE
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 PAGES = {
     "identity:lookup": {"subject": ANNA, **PURPOSE},
-    "identity:link": {"old": ANNA, "new": ANNA[:-4] + "0008", **PURPOSE},
+    "identity:link": {"old": ANNA, "new": ANNA_NEW, **PURPOSE},
     "identity:extract": {"personnummer": ANNA, "format": "json", **PURPOSE},
 }
 ENDPOINTS = {
     "api-1:identity-pseudonym": {"personnummer": ANNA, **PURPOSE},
     "api-1:identity-personnummer": {"pseudonym": "0" * 32, **PURPOSE},
-    "api-1:identity-link": {"old": ANNA, "new": ANNA[:-4] + "0008", **PURPOSE},
+    "api-1:identity-link": {"old": ANNA, "new": ANNA_NEW, **PURPOSE},
     "api-1:identity-extract": {"personnummer": ANNA, **PURPOSE},
 }
 OTHERS = [
@@ -71,7 +70,7 @@ def test_every_other_role_is_refused_every_page_and_endpoint(
 
 
 def test_an_api_token_is_refused_every_endpoint(cast: Cast) -> None:
-    _, raw = issue_token(cast.af, "AF:s system", ["deliver", "read"])
+    raw = cast.token(cast.af, name="AF:s system")
     for name in ENDPOINTS:
         response = post_api(Client(), name, Authorization=f"Bearer {raw}")
         assert response.status_code == 403, name

@@ -2,46 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from django.db import connections
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Page, sync_playwright
 
 from inuk.vault.pseudonymize import find
 from tests.accounts.test_second_factor import code_for
-from tests.cast import PASSWORD, Cast
-from tests.conftest import CHROMIUM, axe_violations
-from tests.identity.conftest import ANNA, PURPOSE
+from tests.conftest import ANNA, PASSWORD, Cast, axe_violations
+from tests.identity.conftest import PURPOSE
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a browser process
     pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]
 
 
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
-    """A browser of this test's own, started and stopped with it, as the other browser tests
-    of the suite do, so that no Playwright event loop is left running between tests."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    )
-    yield browser.new_page(locale="sv-SE")
-    # Queries made while the live server ran opened connections of their own.
-    connections.close_all()
-    browser.close()
-    playwright.stop()
-
-
 def test_the_officer_logs_in_with_the_code_and_looks_a_person_up(
-    page, live_server, cast: Cast, deliver, tmp_path
+    page, live_server, cast: Cast, deliver_person, tmp_path
 ) -> None:
-    deliver(ANNA)
+    deliver_person(ANNA)
     device = TOTPDevice.objects.create(user=cast.identity_officer, name="INUK", confirmed=True)
     page.goto(f"{live_server.url}/identitet/")
     page.fill("input[name=username]", cast.identity_officer.email)
@@ -70,7 +49,7 @@ def test_the_officer_logs_in_with_the_code_and_looks_a_person_up(
     page.get_by_role("button", name="Visa registerutdraget").click()
     page.wait_for_selector("text=Levererade transaktioner")
     assert ANNA in page.content()
-    page.screenshot(path="/tmp/h11/extract-page.png", full_page=True)
+    page.screenshot(path=str(tmp_path / "extract.png"), full_page=True)
     assert axe_violations(page) == []
 
 

@@ -15,13 +15,11 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from inuk.accounts.tokens import issue_token
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.ledger.models import Person
 from inuk.vault.pseudonymize import find
-from tests.cast import Cast, log_in
-from tests.identity.conftest import ANNA
+from tests.conftest import ANNA, Cast, log_in
 from tests.identity.test_access import OTHERS
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -32,8 +30,8 @@ BODY = {"personnummer": ANNA, **DECISION}
 
 
 @pytest.fixture
-def anna(deliver) -> str:
-    deliver(ANNA)
+def anna(deliver_person) -> str:
+    deliver_person(ANNA)
     pseudonym = find(ANNA)
     assert pseudonym is not None
     return pseudonym
@@ -66,7 +64,7 @@ def test_every_other_role_is_refused_the_page_and_the_endpoint(member, client, c
 
 
 def test_an_api_token_is_refused_whatever_it_may_do(cast: Cast, anna):
-    _, raw = issue_token(cast.af, "AF:s system", ["deliver", "read"])
+    raw = cast.token(cast.af, name="AF:s system")
 
     assert post_api(Client(), Authorization=f"Bearer {raw}").status_code == 403
     assert untouched(anna)

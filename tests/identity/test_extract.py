@@ -15,8 +15,8 @@ from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.ledger.withdrawal import withdraw
 from inuk.vault.pseudonymize import find
-from tests.identity.conftest import ANNA, ANNA_SAMORDNING, BO, PURPOSE, found_in
-from tests.intake.deliveries import Tx
+from tests.conftest import ANNA, ANNA_SAMORDNING, BO, VASBY_CODE, VASBY_ORGNR, insats, resultat
+from tests.identity.conftest import PURPOSE, found_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -34,21 +34,23 @@ def as_json(client: Client, number: str) -> dict:
 
 
 def test_the_extract_holds_every_transaction_the_state_the_person_and_the_look_ups(
-    officer: Client, deliver
+    officer: Client, deliver_person
 ) -> None:
-    first = deliver(ANNA, Tx("SYV", start="20240105"), Tx("STU", start="20240110", kind="R"))
+    first = deliver_person(
+        ANNA, insats("SYV", start="20240105"), results=[resultat("STU", start="20240110")]
+    )
     officer.post(reverse("identity:lookup"), {"subject": ANNA, **PURPOSE})
     data = as_json(officer, ANNA)
     assert data["known"] and data["pseudonym"] == find(ANNA)
     assert [n["personnummer"] for n in data["numbers"]] == [ANNA]
-    assert data["person"] == {"birth_year": 2003, "sex": "woman", "coordination_number": False}
+    assert data["person"] == {"birth_year": 1999, "sex": "woman", "coordination_number": False}
     assert [(t["code"], t["delivery"]) for t in data["transactions"]] == [
         ("SYV", str(first.public_id)),
         ("STU", str(first.public_id)),
     ]
     transaction = data["transactions"][0]
-    assert transaction["organisation_number"] == "2120000019"
-    assert (transaction["kommunkod"], transaction["start"]) == ("0114", "2024-01-05")
+    assert transaction["organisation_number"] == VASBY_ORGNR
+    assert (transaction["kommunkod"], transaction["start"]) == (VASBY_CODE, "2024-01-05")
     assert transaction["counts"] is True
     assert [i["code"] for i in data["interventions"]] == ["SYV"]
     assert [r["code"] for r in data["results"]] == ["STU"]
@@ -57,9 +59,9 @@ def test_the_extract_holds_every_transaction_the_state_the_person_and_the_look_u
 
 
 def test_a_withdrawn_deliverys_transactions_are_shown_as_not_counting(
-    officer: Client, deliver
+    officer: Client, deliver_person
 ) -> None:
-    delivery = deliver(ANNA, Tx("SYV"))
+    delivery = deliver_person(ANNA, insats("SYV"))
     with transaction.atomic():
         withdraw(delivery.pk, reason="fel fil")
     data = as_json(officer, ANNA)
@@ -67,9 +69,9 @@ def test_a_withdrawn_deliverys_transactions_are_shown_as_not_counting(
     assert data["interventions"] == []
 
 
-def test_an_extract_of_either_linked_number_shows_both(officer: Client, deliver) -> None:
-    old = deliver(ANNA_SAMORDNING, Tx("SYV"))
-    new = deliver(ANNA, Tx("KAR", start="20240301", at="2024-03-01 10:00:00"))
+def test_an_extract_of_either_linked_number_shows_both(officer: Client, deliver_person) -> None:
+    old = deliver_person(ANNA_SAMORDNING, insats("SYV"))
+    new = deliver_person(ANNA, insats("KAR", start="20240301", at="2024-03-01 10:00:00"))
     officer.post(reverse("identity:link"), {"old": ANNA_SAMORDNING, "new": ANNA, **PURPOSE})
     for number in (ANNA_SAMORDNING, ANNA):
         data = as_json(officer, number)
@@ -79,8 +81,8 @@ def test_an_extract_of_either_linked_number_shows_both(officer: Client, deliver)
         assert "identity.linked" in [entry["event"] for entry in data["lookups"]]
 
 
-def test_the_page_shows_the_extract_readably(officer: Client, deliver) -> None:
-    delivery = deliver(ANNA, Tx("SYV"))
+def test_the_page_shows_the_extract_readably(officer: Client, deliver_person) -> None:
+    delivery = deliver_person(ANNA, insats("SYV"))
     response = extract(officer, ANNA)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
@@ -89,8 +91,9 @@ def test_the_page_shows_the_extract_readably(officer: Client, deliver) -> None:
     assert "Upplands Väsby" in page and "SYV" in page
 
 
-def test_the_pdf_is_a_document_with_the_extract(officer: Client, deliver, tmp_path) -> None:
-    delivery = deliver(ANNA, Tx("SYV"))
+@pytest.mark.slow  # pdftotext reads the document
+def test_the_pdf_is_a_document_with_the_extract(officer: Client, deliver_person, tmp_path) -> None:
+    delivery = deliver_person(ANNA, insats("SYV"))
     response = extract(officer, ANNA, "pdf")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -114,8 +117,8 @@ def test_an_unknown_personnummer_gives_an_extract_saying_nothing_is_stored(
     assert (data["known"], data["transactions"], data["numbers"]) == (False, [], [])
 
 
-def test_each_extract_is_audited_with_its_form_and_purpose(officer: Client, deliver) -> None:
-    deliver(ANNA)
+def test_each_extract_is_audited_with_its_form_and_purpose(officer: Client, deliver_person) -> None:
+    deliver_person(ANNA)
     for form in ("html", "pdf", "json"):
         extract(officer, ANNA, form)
     entries = Entry.objects.filter(event=Event.IDENTITY_EXTRACT)
@@ -124,8 +127,8 @@ def test_each_extract_is_audited_with_its_form_and_purpose(officer: Client, deli
     assert all(e.details["case_number"] == PURPOSE["case_number"] for e in entries)
 
 
-def test_the_api_gives_the_same_extract(officer: Client, deliver) -> None:
-    deliver(ANNA, Tx("SYV"))
+def test_the_api_gives_the_same_extract(officer: Client, deliver_person) -> None:
+    deliver_person(ANNA, insats("SYV"))
     response = officer.post(
         reverse("api-1:identity-extract"),
         {"personnummer": ANNA, **PURPOSE},

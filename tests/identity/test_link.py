@@ -15,8 +15,8 @@ from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.ledger.models import Intervention, Person, Transaction
 from inuk.vault.pseudonymize import find, reidentify
-from tests.identity.conftest import ANNA, ANNA_SAMORDNING, BO, PURPOSE
-from tests.intake.deliveries import Tx
+from tests.conftest import ANNA, ANNA_SAMORDNING, BO, insats
+from tests.identity.conftest import PURPOSE
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -33,10 +33,10 @@ def persons_counted() -> int:
 
 
 def test_deliveries_under_the_old_and_the_new_number_count_as_one_person(
-    officer: Client, deliver
+    officer: Client, deliver_person
 ) -> None:
-    deliver(ANNA_SAMORDNING, Tx("SYV", start="20240105"))
-    deliver(ANNA, Tx("KAR", start="20240301", at="2024-03-01 10:00:00"))
+    deliver_person(ANNA_SAMORDNING, insats("SYV", start="20240105"))
+    deliver_person(ANNA, insats("KAR", start="20240301", at="2024-03-01 10:00:00"))
     assert persons_counted() == 2
     old_pseudonym, new_pseudonym = find(ANNA_SAMORDNING), find(ANNA)
 
@@ -53,27 +53,29 @@ def test_deliveries_under_the_old_and_the_new_number_count_as_one_person(
     assert (entry.target, entry.details["merged"]) == (old_pseudonym, new_pseudonym)
 
 
-def test_the_person_is_then_described_by_the_new_number(officer: Client, deliver) -> None:
-    deliver(ANNA_SAMORDNING)
+def test_the_person_is_then_described_by_the_new_number(officer: Client, deliver_person) -> None:
+    deliver_person(ANNA_SAMORDNING)
     assert Person.objects.get().coordination_number
     link(officer)
     person = Person.objects.get()
-    assert (person.birth_year, person.sex, person.coordination_number) == (2003, "K", False)
+    assert (person.birth_year, person.sex, person.coordination_number) == (1999, "K", False)
 
 
-def test_later_deliveries_under_either_number_are_the_same_person(officer: Client, deliver) -> None:
-    deliver(ANNA_SAMORDNING, Tx("SYV"))
+def test_later_deliveries_under_either_number_are_the_same_person(
+    officer: Client, deliver_person
+) -> None:
+    deliver_person(ANNA_SAMORDNING, insats("SYV"))
     link(officer)
-    deliver(ANNA, Tx("KAR", start="20240301", at="2024-03-01 10:00:00"))
-    deliver(ANNA_SAMORDNING, Tx("MOT", start="20240401", at="2024-04-01 10:00:00"))
+    deliver_person(ANNA, insats("KAR", start="20240301", at="2024-03-01 10:00:00"))
+    deliver_person(ANNA_SAMORDNING, insats("MOT", start="20240401", at="2024-04-01 10:00:00"))
     assert Person.objects.count() == 1
     assert Transaction.objects.values("person").distinct().count() == 1
     assert persons_counted() == 1
 
 
-def test_linking_twice_changes_nothing_more(officer: Client, deliver) -> None:
-    deliver(ANNA_SAMORDNING)
-    deliver(ANNA)
+def test_linking_twice_changes_nothing_more(officer: Client, deliver_person) -> None:
+    deliver_person(ANNA_SAMORDNING)
+    deliver_person(ANNA)
     link(officer)
     before = set(Intervention.objects.values_list("person__pseudonym", "code", "start"))
     assert link(officer).status_code == 200
@@ -87,16 +89,16 @@ def test_a_number_linked_to_itself_is_refused_and_nothing_changes(officer: Clien
     assert not Entry.objects.filter(event=Event.IDENTITY_LINKED).exists()
 
 
-def test_a_wrong_number_is_refused_and_nothing_changes(officer: Client, deliver) -> None:
-    deliver(BO)
+def test_a_wrong_number_is_refused_and_nothing_changes(officer: Client, deliver_person) -> None:
+    deliver_person(BO)
     response = link(officer, BO, BO[:-1] + str((int(BO[-1]) + 1) % 10))
     assert response.status_code == 400
     assert reidentify(find(BO)) == [BO]
 
 
-def test_the_api_links_too(officer: Client, deliver) -> None:
-    deliver(ANNA_SAMORDNING)
-    deliver(ANNA)
+def test_the_api_links_too(officer: Client, deliver_person) -> None:
+    deliver_person(ANNA_SAMORDNING)
+    deliver_person(ANNA)
     old_pseudonym, new_pseudonym = find(ANNA_SAMORDNING), find(ANNA)
     response = officer.post(
         reverse("api-1:identity-link"),

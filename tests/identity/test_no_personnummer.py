@@ -17,8 +17,8 @@ from django.urls import reverse
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.vault.pseudonymize import find
-from tests.identity.conftest import ANNA, ANNA_SAMORDNING, BO, PURPOSE, found_in
-from tests.intake.deliveries import Tx
+from tests.conftest import ANNA, ANNA_SAMORDNING, BO, insats
+from tests.identity.conftest import PURPOSE, found_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -44,12 +44,12 @@ def api(client: Client, name: str, **body) -> None:
 
 
 def test_no_personnummer_in_the_audit_log_the_logs_or_the_statistics_database(
-    officer: Client, deliver, caplog: pytest.LogCaptureFixture
+    officer: Client, deliver_person, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    deliver(ANNA_SAMORDNING, Tx("SYV"))
-    deliver(ANNA, Tx("KAR", start="20240301", at="2024-03-01 10:00:00"))
-    deliver(BO)
+    deliver_person(ANNA_SAMORDNING, insats("SYV"))
+    deliver_person(ANNA, insats("KAR", start="20240301", at="2024-03-01 10:00:00"))
+    deliver_person(BO)
     pseudonym = find(BO)
     pages = [
         (reverse("identity:lookup"), {"subject": ANNA}),
@@ -81,9 +81,9 @@ def test_no_personnummer_in_the_audit_log_the_logs_or_the_statistics_database(
     assert found_in(caplog.text) == []
 
 
-def test_the_scan_would_find_one(officer: Client, deliver) -> None:
+def test_the_scan_would_find_one(officer: Client, deliver_person) -> None:
     """The check above looks in the right places: a number written there is found."""
-    deliver(ANNA)
+    deliver_person(ANNA)
     assert found_in(statistics_database()) == []
     with connections["default"].cursor() as cursor:
         cursor.execute("UPDATE ledger_person SET pseudonym = %s", [ANNA[:12]])

@@ -22,15 +22,14 @@ from django.urls import reverse
 
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
-from inuk.intake.receive import Submission, receive
+from inuk.format.writers import Person
 from inuk.ledger.models import Withdrawal
 from inuk.vault.files import open_file, stored_delivery_ids
 from inuk.vault.keys import generate
 from inuk.vault.pseudonymize import find
-from tests.cast import log_in
-from tests.identity.conftest import ANNA, BO, PURPOSE, forms, found_in
+from tests.conftest import ANNA, BO, delivery_file, insats, log_in, receive_file
+from tests.identity.conftest import PURPOSE, forms, found_in
 from tests.identity.test_no_personnummer import statistics_database
-from tests.intake.deliveries import VASBY, Person, Tx, xml
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -42,16 +41,18 @@ def command(*args: str) -> str:
 
 
 def test_every_removal_is_audited_and_leaves_no_number(
-    officer: Client, cast, deliver, settings, caplog: pytest.LogCaptureFixture
+    officer: Client, cast, deliver_person, settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     settings.INUK_VAULT_KEY = generate()
-    deliver(ANNA, Tx("SYV"))
-    both = receive(
-        io.BytesIO(xml(*VASBY, [Person(ANNA, [Tx("KAR", start="20240301")]), Person(BO, [Tx()])])),
-        Submission(organisation=cast.vasby, submitted_by="test", channel="api"),
+    deliver_person(ANNA, insats("SYV"))
+    both = receive_file(
+        cast.vasby,
+        delivery_file([Person(ANNA, [insats("KAR", start="20240301")]), Person(BO, [insats()])]),
+        submitted_by="test",
+        channel="api",
     )
-    withdrawn = deliver(BO, Tx("PRA", start="20240401"))
+    withdrawn = deliver_person(BO, insats("PRA", start="20240401"))
     printed = []
 
     response = log_in(Client(), cast.af_admin).post(

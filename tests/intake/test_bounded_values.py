@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from inuk.format.writers import Person
 from inuk.intake.models import Delivery, Message
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+from tests.conftest import ANNA, delivery_file, insats
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 LONG_NAME = "Okänt" + "x" * 96  # 101 characters, more than a message's field holds
 
 
-def test_an_unknown_element_with_a_long_name_is_reported_on_the_receipt(vasby, deliver):
-    data = xml(*VASBY, [Person(pnr("19990101"), [Tx("SYV")])]).replace(
+def test_an_unknown_element_with_a_long_name_is_reported_on_the_receipt(cast, agreements, deliver):
+    data = delivery_file([Person(ANNA, [insats("SYV")])]).replace(
         b"<System>", f"<{LONG_NAME}>1</{LONG_NAME}><System>".encode(), 1
     )
-    delivery = deliver(vasby, data)
+    delivery = deliver(cast.vasby, data)
 
     assert delivery.status == Delivery.Status.APPLIED
     message = Message.objects.get(delivery=delivery, code="ELEMENT_UNKNOWN")
@@ -27,23 +26,11 @@ def test_an_unknown_element_with_a_long_name_is_reported_on_the_receipt(vasby, d
     assert LONG_NAME[:field_length] in message.path
 
 
-def test_an_unknown_json_key_with_a_long_name_is_reported_on_the_receipt(vasby, deliver):
-    person = {
-        "Personnummer": pnr("19990101"),
-        "Insatslista": [
-            {
-                "Transaktionsdatum": "2024-01-05 10:00:00",
-                "Status": "Registrering",
-                "Insatskod": "SYV",
-                "StartdatumInsats": "20240105",
-                "System": "SystemX",
-                LONG_NAME: "1",
-            }
-        ],
-    }
-    block = {"Organisationsnummer": VASBY[0], "Kommunkod": VASBY[1], "Personlista": [person]}
-    data = json.dumps({"Leverans": {"Kommunlista": [block]}}).encode()
-    delivery = deliver(vasby, data, format="json")
+def test_an_unknown_json_key_with_a_long_name_is_reported_on_the_receipt(cast, agreements, deliver):
+    data = delivery_file([Person(ANNA, [insats("SYV")])], format="json").replace(
+        b'"System": "SystemX"', f'"System": "SystemX", "{LONG_NAME}": "1"'.encode(), 1
+    )
+    delivery = deliver(cast.vasby, data, format="json")
 
     assert delivery.status == Delivery.Status.APPLIED
     assert delivery.rejected == 1

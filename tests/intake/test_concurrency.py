@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from inuk.format.synthetic import personnummer
+from inuk.format.writers import Person
 from inuk.intake.models import Delivery
 from inuk.ledger.models import Intervention
 from inuk.ledger.models import Person as LedgerPerson
 from inuk.vault.pseudonymize import find
-from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
+from tests.conftest import VALLENTUNA_CODE, VALLENTUNA_ORGNR, delivery_file, insats
 from tests.intake.workers import start_worker
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
 
-SHARED = [pnr(f"19{90 + i % 10}0{1 + i % 9}1{i % 10}", f"{200 + i}") for i in range(300)]
+SHARED = [personnummer(dt.date(1990 + i % 10, 1 + i % 9, 10 + i % 10), 200 + i) for i in range(300)]
 
 
 @pytest.mark.slow
-def test_two_workers_give_one_pseudonym_per_person(vasby, vallentuna, deliver):
+def test_two_workers_give_one_pseudonym_per_person(cast, agreements, deliver):
     first = deliver(
-        vasby, xml(*VASBY, [Person(n, [Tx("SYV")]) for n in SHARED]), process_inline=False
+        cast.vasby,
+        delivery_file([Person(n, [insats("SYV")]) for n in SHARED]),
+        process_inline=False,
     )
     second = deliver(
-        vallentuna, xml(*VALLENTUNA, [Person(n, [Tx("KAR")]) for n in SHARED]), process_inline=False
+        cast.vallentuna,
+        delivery_file(
+            [Person(n, [insats("KAR")]) for n in SHARED],
+            orgnr=VALLENTUNA_ORGNR,
+            kommunkod=VALLENTUNA_CODE,
+        ),
+        process_inline=False,
     )
     workers = [start_worker(), start_worker()]
     for worker in workers:

@@ -12,33 +12,38 @@ from django.db.models import F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inuk.format.synthetic import personnummer
+from inuk.format.writers import Person
 from inuk.intake import processing
 from inuk.intake.models import Delivery, Message
 from inuk.intake.worker import process_pending
 from inuk.ledger.models import Intervention, Result, Transaction
 from inuk.ledger.models import Person as LedgerPerson
 from inuk.ledger.rows import LedgerRow
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+from tests.conftest import delivery_file, insats, resultat
 from tests.intake.workers import start_worker
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # deliveries committed for real and broken midway: seconds each
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
+]
 
 
 def people(count: int) -> bytes:
     persons = []
     for i in range(count):
-        birth = (dt.date(1990, 1, 1) + dt.timedelta(days=i % 7000)).strftime("%Y%m%d")
+        birth = dt.date(1990, 1, 1) + dt.timedelta(days=i % 7000)
         persons.append(
             Person(
-                pnr(birth, str(100 + i // 7000)),
+                personnummer(birth, 100 + i // 7000),
                 [
-                    Tx("SYV", "20240105", "20240301", at=f"2024-01-05 10:00:{i % 60:02d}"),
-                    Tx("KAR", "20240302", status="Registrering", at="2024-03-02 09:00:00"),
-                    Tx("STU", "20240401", kind="R", at="2024-04-01 08:00:00"),
+                    insats("SYV", "20240105", "20240301", at=f"2024-01-05 10:00:{i % 60:02d}"),
+                    insats("KAR", "20240302", status="Registrering", at="2024-03-02 09:00:00"),
                 ],
+                [resultat("STU", "20240401", at="2024-04-01 08:00:00")],
             )
         )
-    return xml(*VASBY, persons)
+    return delivery_file(persons)
 
 
 def nothing_applied() -> bool:
@@ -63,7 +68,7 @@ FAILURE_POINTS = [
 
 @pytest.mark.parametrize("point", FAILURE_POINTS)
 def test_a_failure_midway_leaves_nothing_applied_and_the_delivery_retryable(
-    point, vasby, deliver, monkeypatch
+    point, cast, agreements, deliver, monkeypatch
 ):
     module_path, _, name = point.rpartition(".")
     owner = processing if module_path == "inuk.intake.processing" else processing.Run
@@ -74,7 +79,7 @@ def test_a_failure_midway_leaves_nothing_applied_and_the_delivery_retryable(
         raise RuntimeError("injected failure")
 
     monkeypatch.setattr(owner, name, fail_after_doing_the_work)
-    delivery = deliver(vasby, people(30))
+    delivery = deliver(cast.vasby, people(30))
     assert delivery.status == Delivery.Status.RECEIVED
     assert nothing_applied()
 
@@ -87,7 +92,9 @@ def test_a_failure_midway_leaves_nothing_applied_and_the_delivery_retryable(
 
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 @given(fail_at=st.integers(min_value=0, max_value=89))
-def test_a_failure_at_any_row_of_the_apply_leaves_nothing(fail_at, vasby, deliver, monkeypatch):
+def test_a_failure_at_any_row_of_the_apply_leaves_nothing(
+    fail_at, cast, agreements, deliver, monkeypatch
+):
     original_iter = processing.Spool.__iter__
 
     def failing_iter(self):
@@ -99,7 +106,7 @@ def test_a_failure_at_any_row_of_the_apply_leaves_nothing(fail_at, vasby, delive
 
     with monkeypatch.context() as patch:
         patch.setattr(processing.Spool, "__iter__", failing_iter)
-        delivery = deliver(vasby, people(30) + f"<!-- {fail_at} -->".encode())
+        delivery = deliver(cast.vasby, people(30) + f"<!-- {fail_at} -->".encode())
     assert delivery.status == Delivery.Status.RECEIVED
     assert Transaction.objects.filter(delivery=delivery).count() == 0
     Delivery.objects.filter(pk=delivery.pk).delete()
@@ -116,10 +123,9 @@ def _wait_for(condition, worker, timeout: float = 120.0) -> None:
     raise AssertionError("timed out waiting")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("phase", ["reading", "applying"])
-def test_a_worker_killed_midway_leaves_nothing_applied(phase, vasby, deliver):
-    delivery = deliver(vasby, people(20_000), process_inline=False)
+def test_a_worker_killed_midway_leaves_nothing_applied(phase, cast, agreements, deliver):
+    delivery = deliver(cast.vasby, people(20_000), process_inline=False)
     worker = start_worker()
 
     def progressed() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -10,26 +11,22 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 
 from inuk.audit.models import Entry
+from inuk.format.synthetic import personnummer
+from inuk.format.writers import Person as FilePerson
 from inuk.intake.erasure import ErasureRefused, erase_person
 from inuk.ledger.models import Intervention, Person, Result, Transaction
 from inuk.vault.models import Identity
 from inuk.vault.pseudonymize import find, link
-from tests.intake.deliveries import VASBY, Tx, pnr, xml
-from tests.intake.deliveries import Person as P
+from tests.conftest import ANNA, ANNA_NEW, BO, delivery_file, insats, resultat
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
-ANNA = pnr("19990101", "123")
-BO = pnr("20010202", "456")
-ANNA_NEW = pnr("19990102", "124")  # Anna's corrected number
-
 
 def both(deliver, vasby, serial: int = 0):
-    data = xml(
-        *VASBY,
+    data = delivery_file(
         [
-            P(ANNA, [Tx("SYV", at=f"2024-01-05 10:00:0{serial}"), Tx("STU", kind="R")]),
-            P(BO, [Tx("PRA", "20240201")]),
+            FilePerson(ANNA, [insats("SYV", at=f"2024-01-05 10:00:0{serial}")], [resultat("STU")]),
+            FilePerson(BO, [insats("PRA", "20240201")]),
         ],
     )
     return deliver(vasby, data)
@@ -44,8 +41,8 @@ def erase(number: str = ANNA, **options):
     return erase_person(number, **{**values, **options})
 
 
-def test_erasure_removes_the_person_from_the_vault_and_the_statistics(vasby, deliver):
-    both(deliver, vasby)
+def test_erasure_removes_the_person_from_the_vault_and_the_statistics(cast, agreements, deliver):
+    both(deliver, cast.vasby)
     anna = find(ANNA)
     bo_state = {row for row in state() if row[0] == find(BO)}
 
@@ -60,8 +57,8 @@ def test_erasure_removes_the_person_from_the_vault_and_the_statistics(vasby, del
     assert state() == bo_state
 
 
-def test_every_number_of_the_person_goes(vasby, deliver):
-    both(deliver, vasby)
+def test_every_number_of_the_person_goes(cast, agreements, deliver):
+    both(deliver, cast.vasby)
     link(ANNA, ANNA_NEW)
 
     assert erase(ANNA_NEW).personnummer == 2
@@ -69,12 +66,14 @@ def test_every_number_of_the_person_goes(vasby, deliver):
     assert find(ANNA) is None and find(ANNA_NEW) is None
 
 
-def test_a_later_delivery_of_the_number_is_a_new_person_and_nothing_old_returns(vasby, deliver):
-    both(deliver, vasby)
+def test_a_later_delivery_of_the_number_is_a_new_person_and_nothing_old_returns(
+    cast, agreements, deliver
+):
+    both(deliver, cast.vasby)
     old = find(ANNA)
     erase()
 
-    deliver(vasby, xml(*VASBY, [P(ANNA, [Tx("KAR", "20240301")])]))
+    deliver(cast.vasby, delivery_file([FilePerson(ANNA, [insats("KAR", "20240301")])]))
 
     new = find(ANNA)
     assert new is not None and new != old
@@ -82,8 +81,8 @@ def test_a_later_delivery_of_the_number_is_a_new_person_and_nothing_old_returns(
     assert not Person.objects.filter(pseudonym=old).exists()
 
 
-def test_the_audit_entry_names_the_case_and_counts_never_the_number(vasby, deliver):
-    both(deliver, vasby)
+def test_the_audit_entry_names_the_case_and_counts_never_the_number(cast, agreements, deliver):
+    both(deliver, cast.vasby)
     anna = find(ANNA)
 
     erase()
@@ -100,13 +99,13 @@ def test_the_audit_entry_names_the_case_and_counts_never_the_number(vasby, deliv
     ("number", "options", "code"),
     [
         ("19990101-1234", {}, "ERASURE_INVALID_NUMBER"),
-        (pnr("19850505", "333"), {}, "ERASURE_UNKNOWN_PERSON"),
+        (personnummer(dt.date(1985, 5, 5), 333), {}, "ERASURE_UNKNOWN_PERSON"),
         (ANNA, {"case_number": " "}, "ERASURE_CASE_MISSING"),
         (ANNA, {"reason": ""}, "ERASURE_CASE_MISSING"),
     ],
 )
-def test_bad_input_is_refused_and_changes_nothing(number, options, code, vasby, deliver):
-    both(deliver, vasby)
+def test_bad_input_is_refused_and_changes_nothing(number, options, code, cast, agreements, deliver):
+    both(deliver, cast.vasby)
     before = (state(), Identity.objects.count())
 
     with pytest.raises(ErasureRefused) as refused:
@@ -118,8 +117,8 @@ def test_bad_input_is_refused_and_changes_nothing(number, options, code, vasby, 
     assert not Entry.objects.filter(event="person.erased").exists()
 
 
-def test_the_command_reads_the_number_from_standard_input(vasby, deliver, monkeypatch):
-    both(deliver, vasby)
+def test_the_command_reads_the_number_from_standard_input(cast, agreements, deliver, monkeypatch):
+    both(deliver, cast.vasby)
     monkeypatch.setattr("sys.stdin", io.StringIO(ANNA + "\n"))
     out = io.StringIO()
 
@@ -133,8 +132,8 @@ def test_the_command_reads_the_number_from_standard_input(vasby, deliver, monkey
         call_command("erase", "--case", "Af-2026/9", "--reason", "Beslut", "--by", "Eva")
 
 
-def test_no_trace_of_the_erased_person_stays_in_the_statistics_database(vasby, deliver):
-    both(deliver, vasby)
+def test_no_trace_of_the_erased_person_stays_in_the_statistics_database(cast, agreements, deliver):
+    both(deliver, cast.vasby)
     anna = find(ANNA)
 
     erase()

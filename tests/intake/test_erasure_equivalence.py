@@ -18,7 +18,8 @@ from inuk.ledger.bulk import PersonRow
 from inuk.ledger.models import Person
 from inuk.stats import rollups
 from inuk.vault.pseudonymize import find, pseudonymize
-from tests.intake.deliveries import pnr
+from tests.conftest import ANNA as ANNA_NUMBER
+from tests.conftest import BO as BO_NUMBER
 from tests.ledger.conftest import ANNA, BO, Ledger
 from tests.ledger.test_order_independence import histories, row
 from tests.stats.conftest import TODAY
@@ -26,7 +27,7 @@ from tests.stats.snapshot import apply, record_keys, statistics, use_record_keys
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
-NUMBERS = {ANNA: pnr("19990101", "123"), BO: pnr("20010202", "456")}
+NUMBERS = {ANNA: ANNA_NUMBER, BO: BO_NUMBER}  # by pseudonym
 FACTS = {ANNA: (1999, "K", False), BO: (2001, "M", False)}
 
 

@@ -22,9 +22,7 @@ from django.utils import timezone
 from inuk.audit.models import Entry
 from inuk.format import readers as formats
 from inuk.format.records import Record
-from inuk.format.writers import Kommun, to_bytes
 from inuk.format.writers import Person as WPerson
-from inuk.format.writers import Transaction as WTx
 from inuk.intake.erasure import erase_person
 from inuk.intake.erasure_files import Numbers, masked
 from inuk.intake.models import Delivery
@@ -35,15 +33,10 @@ from inuk.intake.worker import process_pending
 from inuk.ledger.models import Intervention, Person, Transaction
 from inuk.vault.files import open_file, stored_delivery_ids
 from inuk.vault.pseudonymize import find, link
-from tests.cast import log_in, make_cast
-from tests.intake.deliveries import VASBY, Tx, pnr, xml
-from tests.intake.deliveries import Person as P
+from tests.conftest import ANNA, ANNA_NEW, BO, delivery_file, insats, log_in, resultat
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
-ANNA = pnr("19990101", "123")
-BO = pnr("20010202", "456")
-ANNA_NEW = pnr("19990102", "124")  # Anna's corrected number
 SPELLINGS = (ANNA, f"{ANNA[:8]}-{ANNA[8:]}", ANNA[2:])
 
 
@@ -74,17 +67,17 @@ def in_writer_format(fmt: str) -> bytes:
     def person(number: str, code: str) -> WPerson:
         return WPerson(
             number,
-            [WTx("2024-01-05 10:00:00", "Registrering", code, "20240105", None)],
-            [WTx("2024-02-05 10:00:00", "Registrering", "STU", "20240205")],
+            [insats(code, "20240105")],
+            [resultat("STU", "20240205", at="2024-02-05 10:00:00")],
         )
 
-    return to_bytes(fmt, [Kommun(*VASBY, [person(ANNA, "SYV"), person(BO, "PRA")])])
+    return delivery_file([person(ANNA, "SYV"), person(BO, "PRA")], format=fmt)
 
 
 @pytest.mark.parametrize("fmt", ["xml", "csv", "json"])
-def test_the_kept_file_is_written_again_without_the_person(fmt, vasby, deliver):
+def test_the_kept_file_is_written_again_without_the_person(fmt, cast, agreements, deliver):
     data = in_writer_format(fmt)
-    delivery = deliver(vasby, data)
+    delivery = deliver(cast.vasby, data)
     assert delivery.status == Delivery.Status.APPLIED
 
     done = erase()
@@ -97,12 +90,14 @@ def test_the_kept_file_is_written_again_without_the_person(fmt, vasby, deliver):
     assert formats.detect(after[:4096]) == fmt
 
 
-def test_a_rejected_record_of_the_person_goes_too(vasby, deliver):
-    data = xml(*VASBY, [P(BO, [Tx("PRA")]), P(ANNA, [Tx("XXX")])])  # XXX: no such code
-    delivery = deliver(vasby, data)
+def test_a_rejected_record_of_the_person_goes_too(cast, agreements, deliver):
+    data = delivery_file(
+        [WPerson(BO, [insats("PRA")]), WPerson(ANNA, [insats("XXX")])]
+    )  # XXX: no such code
+    delivery = deliver(cast.vasby, data)
     assert delivery.rejected == 1
     # Anna is known from an earlier delivery; this one only rejected her record.
-    deliver(vasby, xml(*VASBY, [P(ANNA, [Tx("SYV")])]))
+    deliver(cast.vasby, delivery_file([WPerson(ANNA, [insats("SYV")])]))
 
     assert erase().files == 2
 
@@ -110,9 +105,11 @@ def test_a_rejected_record_of_the_person_goes_too(vasby, deliver):
     assert [r[0] for r in records(kept(delivery))] == [BO]
 
 
-def test_the_number_in_another_record_s_free_text_is_masked(vasby, deliver):
-    data = xml(*VASBY, [P(ANNA, [Tx("SYV")]), P(BO, [Tx("PRA", system=f"Fel: {ANNA}")])])
-    delivery = deliver(vasby, data)
+def test_the_number_in_another_record_s_free_text_is_masked(cast, agreements, deliver):
+    data = delivery_file(
+        [WPerson(ANNA, [insats("SYV")]), WPerson(BO, [insats("PRA", system=f"Fel: {ANNA}")])]
+    )
+    delivery = deliver(cast.vasby, data)
 
     erase()
 
@@ -120,9 +117,9 @@ def test_the_number_in_another_record_s_free_text_is_masked(vasby, deliver):
     assert bo[0] == BO and bo[-1] == f"Fel: {ANNA[:8]}-****"
 
 
-def test_the_receipt_says_a_person_was_erased_from_the_file_never_who(vasby, deliver):
-    delivery = deliver(vasby, in_writer_format("xml"))
-    other = deliver(vasby, xml(*VASBY, [P(BO, [Tx("KAR", "20240301")])]))
+def test_the_receipt_says_a_person_was_erased_from_the_file_never_who(cast, agreements, deliver):
+    delivery = deliver(cast.vasby, in_writer_format("xml"))
+    other = deliver(cast.vasby, delivery_file([WPerson(BO, [insats("KAR", "20240301")])]))
     anna = find(ANNA)
     checksum = delivery.checksum
 
@@ -133,7 +130,6 @@ def test_the_receipt_says_a_person_was_erased_from_the_file_never_who(vasby, del
     assert answer["erased_persons"] == 1
     assert answer["checksum"] == checksum  # of the file as received
     assert receipt(Delivery.objects.get(pk=other.pk))["erased_persons"] == 0
-    cast = make_cast()
     page = log_in(Client(), cast.af_admin).get(
         reverse("intake:receipt", kwargs={"public_id": delivery.public_id})
     )
@@ -147,11 +143,11 @@ def test_the_receipt_says_a_person_was_erased_from_the_file_never_who(vasby, del
         assert secret not in api.content.decode()
 
 
-def test_a_waiting_delivery_of_the_person_does_not_bring_the_person_back(vasby, deliver):
-    deliver(vasby, xml(*VASBY, [P(ANNA, [Tx("SYV")])]))
+def test_a_waiting_delivery_of_the_person_does_not_bring_the_person_back(cast, agreements, deliver):
+    deliver(cast.vasby, delivery_file([WPerson(ANNA, [insats("SYV")])]))
     waiting = deliver(
-        vasby,
-        xml(*VASBY, [P(ANNA, [Tx("KAR", "20240301")]), P(BO, [Tx("PRA")])]),
+        cast.vasby,
+        delivery_file([WPerson(ANNA, [insats("KAR", "20240301")]), WPerson(BO, [insats("PRA")])]),
         process_inline=False,
     )
     assert waiting.status == Delivery.Status.RECEIVED
@@ -166,11 +162,13 @@ def test_a_waiting_delivery_of_the_person_does_not_bring_the_person_back(vasby, 
     assert set(Intervention.objects.values_list("code", flat=True)) == {"PRA"}
 
 
-def test_a_worker_that_read_the_file_before_the_erasure_reads_it_again(vasby, deliver, monkeypatch):
-    deliver(vasby, xml(*VASBY, [P(ANNA, [Tx("SYV")])]))
+def test_a_worker_that_read_the_file_before_the_erasure_reads_it_again(
+    cast, agreements, deliver, monkeypatch
+):
+    deliver(cast.vasby, delivery_file([WPerson(ANNA, [insats("SYV")])]))
     waiting = deliver(
-        vasby,
-        xml(*VASBY, [P(ANNA, [Tx("KAR", "20240301")]), P(BO, [Tx("PRA")])]),
+        cast.vasby,
+        delivery_file([WPerson(ANNA, [insats("KAR", "20240301")]), WPerson(BO, [insats("PRA")])]),
         process_inline=False,
     )
     read = Run.read
@@ -192,23 +190,23 @@ def test_a_worker_that_read_the_file_before_the_erasure_reads_it_again(vasby, de
     assert persons_in_statistics() == {find(BO)}
 
 
-def test_the_kept_content_delivered_again_does_not_bring_the_person_back(vasby, deliver):
-    delivery = deliver(vasby, in_writer_format("csv"))
+def test_the_kept_content_delivered_again_does_not_bring_the_person_back(cast, agreements, deliver):
+    delivery = deliver(cast.vasby, in_writer_format("csv"))
     erase()
 
-    again = deliver(vasby, kept(delivery), format="csv")
+    again = deliver(cast.vasby, kept(delivery), format="csv")
 
     assert again.pk != delivery.pk and again.status == Delivery.Status.APPLIED
     assert find(ANNA) is None
     assert persons_in_statistics() == {find(BO)}
 
 
-def test_a_waiting_file_that_cannot_be_read_has_the_number_masked(vasby, deliver):
-    deliver(vasby, xml(*VASBY, [P(ANNA, [Tx("SYV")])]))
-    broken = xml(*VASBY, [P(BO, [Tx("PRA")]), P(ANNA, [Tx("KAR")])]).replace(
+def test_a_waiting_file_that_cannot_be_read_has_the_number_masked(cast, agreements, deliver):
+    deliver(cast.vasby, delivery_file([WPerson(ANNA, [insats("SYV")])]))
+    broken = delivery_file([WPerson(BO, [insats("PRA")]), WPerson(ANNA, [insats("KAR")])]).replace(
         b"</Leverans>", b"</Leverans"
     )
-    waiting = deliver(vasby, broken, process_inline=False)
+    waiting = deliver(cast.vasby, broken, process_inline=False)
 
     erase()
 
@@ -231,10 +229,12 @@ def test_masking_finds_the_number_across_the_blocks_it_reads(cut, monkeypatch):
     assert out.getvalue() == f"a{ANNA[:8]}-****b{ANNA[:8]}-****c{ANNA[:11]}".encode()
 
 
-def test_a_linked_person_goes_from_the_files_under_each_of_their_numbers(vasby, deliver):
-    old = deliver(vasby, xml(*VASBY, [P(ANNA, [Tx("SYV")]), P(BO, [Tx("PRA")])]))
+def test_a_linked_person_goes_from_the_files_under_each_of_their_numbers(cast, agreements, deliver):
+    old = deliver(
+        cast.vasby, delivery_file([WPerson(ANNA, [insats("SYV")]), WPerson(BO, [insats("PRA")])])
+    )
     link(ANNA, ANNA_NEW)
-    new = deliver(vasby, xml(*VASBY, [P(ANNA_NEW, [Tx("KAR", "20240301")])]))
+    new = deliver(cast.vasby, delivery_file([WPerson(ANNA_NEW, [insats("KAR", "20240301")])]))
 
     assert erase(ANNA_NEW).files == 2
 
@@ -244,10 +244,12 @@ def test_a_linked_person_goes_from_the_files_under_each_of_their_numbers(vasby, 
     assert [r[0] for r in records(kept(old))] == [BO]
 
 
-def test_erasing_again_finds_nothing_left_in_the_files(vasby, deliver):
-    delivery = deliver(vasby, in_writer_format("json"))
+def test_erasing_again_finds_nothing_left_in_the_files(cast, agreements, deliver):
+    delivery = deliver(cast.vasby, in_writer_format("json"))
     erase()
-    deliver(vasby, xml(*VASBY, [P(ANNA, [Tx("ATR", "20240401")])]))  # a new person now
+    deliver(
+        cast.vasby, delivery_file([WPerson(ANNA, [insats("ATR", "20240401")])])
+    )  # a new person now
 
     assert erase().files == 1  # only the new delivery's file
 
@@ -255,8 +257,10 @@ def test_erasing_again_finds_nothing_left_in_the_files(vasby, deliver):
     assert delivery.erased_persons == 1
 
 
-def test_the_audit_entry_counts_the_files_and_nothing_logs_the_number(vasby, deliver, caplog):
-    deliver(vasby, in_writer_format("xml"))
+def test_the_audit_entry_counts_the_files_and_nothing_logs_the_number(
+    cast, agreements, deliver, caplog
+):
+    deliver(cast.vasby, in_writer_format("xml"))
     caplog.set_level(logging.DEBUG)
 
     erase()
@@ -268,8 +272,8 @@ def test_the_audit_entry_counts_the_files_and_nothing_logs_the_number(vasby, del
         assert spelling not in logged
 
 
-def test_retention_still_deletes_a_rewritten_file(vasby, deliver, settings):
-    delivery = deliver(vasby, in_writer_format("xml"))
+def test_retention_still_deletes_a_rewritten_file(cast, agreements, deliver, settings):
+    delivery = deliver(cast.vasby, in_writer_format("xml"))
     erase()
     settings.INUK_RETENTION_YEARS = 1
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from inuk.intake.models import FAILURE, FAILURE_CODE, MAX_ATTEMPTS, Delivery
 from inuk.organisations.models import Organisation
-from tests.intake.deliveries import VASBY
+from tests.conftest import VASBY_ORGNR
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ COUNTS = {
 def waiting(db) -> Delivery:
     """A received delivery, waiting for a worker (its file plays no part here)."""
     return Delivery.objects.create(
-        organisation=Organisation.objects.get(orgnr=VASBY[0]),
+        organisation=Organisation.objects.get(orgnr=VASBY_ORGNR),
         received_at=timezone.now(),
         checksum="0" * 64,
         size=1000,
@@ -63,7 +63,7 @@ def test_a_waiting_delivery_is_claimed_under_a_token_of_this_claim(waiting):
     assert held.claimed_by.startswith("first/") and held.claimed_by != "first/"
     assert held.attempts == 1
     assert held.heartbeat_at is not None
-    assert held.organisation.orgnr == VASBY[0]
+    assert held.organisation.orgnr == VASBY_ORGNR
     assert row(waiting).claimed_by == held.claimed_by
 
 

@@ -7,10 +7,11 @@ from django.utils import timezone
 
 from inuk.format.errors import RULES, FileRefused, Problem
 from inuk.format.records import INTERVENTION, Location
+from inuk.format.writers import Person
 from inuk.intake import receipts
 from inuk.intake.models import Delivery, Message
 from inuk.organisations.models import Organisation
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+from tests.conftest import ANNA, VASBY_ORGNR, delivery_file, insats
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 @pytest.fixture
 def delivery(db) -> Delivery:
     return Delivery.objects.create(
-        organisation=Organisation.objects.get(orgnr=VASBY[0]),
+        organisation=Organisation.objects.get(orgnr=VASBY_ORGNR),
         received_at=timezone.now(),
         checksum="0" * 64,
         size=1000,
@@ -67,10 +68,10 @@ def test_values_from_the_file_are_cut_to_fit_the_receipt(delivery):
         assert getattr(message, field) == getattr(problem, field)[:limit]
 
 
-def test_an_unknown_identity_is_reported_at_its_transaction(vasby, deliver):
-    data = xml(*VASBY, [Person(pnr("19990101"), [Tx(status="Borttag")])])
+def test_an_unknown_identity_is_reported_at_its_transaction(cast, agreements, deliver):
+    data = delivery_file([Person(ANNA, [insats(status="Borttag")])])
 
-    delivery = deliver(vasby, data)
+    delivery = deliver(cast.vasby, data)
 
     [warning] = receipts.receipt(delivery)["warnings"]
     assert (warning["code"], warning["field"]) == ("IDENTITY_UNKNOWN", "Status")

@@ -10,18 +10,18 @@ import logging
 import pytest
 from django.db import connections
 
+from inuk.format.writers import Person
 from inuk.intake import receipts
 from inuk.intake.models import Delivery
 from inuk.intake.receive import Submission, receive
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+from tests.conftest import ANNA, BO, DORIS, delivery_file, insats, resultat
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # deliveries committed for real, every table read: seconds each
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
+]
 
-VALID = [
-    pnr("19990101", "123"),
-    pnr("20010202", "456"),
-    pnr("19980161", "789"),
-]  # last: samordningsnummer
+VALID = [ANNA, BO, DORIS]  # Doris's: a samordningsnummer
 BROKEN = VALID[0][:-1] + str((int(VALID[0][-1]) + 3) % 10)
 
 
@@ -48,15 +48,21 @@ def dump_database(alias: str) -> str:
     return "\n".join(parts)
 
 
-def test_no_personnummer_outside_the_vault(vasby, deliver, caplog):
+def test_no_personnummer_outside_the_vault(cast, agreements, deliver, caplog):
     caplog.set_level(logging.DEBUG)
-    persons = [Person(number, [Tx("SYV"), Tx("ARB", kind="R")]) for number in VALID]
+    persons = [Person(number, [insats("SYV")], [resultat("ARB")]) for number in VALID]
     deliveries = [
-        deliver(vasby, xml(*VASBY, persons)),
-        deliver(vasby, xml(*VASBY, [Person(BROKEN, [Tx()]), Person(VALID[0], [Tx("NOPE")])])),
-        deliver(vasby, xml(*VASBY, persons)[:-30]),  # refused: not well-formed
-        deliver(vasby, xml(*VASBY, [Person(VALID[1], [Tx(status="Borttag", start="20200101")])])),
-        deliver(vasby, xml(*VASBY, persons) + b" ", process_inline=False),
+        deliver(cast.vasby, delivery_file(persons)),
+        deliver(
+            cast.vasby,
+            delivery_file([Person(BROKEN, [insats()]), Person(VALID[0], [insats("NOPE")])]),
+        ),
+        deliver(cast.vasby, delivery_file(persons)[:-30]),  # refused: not well-formed
+        deliver(
+            cast.vasby,
+            delivery_file([Person(VALID[1], [insats(status="Borttag", start="20200101")])]),
+        ),
+        deliver(cast.vasby, delivery_file(persons) + b" ", process_inline=False),
     ]
     from inuk.intake.worker import process_pending
 
@@ -69,28 +75,30 @@ def test_no_personnummer_outside_the_vault(vasby, deliver, caplog):
     assert leaks(caplog.text) == []
 
 
-def test_the_vault_does_hold_them_encrypted(vasby, deliver):
-    deliver(vasby, xml(*VASBY, [Person(VALID[0], [Tx()])]))
+def test_the_vault_does_hold_them_encrypted(cast, agreements, deliver):
+    deliver(cast.vasby, delivery_file([Person(VALID[0], [insats()])]))
     assert leaks(dump_database("vault")) == []  # encrypted, so not readable there either
     from inuk.vault.pseudonymize import find
 
     assert find(VALID[0]) is not None
 
 
-def test_a_disguised_personnummer_is_masked_wherever_a_delivery_carries_free_text(vasby, caplog):
+def test_a_disguised_personnummer_is_masked_wherever_a_delivery_carries_free_text(
+    cast, agreements, caplog
+):
     caplog.set_level(logging.DEBUG)
     number = VALID[0]
     glued, split, inside = f"x{number}", f"{number[2:8]} {number[8:]}", f"id{number[2:]}y"
     person = Person(
         VALID[1],
         [
-            Tx(system=f"SystemX {glued}"),  # accepted, stored masked
-            Tx("ARB", kind="R", system=split),  # a System that is a personnummer: an error
-            Tx(start="20240106", status=f"Ny{inside}"),  # the error shows its value masked
+            insats(system=f"SystemX {glued}"),  # accepted, stored masked
+            insats(start="20240106", status=f"Ny{inside}"),  # the error shows its value masked
         ],
+        [resultat("ARB", system=split)],  # a System that is a personnummer: an error
     )
-    submission = Submission(organisation=vasby, filename=f"leverans_{inside}.xml")
-    delivery = receive(io.BytesIO(xml(*VASBY, [person])), submission)
+    submission = Submission(organisation=cast.vasby, filename=f"leverans_{inside}.xml")
+    delivery = receive(io.BytesIO(delivery_file([person])), submission)
 
     delivery.refresh_from_db()
     assert delivery.filename == f"leverans_id{number[2:8]}-****y.xml"

@@ -67,6 +67,7 @@ def test_the_months_are_the_last_24_complete_ones():
     assert population.months(TODAY)[-1] == dt.date(2026, 5, 1)
 
 
+@pytest.mark.slow  # the demo's whole plan: seconds
 def test_every_month_is_delivered_but_the_late_municipalitys_latest(plan):
     delivered = defaultdict(set)
     for delivery in plan.deliveries:
@@ -99,6 +100,7 @@ def test_starts_peak_in_autumn_and_winter_and_dip_in_summer(plan):
     assert (starts[1] + starts[2]) / 2 > 1.8 * summer
 
 
+@pytest.mark.slow  # the demo's whole plan: seconds
 def test_interventions_last_as_long_as_their_kind_usually_does(plan):
     lengths = defaultdict(list)
     for (_, _, code, start), end in final_interventions(municipal(plan)).items():

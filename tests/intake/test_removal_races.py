@@ -21,9 +21,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from inuk.format.writers import Kommun, to_bytes
 from inuk.format.writers import Person as Written
-from inuk.format.writers import Transaction as Item
 from inuk.identity import officer as officer_module
 from inuk.identity.officer import Officer, Purpose, link_numbers
 from inuk.intake import erasure as erasure_module
@@ -37,17 +35,12 @@ from inuk.vault import pseudonymize
 from inuk.vault.files import open_file
 from inuk.vault.models import Identity
 from inuk.vault.pseudonymize import find
-from tests.cast import make_cast
-from tests.intake.deliveries import VASBY, pnr
+from tests.conftest import ANNA, ANNA_SAMORDNING, BO, Cast, delivery_file, insats
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]
-
-ANNA = pnr("19990101", "123")
-ANNA_SAMORDNING = pnr("19990161", "125")  # Anna's samordningsnummer, before her personnummer
-BO = pnr("20010202", "456")
 
 #: How long a worker that is not held off is given to apply before the test goes on.
 HELD_OFF = 2.0
@@ -58,22 +51,10 @@ DURING, AFTER = "during", "after"
 
 def delivery(*persons: tuple[str, str, str]) -> bytes:
     """A delivery from Upplands Väsby: (personnummer, code, start) for each person."""
-    written = [
-        Written(
-            number,
-            [
-                Item(
-                    f"{start[:4]}-{start[4:6]}-{start[6:]} 10:00:00",
-                    "Registrering",
-                    code,
-                    start,
-                    None,
-                )
-            ],
-        )
+    return delivery_file(
+        Written(number, [insats(code, start, at=f"{start[:4]}-{start[4:6]}-{start[6:]} 10:00:00")])
         for number, code, start in persons
-    ]
-    return to_bytes("xml", [Kommun(*VASBY, written)])
+    )
 
 
 class Worker:
@@ -169,16 +150,18 @@ def assert_every_person_known_to_the_vault() -> None:
     ids=["during-statistics-step", "during-vault-step", "after"],
 )
 def test_a_delivery_that_arrives_during_an_erasure_makes_a_new_person(
-    when, step, vasby, deliver, monkeypatch
+    when, step, cast: Cast, agreements, deliver, monkeypatch
 ):
-    first = deliver(vasby, delivery((ANNA, "SYV", "20240105"), (BO, "PRA", "20240105")))
+    first = deliver(cast.vasby, delivery((ANNA, "SYV", "20240105"), (BO, "PRA", "20240105")))
     erased = find(ANNA)
     worker = racing(monkeypatch, when)
     arriving: list[Delivery] = []
 
     def a_delivery_arrives_and_is_read() -> None:
         # After the erasure scanned the kept files, so this file keeps the number.
-        arriving.append(deliver(vasby, delivery((ANNA, "KAR", "20240301")), process_inline=False))
+        arriving.append(
+            deliver(cast.vasby, delivery((ANNA, "KAR", "20240301")), process_inline=False)
+        )
         worker.start()
 
     before(monkeypatch, *step, a_delivery_arrives_and_is_read)
@@ -200,17 +183,17 @@ def test_a_delivery_that_arrives_during_an_erasure_makes_a_new_person(
 
 @pytest.mark.parametrize("when", [DURING, AFTER])
 def test_a_delivery_read_before_two_persons_merge_counts_for_the_one_left(
-    when, vasby, deliver, monkeypatch
+    when, cast: Cast, agreements, deliver, monkeypatch
 ):
-    deliver(vasby, delivery((ANNA_SAMORDNING, "SYV", "20240105")))
-    deliver(vasby, delivery((ANNA, "PRA", "20240201")))
+    deliver(cast.vasby, delivery((ANNA_SAMORDNING, "SYV", "20240105")))
+    deliver(cast.vasby, delivery((ANNA, "PRA", "20240201")))
     survivor, absorbed = find(ANNA_SAMORDNING), find(ANNA)
-    late = deliver(vasby, delivery((ANNA, "KAR", "20240301")), process_inline=False)
+    late = deliver(cast.vasby, delivery((ANNA, "KAR", "20240301")), process_inline=False)
     worker = racing(monkeypatch, when)
 
     before(monkeypatch, officer_module, "link_merging", worker.start)
     link_numbers(
-        Officer(make_cast().identity_officer),
+        Officer(cast.identity_officer),
         Purpose("Af-2026/8", "Nytt personnummer"),
         ANNA_SAMORDNING,
         ANNA,
@@ -227,16 +210,18 @@ def test_a_delivery_read_before_two_persons_merge_counts_for_the_one_left(
 
 
 def test_a_delivery_read_before_retention_empties_its_person_makes_a_new_person(
-    vasby, deliver, monkeypatch, settings
+    cast: Cast, agreements, deliver, monkeypatch, settings
 ):
     settings.INUK_RETENTION_YEARS = 1
-    deliver(vasby, delivery((BO, "PRA", "20240201")))  # older than a year: retention's
+    deliver(cast.vasby, delivery((BO, "PRA", "20240201")))  # older than a year: retention's
     old = find(BO)
     worker = racing(monkeypatch, DURING)
     arriving: list[Delivery] = []
 
     def a_delivery_of_bo_is_read() -> None:
-        arriving.append(deliver(vasby, delivery((BO, "KAR", "20261101")), process_inline=False))
+        arriving.append(
+            deliver(cast.vasby, delivery((BO, "KAR", "20261101")), process_inline=False)
+        )
         worker.start()
 
     before(monkeypatch, pseudonymize, "erase", a_delivery_of_bo_is_read)

@@ -10,46 +10,67 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from inuk.audit.models import Entry
+from inuk.format.writers import Person as FilePerson
 from inuk.intake import retention
 from inuk.ledger.models import Intervention, Person, Transaction
 from inuk.organisations.models import Agreement
 from inuk.vault import files as vault_files
 from inuk.vault.pseudonymize import find
-from tests.intake.deliveries import VALLENTUNA, VASBY, Tx, pnr, xml
-from tests.intake.deliveries import Person as P
+from tests.conftest import (
+    ANNA,
+    BO,
+    CECILIA,
+    VALLENTUNA_CODE,
+    VALLENTUNA_ORGNR,
+    VASBY_CODE,
+    delivery_file,
+    insats,
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
-ANNA = pnr("19990101", "123")  # old and recent transactions
-BO = pnr("20010202", "456")  # only old ones
-CECILIA = pnr("20020303", "789")  # Vallentuna's
 
 #: Ten years after 2025-03-01: Transaktionsdatum before 2025-03-01 is too old.
 LATER = dt.datetime(2035, 3, 1, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def world(vasby, vallentuna, deliver):
+def world(cast, agreements, deliver):
     deliver(
-        vasby,
-        xml(
-            *VASBY,
+        cast.vasby,
+        delivery_file(
             [
-                P(ANNA, [Tx("SYV", "20240105", at="2024-01-05 10:00:00")]),
-                P(BO, [Tx("PRA", "20240201", at="2024-02-01 10:00:00")]),
+                FilePerson(ANNA, [insats("SYV", "20240105", at="2024-01-05 10:00:00")]),
+                FilePerson(BO, [insats("PRA", "20240201", at="2024-02-01 10:00:00")]),
             ],
         ),
     )
     deliver(
-        vasby,
-        xml(
-            *VASBY,
-            [P(ANNA, [Tx("SYV", "20240105", "20260301", "Ändring", at="2026-03-01 09:00:00")])],
+        cast.vasby,
+        delivery_file(
+            [
+                FilePerson(
+                    ANNA,
+                    [
+                        insats(
+                            "SYV",
+                            "20240105",
+                            "20260301",
+                            status="Ändring",
+                            at="2026-03-01 09:00:00",
+                        )
+                    ],
+                )
+            ],
         ),
     )
     deliver(
-        vallentuna,
-        xml(*VALLENTUNA, [P(CECILIA, [Tx("KAR", "20260105", at="2026-01-05 10:00:00")])]),
+        cast.vallentuna,
+        delivery_file(
+            [FilePerson(CECILIA, [insats("KAR", "20260105", at="2026-01-05 10:00:00")])],
+            orgnr=VALLENTUNA_ORGNR,
+            kommunkod=VALLENTUNA_CODE,
+        ),
     )
 
 
@@ -64,8 +85,8 @@ def test_old_transactions_go_and_the_state_is_derived_from_what_is_left(world):
     assert report.persons == 1
     # Anna's Registrering is gone; her Ändring, still kept, holds the record.
     assert records() == {
-        ("0114", "SYV", dt.date(2024, 1, 5), dt.date(2026, 3, 1)),
-        ("0115", "KAR", dt.date(2026, 1, 5), None),
+        (VASBY_CODE, "SYV", dt.date(2024, 1, 5), dt.date(2026, 3, 1)),
+        (VALLENTUNA_CODE, "KAR", dt.date(2026, 1, 5), None),
     }
     assert not Transaction.objects.filter(
         transaction_time__lt=dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
@@ -115,9 +136,9 @@ def test_kept_files_of_deliveries_received_before_the_limit_are_deleted(world, s
     assert vault_files.stored_delivery_ids() == set()
 
 
-def test_an_ended_municipalitys_data_goes_after_the_period(world, vallentuna, settings):
+def test_an_ended_municipalitys_data_goes_after_the_period(world, cast, agreements, settings):
     settings.INUK_AGREEMENT_RETENTION_DAYS = 365
-    agreement = Agreement.objects.get(municipality__code=VALLENTUNA[1])
+    agreement = Agreement.objects.get(municipality__code=VALLENTUNA_CODE)
     agreement.end_by_decision(dt.date(2026, 6, 1), "Beslut 2026-05-30")
 
     soon = retention.run(now=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
@@ -125,10 +146,10 @@ def test_an_ended_municipalitys_data_goes_after_the_period(world, vallentuna, se
 
     later = retention.run(now=dt.datetime(2027, 7, 1, tzinfo=dt.UTC))
 
-    assert later.municipalities == ["0115"]
+    assert later.municipalities == [VALLENTUNA_CODE]
     assert find(CECILIA) is None
-    assert not Intervention.objects.filter(kommunkod="0115").exists()
-    assert Intervention.objects.filter(kommunkod="0114").count() == 2
+    assert not Intervention.objects.filter(kommunkod=VALLENTUNA_CODE).exists()
+    assert Intervention.objects.filter(kommunkod=VASBY_CODE).count() == 2
 
 
 def test_every_run_is_audited_and_the_command_prints_the_report(world):

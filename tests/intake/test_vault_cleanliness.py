@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from inuk.format.synthetic import personnummer
+from inuk.format.writers import Kommun, Person
 from inuk.intake import processing
 from inuk.intake.models import Delivery
 from inuk.intake.worker import process
@@ -11,18 +15,29 @@ from inuk.ledger.models import Intervention
 from inuk.ledger.models import Person as LedgerPerson
 from inuk.vault.models import FileChunk, Identity
 from inuk.vault.pseudonymize import find
-from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
+from tests.conftest import (
+    ANNA,
+    BO,
+    CURT,
+    VALLENTUNA_CODE,
+    VALLENTUNA_ORGNR,
+    VASBY_CODE,
+    VASBY_ORGNR,
+    delivery_file,
+    insats,
+)
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # deliveries committed for real: seconds each
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
+]
 
-ANNA = pnr("19990101", "123")
-BO = pnr("20010202", "456")
-CURT = pnr("19850505", "789")
 
-
-def test_a_delivery_rejected_as_strict_leaves_no_person_and_no_file_in_the_vault(vasby, deliver):
-    data = xml(*VASBY, [Person(ANNA, [Tx("SYV")]), Person(BO, [Tx("NOPE", "20240110")])])
-    delivery = deliver(vasby, data, strict=True)
+def test_a_delivery_rejected_as_strict_leaves_no_person_and_no_file_in_the_vault(
+    cast, agreements, deliver
+):
+    data = delivery_file([Person(ANNA, [insats("SYV")]), Person(BO, [insats("NOPE", "20240110")])])
+    delivery = deliver(cast.vasby, data, strict=True)
 
     assert delivery.status == Delivery.Status.REJECTED
     assert Identity.objects.count() == 0
@@ -30,48 +45,56 @@ def test_a_delivery_rejected_as_strict_leaves_no_person_and_no_file_in_the_vault
 
 
 def test_a_file_refused_after_many_persons_leaves_no_person_in_the_vault(
-    vasby, deliver, monkeypatch
+    cast, agreements, deliver, monkeypatch
 ):
     monkeypatch.setattr(processing, "BATCH", 2)  # persons are looked up in batches while read
-    persons = [Person(number, [Tx("SYV")]) for number in (ANNA, BO, CURT)]
-    data = xml(
-        *VASBY,
-        [],
-        blocks=[(*VASBY, persons), (*VALLENTUNA, [Person(pnr("19700101"), [Tx("SYV")])])],
+    persons = [Person(number, [insats("SYV")]) for number in (ANNA, BO, CURT)]
+    other = Person(personnummer(dt.date(1970, 1, 1), 123), [insats("SYV")])
+    data = delivery_file(
+        kommuner=[
+            Kommun(VASBY_ORGNR, VASBY_CODE, persons),
+            Kommun(VALLENTUNA_ORGNR, VALLENTUNA_CODE, [other]),  # not Väsby's to deliver
+        ]
     )
-    delivery = deliver(vasby, data)
+    delivery = deliver(cast.vasby, data)
 
     assert delivery.status == Delivery.Status.REFUSED
     assert Identity.objects.count() == 0
 
 
-def test_a_truncated_file_leaves_no_person_in_the_vault(vasby, deliver, monkeypatch):
+def test_a_truncated_file_leaves_no_person_in_the_vault(cast, agreements, deliver, monkeypatch):
     monkeypatch.setattr(processing, "BATCH", 2)
-    persons = [Person(number, [Tx("SYV")]) for number in (ANNA, BO, CURT)]
-    data = xml(*VASBY, persons)
-    delivery = deliver(vasby, data[: data.rindex(b"</Personlista>")])
+    persons = [Person(number, [insats("SYV")]) for number in (ANNA, BO, CURT)]
+    data = delivery_file(persons)
+    delivery = deliver(cast.vasby, data[: data.rindex(b"</Personlista>")])
 
     assert delivery.status == Delivery.Status.REFUSED
     assert Identity.objects.count() == 0
 
 
-def test_a_delivery_whose_apply_fails_leaves_no_person_in_the_vault(vasby, deliver, monkeypatch):
+def test_a_delivery_whose_apply_fails_leaves_no_person_in_the_vault(
+    cast, agreements, deliver, monkeypatch
+):
     def broken(*args, **kwargs):
         raise RuntimeError("injected failure")
 
     monkeypatch.setattr(processing, "apply_delivery", broken)
-    delivery = deliver(vasby, xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+    delivery = deliver(cast.vasby, delivery_file([Person(ANNA, [insats("SYV")])]))
 
     assert delivery.status == Delivery.Status.RECEIVED
     assert Identity.objects.count() == 0
 
 
-def test_a_person_known_before_stays_in_the_vault_when_a_later_file_is_rejected(vasby, deliver):
-    deliver(vasby, xml(*VASBY, [Person(ANNA, [Tx("SYV")])]))
+def test_a_person_known_before_stays_in_the_vault_when_a_later_file_is_rejected(
+    cast, agreements, deliver
+):
+    deliver(cast.vasby, delivery_file([Person(ANNA, [insats("SYV")])]))
     pseudonym = find(ANNA)
 
     rejected = deliver(
-        vasby, xml(*VASBY, [Person(ANNA, [Tx("KAR")]), Person(BO, [Tx("NOPE")])]), strict=True
+        cast.vasby,
+        delivery_file([Person(ANNA, [insats("KAR")]), Person(BO, [insats("NOPE")])]),
+        strict=True,
     )
 
     assert rejected.status == Delivery.Status.REJECTED
@@ -80,11 +103,17 @@ def test_a_person_known_before_stays_in_the_vault_when_a_later_file_is_rejected(
 
 
 def test_a_new_person_two_deliveries_bring_at_once_gets_one_pseudonym(
-    vasby, vallentuna, deliver, monkeypatch
+    cast, agreements, deliver, monkeypatch
 ):
-    first = deliver(vasby, xml(*VASBY, [Person(ANNA, [Tx("SYV")])]), process_inline=False)
+    first = deliver(
+        cast.vasby, delivery_file([Person(ANNA, [insats("SYV")])]), process_inline=False
+    )
     second = deliver(
-        vallentuna, xml(*VALLENTUNA, [Person(ANNA, [Tx("KAR")])]), process_inline=False
+        cast.vallentuna,
+        delivery_file(
+            [Person(ANNA, [insats("KAR")])], orgnr=VALLENTUNA_ORGNR, kommunkod=VALLENTUNA_CODE
+        ),
+        process_inline=False,
     )
     read = processing.Run.read
 
@@ -106,13 +135,16 @@ def test_a_new_person_two_deliveries_bring_at_once_gets_one_pseudonym(
     assert Intervention.objects.count() == 2
 
 
-def test_a_new_person_twice_in_one_file_gets_one_pseudonym(vasby, deliver, monkeypatch):
+def test_a_new_person_twice_in_one_file_gets_one_pseudonym(cast, agreements, deliver, monkeypatch):
     monkeypatch.setattr(processing, "BATCH", 1)  # each record looked up on its own
-    data = xml(
-        *VASBY,
-        [Person(ANNA, [Tx("SYV")]), Person(BO, [Tx("SYV")]), Person(ANNA, [Tx("KAR", "20240201")])],
+    data = delivery_file(
+        [
+            Person(ANNA, [insats("SYV")]),
+            Person(BO, [insats("SYV")]),
+            Person(ANNA, [insats("KAR", "20240201")]),
+        ],
     )
-    delivery = deliver(vasby, data)
+    delivery = deliver(cast.vasby, data)
 
     assert delivery.status == Delivery.Status.APPLIED
     assert delivery.accepted == 3

@@ -14,23 +14,26 @@ from django.test import override_settings
 
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
+from inuk.format.writers import Person
 from inuk.intake import processing
 from inuk.intake.models import MAX_ATTEMPTS, Delivery, Message
 from inuk.intake.receipts import receipt
 from inuk.intake.worker import process, process_pending
 from inuk.ledger.models import Transaction
 from inuk.vault.models import FileChunk, Identity
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+from tests.conftest import ANNA, BO, delivery_file, insats
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # deliveries committed for real, workers in threads: seconds each
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
+]
 
 
 def with_one_error() -> bytes:
-    return xml(
-        *VASBY,
+    return delivery_file(
         [
-            Person(pnr("19990101"), [Tx("SYV"), Tx("NOPE", "20240110")]),
-            Person(pnr("20010202", "456"), [Tx("PRA", "20240201")]),
+            Person(ANNA, [insats("SYV"), insats("NOPE", "20240110")]),
+            Person(BO, [insats("PRA", "20240201")]),
         ],
     )
 
@@ -64,8 +67,10 @@ def make_stale(delivery: Delivery) -> None:
 # --- one owner -------------------------------------------------------------------
 
 
-def test_a_delivery_taken_over_from_a_stalled_worker_is_applied_once(vasby, deliver, monkeypatch):
-    delivery = deliver(vasby, with_one_error(), process_inline=False)
+def test_a_delivery_taken_over_from_a_stalled_worker_is_applied_once(
+    cast, agreements, deliver, monkeypatch
+):
+    delivery = deliver(cast.vasby, with_one_error(), process_inline=False)
     read = processing.Run.read
     stalled = []
 
@@ -91,11 +96,11 @@ def test_a_delivery_taken_over_from_a_stalled_worker_is_applied_once(vasby, deli
 
 @pytest.mark.parametrize("phase", ["reading", "applying"])
 def test_the_heartbeat_keeps_a_slow_delivery_from_being_taken_over(
-    phase, vasby, deliver, monkeypatch
+    phase, cast, agreements, deliver, monkeypatch
 ):
     if phase == "applying" and connections["default"].vendor == "sqlite":
         pytest.skip("SQLite: the apply holds the write lock, so no other worker can claim then")
-    delivery = deliver(vasby, with_one_error(), process_inline=False)
+    delivery = deliver(cast.vasby, with_one_error(), process_inline=False)
     slow = processing.look_up if phase == "reading" else processing.apply_delivery
     taken = []
 
@@ -120,9 +125,9 @@ def test_the_heartbeat_keeps_a_slow_delivery_from_being_taken_over(
 
 
 def test_a_worker_that_lost_its_claim_rolls_its_apply_back_and_leaves_the_delivery(
-    vasby, deliver, monkeypatch
+    cast, agreements, deliver, monkeypatch
 ):
-    delivery = deliver(vasby, with_one_error(), process_inline=False)
+    delivery = deliver(cast.vasby, with_one_error(), process_inline=False)
     read = processing.Run.read
 
     def read_then_lose_the_claim(run, stream):
@@ -144,9 +149,9 @@ def test_a_worker_that_lost_its_claim_rolls_its_apply_back_and_leaves_the_delive
 
 
 def test_a_delivery_failing_at_every_attempt_ends_failed_with_a_reason(
-    vasby, deliver, monkeypatch, caplog
+    cast, agreements, deliver, monkeypatch, caplog
 ):
-    delivery = deliver(vasby, with_one_error(), process_inline=False)
+    delivery = deliver(cast.vasby, with_one_error(), process_inline=False)
 
     def broken(*args, **kwargs):
         raise RuntimeError("injected failure")
@@ -175,8 +180,8 @@ def test_a_delivery_failing_at_every_attempt_ends_failed_with_a_reason(
     assert process_pending("worker") == 0
 
 
-def test_a_delivery_whose_worker_died_in_its_last_attempt_ends_failed(vasby, deliver):
-    delivery = deliver(vasby, with_one_error(), process_inline=False)
+def test_a_delivery_whose_worker_died_in_its_last_attempt_ends_failed(cast, agreements, deliver):
+    delivery = deliver(cast.vasby, with_one_error(), process_inline=False)
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.PROCESSING,
         attempts=MAX_ATTEMPTS,
@@ -192,8 +197,8 @@ def test_a_delivery_whose_worker_died_in_its_last_attempt_ends_failed(vasby, del
     assert entries(Event.DELIVERY_FAILED, delivery) == 1
 
 
-def test_a_delivery_whose_worker_still_reports_is_not_failed(vasby, deliver):
-    delivery = deliver(vasby, with_one_error(), process_inline=False)
+def test_a_delivery_whose_worker_still_reports_is_not_failed(cast, agreements, deliver):
+    delivery = deliver(cast.vasby, with_one_error(), process_inline=False)
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.PROCESSING,
         attempts=MAX_ATTEMPTS,
@@ -208,9 +213,9 @@ def test_a_delivery_whose_worker_still_reports_is_not_failed(vasby, deliver):
 
 
 def test_a_failure_before_the_last_attempt_leaves_the_delivery_to_be_tried_again(
-    vasby, deliver, monkeypatch
+    cast, agreements, deliver, monkeypatch
 ):
-    delivery = deliver(vasby, with_one_error(), process_inline=False)
+    delivery = deliver(cast.vasby, with_one_error(), process_inline=False)
     apply = processing.apply_delivery
     failures = []
 

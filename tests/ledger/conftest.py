@@ -21,10 +21,9 @@ from inuk.intake.models import Delivery
 from inuk.ledger.bulk import LedgerRow, Outcome, PersonRow, apply_delivery
 from inuk.ledger.models import Intervention, Result
 from inuk.organisations.models import Organisation
+from tests.conftest import AF_ORGNR, VASBY_CODE, VASBY_ORGNR
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-VASBY = ("2120000019", "0114")  # Upplands Väsby kommun
-AF = "2021002114"  # Arbetsförmedlingen
 ANNA = "a" * 32  # pseudonyms
 BO = "b" * 32
 JAN1 = dt.date(2024, 1, 1)
@@ -50,7 +49,7 @@ def tx(
     system: str = "SystemX",
     kind: str = "I",
     person: str = ANNA,
-    kommunkod: str = VASBY[1],
+    kommunkod: str = VASBY_CODE,
     organisation: int = 0,
 ) -> LedgerRow:
     """A transaction, ``at`` its Transaktionsdatum in Swedish time.
@@ -69,8 +68,8 @@ def result(status: str, **fields) -> LedgerRow:
 
 class Ledger:
     def __init__(self) -> None:
-        self.vasby = Organisation.objects.get(orgnr=VASBY[0])
-        self.af = Organisation.objects.get(orgnr=AF)
+        self.vasby = Organisation.objects.get(orgnr=VASBY_ORGNR)
+        self.af = Organisation.objects.get(orgnr=AF_ORGNR)
 
     def delivery(self, organisation: Organisation | None = None) -> int:
         return Delivery.objects.create(

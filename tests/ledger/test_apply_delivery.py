@@ -12,6 +12,7 @@ from inuk.intake.models import Delivery
 from inuk.ledger.bulk import PersonRow, apply_delivery
 from inuk.ledger.fingerprint import fingerprint
 from inuk.ledger.models import RECORD_KEY_RANGE, Person, Transaction
+from tests.conftest import VALLENTUNA_CODE
 from tests.ledger.conftest import ANNA, BO, FEB1, MAR1, STOCKHOLM, result, tx
 
 
@@ -71,7 +72,7 @@ def test_resending_a_full_history_changes_nothing(ledger):
         {"at": "2024-01-10 10:00:00.000001"},
         {"status": "A"},
         {"person": BO},
-        {"kommunkod": "0115"},
+        {"kommunkod": VALLENTUNA_CODE},
         {"code": "KAR"},
         {"start": FEB1},
     ],
@@ -130,6 +131,7 @@ def test_a_registrering_of_a_result_does_not_register_the_intervention(ledger):
     assert outcome.unknown_identity == [1]
 
 
+@pytest.mark.slow  # a large delivery: seconds
 def test_it_accepts_a_generator_of_rows(ledger):
     delivery_id = ledger.delivery()
     rows = (

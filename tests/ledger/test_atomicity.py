@@ -7,9 +7,13 @@ from django.db import transaction
 
 from inuk.ledger.bulk import PersonRow, apply_delivery
 from inuk.ledger.models import Intervention, Person, Result, Transaction
+from tests.conftest import VASBY_CODE, VASBY_ORGNR
 from tests.ledger.conftest import ANNA, BO, FEB1, result, tx
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.slow,  # transactions committed for real and broken midway: seconds each
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def everything() -> tuple:
@@ -61,7 +65,7 @@ def test_a_failure_after_the_delivery_was_applied_rolls_all_of_it_back(ledger):
         again = apply_delivery(delivery_id, [PersonRow(BO, 2002, "K", False)], rows)
     assert (again.accepted, again.already_known) == (3, 0)
     assert ledger.interventions(include_removed=False) == {
-        ("2120000019", "0114", BO, "SYV", tx("R").start, None, "SystemX", False)
+        (VASBY_ORGNR, VASBY_CODE, BO, "SYV", tx("R").start, None, "SystemX", False)
     }
 
 

@@ -11,7 +11,10 @@ from inuk.ledger.bulk import PersonRow, apply_delivery
 from inuk.ledger.models import Person, Transaction
 from tests.ledger.conftest import FEB1, tx
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.slow,  # writers in threads, committed for real: seconds each
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_deliveries_applied_at_once_by_two_workers_both_count_once(ledger):

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inuk.ledger.bulk import LedgerRow, rebuild
+from tests.conftest import VASBY_CODE
 from tests.ledger.conftest import ANNA, BO, FEB1, JAN1, MAR1, Ledger, tx
 
 # (organisation, person, kind, code, start): few, so that transactions meet.
@@ -101,12 +103,13 @@ def predicted(ledger: Ledger, history: list[tuple], deliveries: list[list[int]])
     for (organisation, person, kind, code, start), (_, status, end, system) in latest.items():
         orgnr = getattr(ledger, organisation).orgnr
         if kind == "I":
-            interventions.add((orgnr, "0114", person, code, start, end, system, status == "B"))
+            interventions.add((orgnr, VASBY_CODE, person, code, start, end, system, status == "B"))
         else:
-            results.add((orgnr, "0114", person, code, start, system, status == "B"))
+            results.add((orgnr, VASBY_CODE, person, code, start, system, status == "B"))
     return interventions, results
 
 
+@pytest.mark.slow  # many drawn histories: seconds
 @settings(
     max_examples=40,
     deadline=None,

@@ -9,9 +9,10 @@ from inuk.intake.models import Delivery
 from inuk.ledger.bulk import rebuild, recompute
 from inuk.ledger.models import Intervention, Transaction, Withdrawal
 from inuk.ledger.withdrawal import withdraw
-from tests.ledger.conftest import ANNA, BO, FEB1, JAN1, MAR1, VASBY, result, tx
+from tests.conftest import VASBY_CODE, VASBY_ORGNR
+from tests.ledger.conftest import ANNA, BO, FEB1, JAN1, MAR1, result, tx
 
-V = VASBY[0]
+V = VASBY_ORGNR
 
 
 def deliveries(ledger):
@@ -90,8 +91,8 @@ def test_a_withdrawn_delivery_stops_counting(ledger):
 
     assert stopped == 2
     assert ledger.interventions() == {
-        (V, "0114", ANNA, "SYV", JAN1, None, "SystemX", False),
-        (V, "0114", ANNA, "KAR", JAN1, None, "SystemX", False),
+        (V, VASBY_CODE, ANNA, "SYV", JAN1, None, "SystemX", False),
+        (V, VASBY_CODE, ANNA, "KAR", JAN1, None, "SystemX", False),
     }
     assert Withdrawal.objects.get().reason == "sent for the wrong month"
     assert Transaction.objects.count() == 4

@@ -1,10 +1,10 @@
-"""A small cast for the agreement tests.
+"""Fixtures of the agreement tests: organisations outside the shipped register, agreements.
 
-Upplands Väsby (0114) and Vallentuna (0115) are municipalities from the
-shipped register; "System AB" is a supplier and "Norrorts kommunalförbund" a
-federation, neither registered by any municipality until a test does so.
-Dates lie in 2024–2025, before the day the tests run, since signatures and
-notices cannot lie in the future.
+The municipalities and AF are the cast's (``tests/conftest.py``); "System AB"
+(``SUPPLIER_ORGNR``) is a supplier and "Norrorts kommunalförbund"
+(``FEDERATION_ORGNR``) a federation, neither registered by any municipality
+until a test does so. Dates lie in 2024–2025, before the day the tests run,
+since signatures and notices cannot lie in the future.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 import pytest
 from django.utils import translation
-from stdnum import luhn
 
 from inuk.organisations.models import (
     Agreement,
@@ -22,15 +21,7 @@ from inuk.organisations.models import (
     Municipality,
     Organisation,
 )
-
-
-def valid_orgnr(first_nine: str) -> str:
-    """An organisation number with a correct check digit."""
-    return first_nine + luhn.calc_check_digit(first_nine)
-
-
-SUPPLIER_ORGNR = valid_orgnr("556677889")
-FEDERATION_ORGNR = valid_orgnr("222000123")
+from tests.conftest import FEDERATION_ORGNR, SUPPLIER_ORGNR
 
 
 @pytest.fixture(autouse=True)
@@ -38,21 +29,6 @@ def english_messages():
     """Validation messages are matched in English; pages pick their language per request."""
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def vasby(db) -> Municipality:
-    return Municipality.objects.select_related("organisation").get(code="0114")
-
-
-@pytest.fixture
-def vallentuna(db) -> Municipality:
-    return Municipality.objects.select_related("organisation").get(code="0115")
-
-
-@pytest.fixture
-def af(db) -> Organisation:
-    return Organisation.af()
 
 
 @pytest.fixture

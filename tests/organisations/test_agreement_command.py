@@ -21,12 +21,18 @@ from inuk.organisations.models import (
     Organisation,
     Party,
 )
-from tests.organisations.conftest import FEDERATION_ORGNR, SUPPLIER_ORGNR
+from tests.conftest import (
+    AF_ORGNR,
+    FEDERATION_ORGNR,
+    SUPPLIER_ORGNR,
+    VALLENTUNA_CODE,
+    VASBY_CODE,
+    VASBY_ORGNR,
+)
 
 pytestmark = pytest.mark.django_db
 
 D = dt.date
-VASBY_ORGNR = "2120000019"  # Upplands Väsby, 0114, in the shipped register
 
 
 def agreement(*args: str) -> str:
@@ -74,7 +80,7 @@ def in_force(db) -> Agreement:
 
 
 def test_add_registers_a_signed_agreement_in_force_from_the_later_signature(in_force):
-    assert in_force.municipality_id == "0114"
+    assert in_force.municipality_id == VASBY_CODE
     assert in_force.af_case_number == "Af-2024/17"
     assert in_force.municipality_case_number == "KS 2023/456"
     assert in_force.in_force_from == D(2024, 1, 3)
@@ -98,7 +104,7 @@ def test_add_is_audited_with_who_did_it_and_for_which_municipality(in_force):
 def test_add_accepts_the_organisation_number_as_people_write_it(written):
     agreement("add", "--org", written, "--signed-af", "2024-01-02")
 
-    assert Agreement.objects.get().municipality_id == "0114"
+    assert Agreement.objects.get().municipality_id == VASBY_CODE
 
 
 def test_a_signature_can_follow_later_and_puts_the_agreement_in_force():
@@ -129,7 +135,7 @@ def test_sign_without_an_agreement_awaiting_signature_is_refused(in_force, snaps
         (["--org", VASBY_ORGNR, "--signed-af", "2024-02-30"], "not a date"),
         (["--org", VASBY_ORGNR, "--signed-af", "1/2/2024"], "not a date"),
         (["--org", VASBY_ORGNR, "--signed-af", "2205-01-01"], "future"),
-        (["--org", "2021002114"], "not a municipality"),  # AF
+        (["--org", AF_ORGNR], "not a municipality"),  # AF
         (["--org", SUPPLIER_ORGNR], "no municipality"),
     ],
 )
@@ -223,8 +229,8 @@ def test_a_new_agreement_can_be_added_once_the_first_has_ended(in_force):
 # --- list ----------------------------------------------------------------------------------
 
 
-def test_list_shows_each_agreement_with_its_dnr_dates_and_state(in_force, vallentuna):
-    agreement("add", "--org", vallentuna.organisation.orgnr, "--signed-af", "2025-01-02")
+def test_list_shows_each_agreement_with_its_dnr_dates_and_state(in_force, cast):
+    agreement("add", "--org", cast.vallentuna.orgnr, "--signed-af", "2025-01-02")
     agreement("notice", "--org", VASBY_ORGNR, "--date", "2025-01-31")
 
     lines = listing("--on", "2025-02-01").splitlines()
@@ -239,8 +245,8 @@ def test_list_shows_each_agreement_with_its_dnr_dates_and_state(in_force, vallen
     assert "0115 Vallentuna" in lines[2] and lines[2].endswith("awaiting signature")
 
 
-def test_list_in_force_shows_only_those_in_force_on_the_day(in_force, vallentuna):
-    agreement("add", "--org", vallentuna.organisation.orgnr, "--signed-af", "2025-01-02")
+def test_list_in_force_shows_only_those_in_force_on_the_day(in_force, cast):
+    agreement("add", "--org", cast.vallentuna.orgnr, "--signed-af", "2025-01-02")
 
     output = listing("--in-force", "--on", "2025-02-01")
 
@@ -299,7 +305,7 @@ def test_supplier_authorise_lets_the_supplier_deliver_for_the_municipality(in_fo
               "--from", "2024-06-01")  # fmt: skip
 
     authorisation = DeliveryAuthorisation.objects.get()
-    assert (authorisation.deliverer, authorisation.municipality_id) == (supplier, "0114")
+    assert (authorisation.deliverer, authorisation.municipality_id) == (supplier, VASBY_CODE)
     assert authorisation.valid_from == D(2024, 6, 1)
     assert authorisation.valid_until is None
     entry = audit_entries()[-1]
@@ -309,8 +315,8 @@ def test_supplier_authorise_lets_the_supplier_deliver_for_the_municipality(in_fo
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--supplier", FEDERATION_ORGNR, "--kommunkod", "0114"], "no supplier"),
-        (["--supplier", VASBY_ORGNR, "--kommunkod", "0115"], "not a supplier"),
+        (["--supplier", FEDERATION_ORGNR, "--kommunkod", VASBY_CODE], "no supplier"),
+        (["--supplier", VASBY_ORGNR, "--kommunkod", VALLENTUNA_CODE], "not a supplier"),
         (["--supplier", SUPPLIER_ORGNR, "--kommunkod", "01145"], "not a municipality code"),
         (["--supplier", SUPPLIER_ORGNR, "--kommunkod", "0100"], "no municipality has the code"),
     ],
@@ -324,10 +330,10 @@ def test_supplier_authorise_with_bad_input_is_refused(args, message, supplier, s
 
 
 def test_supplier_revoke_ends_the_registration_before_the_given_day(in_force, supplier):
-    agreement("supplier", "authorise", "--supplier", SUPPLIER_ORGNR, "--kommunkod", "0114",
+    agreement("supplier", "authorise", "--supplier", SUPPLIER_ORGNR, "--kommunkod", VASBY_CODE,
               "--from", "2024-06-01")  # fmt: skip
 
-    agreement("supplier", "revoke", "--supplier", SUPPLIER_ORGNR, "--kommunkod", "0114",
+    agreement("supplier", "revoke", "--supplier", SUPPLIER_ORGNR, "--kommunkod", VASBY_CODE,
               "--date", "2025-02-15")  # fmt: skip
 
     assert DeliveryAuthorisation.objects.get().valid_until == D(2025, 2, 14)
@@ -335,7 +341,7 @@ def test_supplier_revoke_ends_the_registration_before_the_given_day(in_force, su
 
 
 def test_supplier_list_shows_whom_each_supplier_delivers_for(in_force, supplier):
-    agreement("supplier", "authorise", "--supplier", SUPPLIER_ORGNR, "--kommunkod", "0114",
+    agreement("supplier", "authorise", "--supplier", SUPPLIER_ORGNR, "--kommunkod", VASBY_CODE,
               "--from", "2024-06-01")  # fmt: skip
     out = io.StringIO()
 
@@ -348,6 +354,7 @@ def test_supplier_list_shows_whom_each_supplier_delivers_for(in_force, supplier)
 # --- from the shell ------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # `inuk agreement` run as a process
 def test_from_the_shell_bad_input_exits_non_zero_with_a_reason(tmp_path):
     # A fresh embedded service: the test databases belong to this process.
     environment = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")}

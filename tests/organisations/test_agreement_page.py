@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from inuk.accounts.models import Role, User
 from inuk.organisations.models import ContactPerson, Organisation, Party
-from tests.cast import log_in, make_cast
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE, log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +25,9 @@ def user_of(organisation: Organisation, *roles: Role) -> User:
 
 
 @pytest.fixture
-def vasby_agreement(vasby, make_agreement, supplier, authorise):
+def vasby_agreement(cast, make_agreement, supplier, authorise):
     agreement = make_agreement(
-        vasby,
+        cast.vasby.municipality,
         D(2024, 1, 2),
         D(2024, 1, 3),
         af_case_number="Af-2024/17",
@@ -39,19 +39,21 @@ def vasby_agreement(vasby, make_agreement, supplier, authorise):
     ContactPerson.objects.create(
         agreement=agreement, party=Party.AF, name="Per Holm", role="Produktansvarig"
     )
-    authorise(supplier, vasby, D(2024, 6, 1))
+    authorise(supplier, cast.vasby.municipality, D(2024, 6, 1))
     return agreement
 
 
 @pytest.fixture
-def vallentuna_agreement(vallentuna, make_agreement):
-    return make_agreement(vallentuna, D(2024, 2, 2), D(2024, 2, 3), af_case_number="Af-2024/99")
+def vallentuna_agreement(cast, make_agreement):
+    return make_agreement(
+        cast.vallentuna.municipality, D(2024, 2, 2), D(2024, 2, 3), af_case_number="Af-2024/99"
+    )
 
 
 def test_a_user_of_the_municipality_sees_its_agreement_contacts_and_suppliers(
-    client, vasby, vasby_agreement
+    client, cast, vasby_agreement
 ):
-    client.force_login(user_of(vasby.organisation, Role.ANALYST))
+    client.force_login(cast.vasby_analyst)
 
     response = client.get(reverse("organisations:agreements"))
 
@@ -64,9 +66,9 @@ def test_a_user_of_the_municipality_sees_its_agreement_contacts_and_suppliers(
     assert response.context["state"] == "in_force"
 
 
-def test_the_page_shows_the_notice_and_the_last_day(client, vasby, vasby_agreement):
+def test_the_page_shows_the_notice_and_the_last_day(client, cast, vasby_agreement):
     vasby_agreement.give_notice(D(2025, 1, 31), by=Party.MUNICIPALITY)
-    client.force_login(user_of(vasby.organisation, Role.REPORTER))
+    client.force_login(cast.vasby_reporter)
 
     page = client.get(reverse("organisations:agreements")).content.decode()
 
@@ -74,12 +76,12 @@ def test_the_page_shows_the_notice_and_the_last_day(client, vasby, vasby_agreeme
 
 
 def test_a_user_of_the_municipality_does_not_see_another_municipalitys_agreement(
-    client, vasby, vasby_agreement, vallentuna, vallentuna_agreement
+    client, cast, vasby_agreement, vallentuna_agreement
 ):
-    client.force_login(user_of(vasby.organisation, Role.USER_ADMIN))
+    client.force_login(cast.vasby_admin)
 
-    own = client.get(reverse("organisations:agreement", args=["0114"]))
-    other = client.get(reverse("organisations:agreement", args=["0115"]))
+    own = client.get(reverse("organisations:agreement", args=[VASBY_CODE]))
+    other = client.get(reverse("organisations:agreement", args=[VALLENTUNA_CODE]))
     mine = client.get(reverse("organisations:agreements")).content.decode()
 
     assert own.status_code == 200
@@ -102,19 +104,19 @@ def test_a_user_of_the_municipality_does_not_see_another_municipalitys_agreement
     ],
 )
 def test_every_member_of_the_cast_sees_only_the_agreements_it_may(
-    client, vasby_agreement, vallentuna_agreement, member, sees_vasby, sees_vallentuna
+    client, cast, vasby_agreement, vallentuna_agreement, member, sees_vasby, sees_vallentuna
 ):
-    log_in(client, make_cast().users()[member])
+    log_in(client, cast.users()[member])
 
-    vasby_page = client.get(reverse("organisations:agreement", args=["0114"]))
-    vallentuna_page = client.get(reverse("organisations:agreement", args=["0115"]))
+    vasby_page = client.get(reverse("organisations:agreement", args=[VASBY_CODE]))
+    vallentuna_page = client.get(reverse("organisations:agreement", args=[VALLENTUNA_CODE]))
 
     assert vasby_page.status_code == (200 if sees_vasby else 404)
     assert vallentuna_page.status_code == (200 if sees_vallentuna else 404)
 
 
-def test_a_municipality_without_an_agreement_is_told_how_to_get_one(client, vallentuna):
-    client.force_login(user_of(vallentuna.organisation, Role.ANALYST))
+def test_a_municipality_without_an_agreement_is_told_how_to_get_one(client, cast):
+    client.force_login(cast.vallentuna_analyst)
 
     response = client.get(reverse("organisations:agreements"))
 
@@ -124,9 +126,9 @@ def test_a_municipality_without_an_agreement_is_told_how_to_get_one(client, vall
 
 
 def test_an_af_user_sees_every_municipality_and_where_its_agreement_stands(
-    client, af, vasby_agreement, vallentuna_agreement
+    client, cast, vasby_agreement, vallentuna_agreement
 ):
-    client.force_login(user_of(af, Role.AF_ADMIN))
+    client.force_login(cast.af_admin)
 
     response = client.get(reverse("organisations:agreements"))
 
@@ -138,34 +140,34 @@ def test_an_af_user_sees_every_municipality_and_where_its_agreement_stands(
     assert response.context["without"] == 288
 
 
-def test_an_af_user_can_filter_the_list_by_state(client, af, vasby_agreement):
-    client.force_login(user_of(af, Role.NATIONAL_ANALYST))
+def test_an_af_user_can_filter_the_list_by_state(client, cast, vasby_agreement):
+    client.force_login(cast.af_analyst)
 
     response = client.get(reverse("organisations:agreements"), {"state": "in_force"})
 
-    assert [row[0].code for row in response.context["rows"]] == ["0114"]
+    assert [row[0].code for row in response.context["rows"]] == [VASBY_CODE]
 
 
-def test_an_af_user_can_open_any_municipalitys_agreement(client, af, vallentuna_agreement):
-    client.force_login(user_of(af, Role.AF_ADMIN))
+def test_an_af_user_can_open_any_municipalitys_agreement(client, cast, vallentuna_agreement):
+    client.force_login(cast.af_admin)
 
-    response = client.get(reverse("organisations:agreement", args=["0115"]))
+    response = client.get(reverse("organisations:agreement", args=[VALLENTUNA_CODE]))
 
     assert response.status_code == 200
     assert "Af-2024/99" in response.content.decode()
 
 
 def test_a_supplier_sees_the_municipalities_it_may_deliver_for(
-    client, supplier, vasby_agreement, vallentuna, authorise
+    client, supplier, vasby_agreement, cast, authorise
 ):
-    authorise(supplier, vallentuna, D(2024, 6, 1))  # Vallentuna has no agreement
+    authorise(supplier, cast.vallentuna.municipality, D(2024, 6, 1))  # Vallentuna has no agreement
     client.force_login(user_of(supplier, Role.REPORTER))
 
     response = client.get(reverse("organisations:agreements"))
 
     assert response.status_code == 200
-    assert response.context["may_deliver"] == ["0114"]
-    assert client.get(reverse("organisations:agreement", args=["0114"])).status_code == 404
+    assert response.context["may_deliver"] == [VASBY_CODE]
+    assert client.get(reverse("organisations:agreement", args=[VASBY_CODE])).status_code == 404
 
 
 def test_someone_not_logged_in_is_sent_to_log_in(client, vasby_agreement):
@@ -175,18 +177,18 @@ def test_someone_not_logged_in_is_sent_to_log_in(client, vasby_agreement):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_the_menu_offers_the_page_to_logged_in_users_only(client, vasby):
+def test_the_menu_offers_the_page_to_logged_in_users_only(client, cast):
     home = reverse("web:home")
     url = reverse("organisations:agreements")
     assert f'href="{url}"' not in client.get(home).content.decode()
 
-    client.force_login(user_of(vasby.organisation, Role.ANALYST))
+    client.force_login(cast.vasby_analyst)
 
     assert f'href="{url}"' in client.get(home).content.decode()
 
 
-def test_the_page_speaks_swedish_and_english(client, vasby, vasby_agreement):
-    client.force_login(user_of(vasby.organisation, Role.ANALYST))
+def test_the_page_speaks_swedish_and_english(client, cast, vasby_agreement):
+    client.force_login(cast.vasby_analyst)
     url = reverse("organisations:agreements")
 
     swedish = client.get(url).content.decode()

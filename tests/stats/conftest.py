@@ -24,7 +24,7 @@ from inuk.organisations.models import Organisation
 from inuk.stats import engine, rollups
 from inuk.stats.query import Query
 from inuk.stats.table import Table
-from tests.intake.conftest import af, agreements, deliver, vasby  # noqa: F401 (for test_pipeline)
+from tests.conftest import VALLENTUNA_ORGNR, VASBY_CODE
 from tests.ledger.conftest import ANNA, BO, Ledger
 
 CILLA = "c" * 32
@@ -42,13 +42,11 @@ PEOPLE = {
 
 TODAY = dt.date(2024, 6, 15)
 
-VASBY, VALLENTUNA, GOTEBORG = "0114", "0115", "1480"
-
 
 class Book(Ledger):
     def __init__(self) -> None:
         super().__init__()
-        self.vallentuna = Organisation.objects.get(orgnr="2120000027")
+        self.vallentuna = Organisation.objects.get(orgnr=VALLENTUNA_ORGNR)
         self.deliveries: list[int] = []
 
     def apply(  # type: ignore[override]
@@ -72,7 +70,7 @@ class Book(Ledger):
         self,
         indicator: str,
         period: str,
-        geographies=(VASBY,),
+        geographies=(VASBY_CODE,),
         by=(),
         source="both",
         *,

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from inuk.stats import rollups
 from inuk.stats.explorer import last_complete_month
+from tests.conftest import VALLENTUNA_CODE
 from tests.ledger.conftest import result, tx
 from tests.stats.conftest import ANNA, BO, CILLA, DAVID, EVA, Book
 
@@ -38,12 +39,12 @@ def load(book: Book) -> None:
         result("R", person=ANNA, code="ARB", start=month_start(0), at=at),
     )
     book.apply(
-        tx("R", person=DAVID, code="UTB", start=long_ago, kommunkod="0115", at=at),
-        tx("R", person=BO, code="ATR", start=recent, kommunkod="0115", at=at),
+        tx("R", person=DAVID, code="UTB", start=long_ago, kommunkod=VALLENTUNA_CODE, at=at),
+        tx("R", person=BO, code="ATR", start=recent, kommunkod=VALLENTUNA_CODE, at=at),
         organisation=book.vallentuna,
     )
     book.apply(
         tx("R", person=ANNA, code="JSA", start=recent, at=at),
-        tx("R", person=DAVID, code="JSA", start=last_year, kommunkod="0115", at=at),
+        tx("R", person=DAVID, code="JSA", start=last_year, kommunkod=VALLENTUNA_CODE, at=at),
         organisation=book.af,
     )

@@ -18,6 +18,7 @@ from inuk.organisations.models import Organisation
 from inuk.stats import engine, rollups
 from inuk.stats.models import Coverage, Length, Rollup
 from inuk.stats.query import Query
+from tests.conftest import VASBY_CODE
 from tests.ledger.conftest import Ledger
 from tests.stats.conftest import TODAY
 
@@ -27,7 +28,7 @@ QUESTIONS = [
     for period in ("2024-01", "2024-Q1")
     for by in (("sex",), ("source",))
 ]
-GEOGRAPHIES = ["0114", "01", "SE"]
+GEOGRAPHIES = [VASBY_CODE, "01", "SE"]
 
 
 def apply(

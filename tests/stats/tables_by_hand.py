@@ -20,6 +20,7 @@ from inuk.stats.query import (
     Query,
 )
 from inuk.stats.table import Cell, Table
+from tests.conftest import VASBY_CODE
 
 MONTH = Period.month(2026, 10)
 CODES = ("A1", "A2", "B1")
@@ -31,7 +32,7 @@ CATEGORIES: dict[Dimension, tuple[str, ...]] = {
 }
 
 
-def municipality(code: str = "0114", name: str = "Upplands Väsby") -> Geography:
+def municipality(code: str = VASBY_CODE, name: str = "Upplands Väsby") -> Geography:
     return Geography(GeographyKind.MUNICIPALITY, code, name, frozenset({code}))
 
 

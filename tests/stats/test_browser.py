@@ -16,13 +16,13 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
 from inuk.stats.explorer import last_complete_month
-from tests.cast import PASSWORD, Cast, make_cast
-from tests.conftest import watch_policy
+from tests.conftest import PASSWORD, VALLENTUNA_CODE, VASBY_CODE, Cast, watch_policy
 from tests.stats.conftest import Book
 from tests.stats.pages import load
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a browser process
     # The reference data comes back after each test by tests/conftest.py's fixture.
     pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]
@@ -30,11 +30,10 @@ pytestmark = [
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
-@pytest.fixture
-def cast(agreements) -> Cast:
-    cast = make_cast()
+@pytest.fixture(autouse=True)
+def figures(agreements: None) -> None:
+    """Both municipalities under agreement, and the figures of the statistics pages' tests."""
     load(Book())
-    return cast
 
 
 def assert_accessible(page: Page) -> None:
@@ -131,7 +130,7 @@ def test_the_explorer_changes_and_comes_back_from_its_url(
     page.select_option("#indicator", "ended")
     page.select_option("#by1", "sex")
     page.check("input[name=period_type][value=quarter]")
-    page.select_option("#municipalities", ["0114", "0115"])
+    page.select_option("#municipalities", [VASBY_CODE, VALLENTUNA_CODE])
     page.click("form.explorer button[type=submit]")
     page.wait_for_selector("figure.drawn")
     url = page.url
@@ -168,7 +167,7 @@ def test_the_explorer_s_exports_hold_the_table_s_figures(
     text = Path(csv_download.value.path()).read_text(encoding="utf-8-sig")
     rows = [r for r in csv.DictReader(io.StringIO(text), delimiter=";") if r.get("geography")]
     by_cell = {(r["sex"], r["geography"]): (r["status"] or r["value"]) for r in rows}
-    expected = [by_cell[(s, g)] for s in ("K", "M", "total") for g in ("0114", "SE")]
+    expected = [by_cell[(s, g)] for s in ("K", "M", "total") for g in (VASBY_CODE, "SE")]
     assert [c.replace("\xa0", "") for c in cells] == expected
 
     with page.expect_download() as xlsx_download:

@@ -23,7 +23,10 @@ from inuk.ledger.models import RECORD_KEY_RANGE  # noqa: E402
 from inuk.stats.disclosure import Audience, protect  # noqa: E402
 from inuk.stats.ptable import PerturbationTable  # noqa: E402
 from inuk.stats.query import AGE_GROUPS, Dimension  # noqa: E402
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE  # noqa: E402
 from tests.stats.tables_by_hand import CATEGORIES, municipality, query, table  # noqa: E402
+
+pytestmark = pytest.mark.slow  # every cell of large tables, by another implementation: seconds
 
 COLUMN = {Dimension.SEX: "sex", Dimension.CODE: "code", Dimension.AGE: "age"}
 BREAKDOWNS = [
@@ -35,7 +38,7 @@ BREAKDOWNS = [
 ]
 # Persons per municipality: small ones for the small counts, a large one for
 # counts above the 10-5 table's 750.
-SIZES = {"0114": 1900, "0115": 140, "0117": 23}
+SIZES = {VASBY_CODE: 1900, VALLENTUNA_CODE: 140, "0117": 23}
 
 
 def ons_ptable_path() -> Path:

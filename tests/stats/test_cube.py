@@ -18,8 +18,9 @@ from inuk.ledger.models import Intervention
 from inuk.stats import cube, rollups
 from inuk.stats.counting import af_organisation_id
 from inuk.stats.models import Length, Rollup
+from tests.conftest import GOTEBORG_CODE, VALLENTUNA_CODE, VASBY_CODE
 from tests.ledger.conftest import ANNA, BO, result, tx
-from tests.stats.conftest import CILLA, DAVID, GOTEBORG, VALLENTUNA
+from tests.stats.conftest import CILLA, DAVID
 from tests.stats.test_rollups import ledgers
 
 D = dt.date
@@ -75,19 +76,19 @@ def test_every_indicator_of_a_small_ledger_by_hand(book):
     )
     book.apply(
         tx("R", person=ANNA, code="JSA", start=D(2024, 2, 1), end=D(2024, 2, 10)),
-        tx("R", person=BO, code="JSA", kommunkod=VALLENTUNA, start=D(2024, 3, 1)),
-        tx("R", person=DAVID, code="JSA", kommunkod=GOTEBORG, start=D(2024, 6, 1)),
+        tx("R", person=BO, code="JSA", kommunkod=VALLENTUNA_CODE, start=D(2024, 3, 1)),
+        tx("R", person=DAVID, code="JSA", kommunkod=GOTEBORG_CODE, start=D(2024, 6, 1)),
         organisation=book.af,
     )
     cells, _ = by_sql(D(2024, 6, 15))
 
     # Anna: municipal and AF in February in Upplands Väsby; Bo: in Stockholm county only.
-    assert cells["C", "2024-02", "0114", "total", "total", "K", "total"][:2] == (1, 1)
-    assert ("C", "2024-03", "0114", "total", "total", "M", "total") not in cells
+    assert cells["C", "2024-02", VASBY_CODE, "total", "total", "K", "total"][:2] == (1, 1)
+    assert ("C", "2024-03", VASBY_CODE, "total", "total", "M", "total") not in cells
     assert cells["C", "2024-03", "01", "total", "total", "M", "total"][:2] == (1, 1)
     # Anna's two ended interventions: two ended, one person, her results within 90 days.
     assert cells["E", "2024", "SE", "total", "total", "K", "total"][:2] == (3, 2)
-    assert cells["R", "2024-03", "0114", "municipal", "STU", "K", "total"][:2] == (1, 1)
+    assert cells["R", "2024-03", VASBY_CODE, "municipal", "STU", "K", "total"][:2] == (1, 1)
     assert_same(D(2024, 6, 15))
 
 

@@ -8,7 +8,7 @@ from inuk.stats.disclosure import METHOD_TEXTS, Audience, audience_of, protect
 from inuk.stats.ptable import PerturbationTable
 from inuk.stats.query import Dimension, Indicator, Period
 from inuk.stats.table import Mark
-from tests.cast import Cast, make_cast
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE
 from tests.stats.tables_by_hand import municipality, query, table
 
 SHIPPED = PerturbationTable.shipped()
@@ -19,11 +19,6 @@ def _keyed(geography, categories):
     seed = sum(map(ord, geography.code + "".join(categories)))
     count = (seed * 7) % 40
     return {"count": count, "key": (seed * 2654435761) % 2**32 if count else 0}
-
-
-@pytest.fixture
-def cast(db: None) -> Cast:
-    return make_cast()
 
 
 @pytest.fixture
@@ -123,7 +118,7 @@ def test_the_same_cell_shows_the_same_value_however_it_is_asked():
     as_month = query(period=Period.parse("2026-10"))
     as_range = query(
         by=[Dimension.SEX],
-        geographies=[municipality("0115", "Vallentuna"), municipality()],
+        geographies=[municipality(VALLENTUNA_CODE, "Vallentuna"), municipality()],
         period=Period.parse("2026-10..2026-10"),
     )
     alone = table(as_month, lambda g, c: {"count": 17, "key": 987654321})
@@ -131,7 +126,7 @@ def test_the_same_cell_shows_the_same_value_however_it_is_asked():
         as_range,
         lambda g, c: (
             {"count": 17, "key": 987654321}
-            if g.code == "0114" and c == ("total",)
+            if g.code == VASBY_CODE and c == ("total",)
             else {"count": 9, "key": 5}
         ),
     )
@@ -139,7 +134,7 @@ def test_the_same_cell_shows_the_same_value_however_it_is_asked():
     value_within = next(
         row.value
         for row in protect(within, Audience.PROTECTED).rows
-        if row.geography.code == "0114" and row.categories == ("total",)
+        if row.geography.code == VASBY_CODE and row.categories == ("total",)
     )
     assert value_alone == value_within
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from inuk.stats.table import Mark
+from tests.conftest import GOTEBORG_CODE, VALLENTUNA_CODE, VASBY_CODE
 from tests.ledger.conftest import ANNA, BO, result, tx
-from tests.stats.conftest import CILLA, DAVID, EVA, GOTEBORG, VALLENTUNA, VASBY
+from tests.stats.conftest import CILLA, DAVID, EVA
 
 D = dt.date
 
@@ -77,24 +78,29 @@ def test_an_andring_moving_the_end_date_across_a_month_boundary_moves_the_figure
 def test_a_person_in_two_municipalities_is_one_participant_of_the_county_and_the_country(book):
     book.apply(tx("R", start=D(2024, 1, 5), end=D(2024, 1, 20)))
     book.apply(
-        tx("R", start=D(2024, 1, 10), end=D(2024, 2, 20), kommunkod=VALLENTUNA),
+        tx("R", start=D(2024, 1, 10), end=D(2024, 2, 20), kommunkod=VALLENTUNA_CODE),
         organisation=book.vallentuna,
     )
 
-    table = book.table("participants", "2024-01", geographies=(VASBY, VALLENTUNA, "01", "SE"))
+    table = book.table(
+        "participants", "2024-01", geographies=(VASBY_CODE, VALLENTUNA_CODE, "01", "SE")
+    )
 
     assert [c.count for c in table.cells] == [1, 1, 1, 1]
     assert {c.key for c in table.cells} == {book.key(ANNA)}
-    assert book.ask("participants", "2024-01", geographies=(GOTEBORG,)) == [0]
+    assert book.ask("participants", "2024-01", geographies=(GOTEBORG_CODE,)) == [0]
 
 
 def test_municipalities_are_compared_side_by_side_in_the_order_asked(book):
     book.apply(tx("R", start=D(2024, 1, 5), end=D(2024, 1, 20)), tx("R", person=BO))
-    book.apply(tx("R", person=CILLA, kommunkod=VALLENTUNA), organisation=book.vallentuna)
+    book.apply(tx("R", person=CILLA, kommunkod=VALLENTUNA_CODE), organisation=book.vallentuna)
 
-    table = book.table("participants", "2024-01", geographies=(VALLENTUNA, VASBY))
+    table = book.table("participants", "2024-01", geographies=(VALLENTUNA_CODE, VASBY_CODE))
 
-    assert [(c.geography.code, c.count) for c in table.cells] == [(VALLENTUNA, 1), (VASBY, 2)]
+    assert [(c.geography.code, c.count) for c in table.cells] == [
+        (VALLENTUNA_CODE, 1),
+        (VASBY_CODE, 2),
+    ]
 
 
 def test_the_cell_key_sums_each_distinct_persons_record_key_once(book):
@@ -303,18 +309,18 @@ def test_collaboration_by_source_is_not_applicable_but_its_total_is(book):
 
 def test_collaboration_in_one_municipality_needs_both_sources_there(book):
     book.apply(tx("R", person=ANNA))
-    book.apply(tx("R", person=ANNA, code="JSA", kommunkod=VALLENTUNA), organisation=book.af)
+    book.apply(tx("R", person=ANNA, code="JSA", kommunkod=VALLENTUNA_CODE), organisation=book.af)
 
-    assert book.ask("collaboration", "2024-01", geographies=(VASBY, "01")) == [0, 1]
+    assert book.ask("collaboration", "2024-01", geographies=(VASBY_CODE, "01")) == [0, 1]
 
 
 # --- missing data -------------------------------------------------------------------
 
 
 def test_a_municipality_that_has_never_delivered_has_no_data(book):
-    book.apply(tx("R", person=BO, kommunkod=GOTEBORG), organisation=book.af)
+    book.apply(tx("R", person=BO, kommunkod=GOTEBORG_CODE), organisation=book.af)
 
-    table = book.table("participants", "2024-01", geographies=(GOTEBORG, "14"), by=["source"])
+    table = book.table("participants", "2024-01", geographies=(GOTEBORG_CODE, "14"), by=["source"])
 
     assert [(c.mark, c.count) for c in table.cells] == [
         (Mark.MISSING, 0),

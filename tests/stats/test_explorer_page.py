@@ -10,14 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from inuk.stats.explorer import last_complete_month
-from tests.cast import Cast, make_cast
+from tests.conftest import VALLENTUNA_CODE, VASBY_CODE, Cast
 from tests.stats.conftest import Book
 from tests.stats.pages import load
-
-
-@pytest.fixture
-def cast(db) -> Cast:
-    return make_cast()
 
 
 @pytest.fixture
@@ -67,7 +62,7 @@ def test_a_municipal_analyst_first_sees_own_municipality_county_and_country(
     response = client.get(reverse("stats:explorer"))
     assert response.status_code == 200
     view = response.context["view"]
-    assert [g.code for g in view.query.geographies] == ["0114", "01", "SE"]
+    assert [g.code for g in view.query.geographies] == [VASBY_CODE, "01", "SE"]
     assert len(view.periods) == 24
     assert view.periods[-1].label == last_month()
 
@@ -82,20 +77,22 @@ def test_the_page_shows_the_api_s_figures_protected_for_a_municipal_analyst(
         "period_type": "month",
         "from": last_month(),
         "to": last_month(),
-        "geography": ["0114", "0115", "SE"],
+        "geography": [VASBY_CODE, VALLENTUNA_CODE, "SE"],
         "by": ["sex"],
     }
     page = client.get(reverse("stats:explorer"), params)
     api = client.get(
         reverse("api-1:stats", args=["participants"]),
-        {"period": last_month(), "geography": ["0114", "0115", "SE"], "by": "sex"},
+        {"period": last_month(), "geography": [VASBY_CODE, VALLENTUNA_CODE, "SE"], "by": "sex"},
     ).json()
     # Table: a row per category, a column per geography; the API: a row per cell.
     by_cell = {
         (row["sex"], row["geography"]): shown(row["value"], row["status"]) for row in api["rows"]
     }
     expected = [
-        by_cell[(sex, geo)] for sex in ("K", "M", "total") for geo in ("0114", "0115", "SE")
+        by_cell[(sex, geo)]
+        for sex in ("K", "M", "total")
+        for geo in (VASBY_CODE, VALLENTUNA_CODE, "SE")
     ]
     assert table_cells(page.content.decode()) == expected
     # Under threshold protection no count from 1 to 4 is shown, here or in the API.
@@ -113,7 +110,7 @@ def test_the_chart_carries_the_same_numbers_as_the_table(
             "indicator": "started",
             "from": "2025-12",
             "to": last_month(),
-            "geography": ["0114", "SE"],
+            "geography": [VASBY_CODE, "SE"],
         },
     )
     html = response.content.decode()
@@ -145,7 +142,7 @@ def test_its_state_lives_in_the_url(client: Client, cast: Cast, figures: Book) -
     assert '<option value="0180" selected>' in html
     view = response.context["view"]
     assert [p.label for p in view.periods] == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
-    assert [g.code for g in view.query.geographies] == ["0114", "0180"]
+    assert [g.code for g in view.query.geographies] == [VASBY_CODE, "0180"]
 
 
 def test_a_bad_question_is_a_clear_error_in_swedish_and_english(
@@ -174,7 +171,7 @@ def test_the_export_links_ask_the_api_the_same_question(
     client.force_login(cast.vasby_analyst)
     response = client.get(
         reverse("stats:explorer"),
-        {"from": "2026-09", "to": "2026-10", "geography": ["0114", "SE"], "by": "sex"},
+        {"from": "2026-09", "to": "2026-10", "geography": [VASBY_CODE, "SE"], "by": "sex"},
     )
     exports = response.context["exports"]
     assert exports["csv"].startswith(reverse("api-1:stats", args=["participants"]))

@@ -21,13 +21,13 @@ from inuk.organisations.models import (
     Organisation,
 )
 from inuk.stats.follow_up import MonthState, follow_up, window
+from tests.conftest import SOLNA_CODE, VALLENTUNA_CODE, VASBY_CODE
 from tests.ledger.conftest import ANNA, tx
 
 pytestmark = pytest.mark.django_db
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 TODAY = dt.date(2026, 3, 20)
-VASBY, VALLENTUNA, SOLNA = "0114", "0115", "0184"
 _checksums = itertools.count(1)
 
 
@@ -78,20 +78,20 @@ def test_the_window_of_a_month_runs_from_the_day_after_its_due_day_to_the_next_m
 
 
 def test_it_lists_every_municipality_with_an_agreement_and_its_state():
-    agree(VASBY)
-    Agreement.objects.create(municipality=Municipality.objects.get(code=SOLNA))
+    agree(VASBY_CODE)
+    Agreement.objects.create(municipality=Municipality.objects.get(code=SOLNA_CODE))
 
     lines = {line.kommunkod: line for line in follow_up(TODAY)}
 
-    assert set(lines) == {VASBY, SOLNA}
-    assert lines[VASBY].agreement_state is AgreementState.IN_FORCE
-    assert lines[SOLNA].agreement_state is AgreementState.AWAITING_SIGNATURE
+    assert set(lines) == {VASBY_CODE, SOLNA_CODE}
+    assert lines[VASBY_CODE].agreement_state is AgreementState.IN_FORCE
+    assert lines[SOLNA_CODE].agreement_state is AgreementState.AWAITING_SIGNATURE
 
 
 def test_it_follows_the_last_twelve_whole_months():
-    agree(VASBY)
+    agree(VASBY_CODE)
 
-    labels = [m.label for m in line(VASBY).months]
+    labels = [m.label for m in line(VASBY_CODE).months]
 
     assert labels[0] == "2025-03"
     assert labels[-1] == "2026-02"
@@ -99,55 +99,55 @@ def test_it_follows_the_last_twelve_whole_months():
 
 
 def test_a_delivery_received_by_the_due_day_counts_for_the_month_before():
-    agree(VASBY)
-    deliver(org(VASBY), "2026-03-15 23:30")  # still 15 March in Sweden
+    agree(VASBY_CODE)
+    deliver(org(VASBY_CODE), "2026-03-15 23:30")  # still 15 March in Sweden
 
-    assert state(VASBY, "2026-02") is MonthState.DELIVERED
-    assert state(VASBY, "2026-01") is MonthState.LATE
+    assert state(VASBY_CODE, "2026-02") is MonthState.DELIVERED
+    assert state(VASBY_CODE, "2026-01") is MonthState.LATE
 
 
 def test_a_delivery_received_after_the_due_day_counts_for_the_month_it_came_in():
-    agree(VASBY)
-    deliver(org(VASBY), "2026-02-16 00:10")
+    agree(VASBY_CODE)
+    deliver(org(VASBY_CODE), "2026-02-16 00:10")
 
-    assert state(VASBY, "2026-02") is MonthState.DELIVERED
-    assert state(VASBY, "2026-01") is MonthState.LATE
+    assert state(VASBY_CODE, "2026-02") is MonthState.DELIVERED
+    assert state(VASBY_CODE, "2026-01") is MonthState.LATE
 
 
 def test_the_due_day_is_the_deployments(settings):
-    agree(VASBY)
+    agree(VASBY_CODE)
     settings.INUK_DELIVERY_DUE_DAY = 5
-    deliver(org(VASBY), "2026-03-10 12:00")
+    deliver(org(VASBY_CODE), "2026-03-10 12:00")
 
-    assert state(VASBY, "2026-02") is MonthState.LATE
-    assert line(VASBY).late
+    assert state(VASBY_CODE, "2026-02") is MonthState.LATE
+    assert line(VASBY_CODE).late
 
 
 def test_rejected_refused_and_withdrawn_deliveries_do_not_count():
-    agree(VASBY)
-    deliver(org(VASBY), "2026-03-01 12:00", status="rejected")
-    deliver(org(VASBY), "2026-02-01 12:00", status="refused")
-    withdrawn = deliver(org(VASBY), "2025-12-20 12:00")
+    agree(VASBY_CODE)
+    deliver(org(VASBY_CODE), "2026-03-01 12:00", status="rejected")
+    deliver(org(VASBY_CODE), "2026-02-01 12:00", status="refused")
+    withdrawn = deliver(org(VASBY_CODE), "2025-12-20 12:00")
     Withdrawal.objects.create(delivery=withdrawn, withdrawn_at=timezone.now())
 
-    assert state(VASBY, "2026-02") is MonthState.LATE
-    assert state(VASBY, "2026-01") is MonthState.LATE
-    assert state(VASBY, "2025-12") is MonthState.LATE
+    assert state(VASBY_CODE, "2026-02") is MonthState.LATE
+    assert state(VASBY_CODE, "2026-01") is MonthState.LATE
+    assert state(VASBY_CODE, "2025-12") is MonthState.LATE
 
 
 def test_a_dry_run_neither_counts_as_delivered_nor_is_the_last_delivery():
-    agree(VASBY)
-    deliver(org(VASBY), "2026-01-20 10:00", accepted=7)
-    deliver(org(VASBY), "2026-02-20 10:00", status="checked", accepted=5, dry_run=True)
+    agree(VASBY_CODE)
+    deliver(org(VASBY_CODE), "2026-01-20 10:00", accepted=7)
+    deliver(org(VASBY_CODE), "2026-02-20 10:00", status="checked", accepted=5, dry_run=True)
 
-    assert state(VASBY, "2026-02") is MonthState.LATE
-    last = line(VASBY).last_delivery
+    assert state(VASBY_CODE, "2026-02") is MonthState.LATE
+    last = line(VASBY_CODE).last_delivery
     assert (last.status, last.accepted) == ("applied", 7)
 
 
 def test_a_month_whose_due_day_has_not_come_is_open_and_not_late():
-    agree(VASBY)
-    deliver(org(VASBY), "2026-02-10 12:00")  # January's
+    agree(VASBY_CODE)
+    deliver(org(VASBY_CODE), "2026-02-10 12:00")  # January's
 
     found = follow_up(dt.date(2026, 3, 10))[0]
 
@@ -158,61 +158,61 @@ def test_a_month_whose_due_day_has_not_come_is_open_and_not_late():
 
 
 def test_months_before_the_agreement_are_not_required():
-    agree(VASBY, since=dt.date(2025, 12, 20))
+    agree(VASBY_CODE, since=dt.date(2025, 12, 20))
 
-    assert state(VASBY, "2025-11") is MonthState.NOT_REQUIRED
-    assert state(VASBY, "2025-12") is MonthState.LATE
+    assert state(VASBY_CODE, "2025-11") is MonthState.NOT_REQUIRED
+    assert state(VASBY_CODE, "2025-12") is MonthState.LATE
 
 
 def test_a_suppliers_delivery_counts_for_the_municipalities_it_has_records_of():
-    agree(VASBY)
-    agree(VALLENTUNA)
+    agree(VASBY_CODE)
+    agree(VALLENTUNA_CODE)
     supplier = Organisation.objects.create(
         orgnr="5566778899", name="System AB", kind=Organisation.Kind.SUPPLIER
     )
-    for code in (VASBY, VALLENTUNA):
+    for code in (VASBY_CODE, VALLENTUNA_CODE):
         DeliveryAuthorisation.objects.create(
             deliverer=supplier,
             municipality=Municipality.objects.get(code=code),
             valid_from=dt.date(2020, 1, 1),
         )
     delivery = deliver(supplier, "2026-03-02 09:00")
-    row = tx("R", kommunkod=VALLENTUNA)._replace(organisation_id=supplier.pk)
+    row = tx("R", kommunkod=VALLENTUNA_CODE)._replace(organisation_id=supplier.pk)
     with transaction.atomic():
         apply_delivery(delivery.pk, [PersonRow(ANNA, 2004, "K", False)], [row])
 
-    assert state(VALLENTUNA, "2026-02") is MonthState.DELIVERED
-    assert line(VALLENTUNA).last_delivery.id == str(delivery.public_id)
-    assert state(VASBY, "2026-02") is MonthState.LATE
+    assert state(VALLENTUNA_CODE, "2026-02") is MonthState.DELIVERED
+    assert line(VALLENTUNA_CODE).last_delivery.id == str(delivery.public_id)
+    assert state(VASBY_CODE, "2026-02") is MonthState.LATE
 
 
 def test_afs_own_deliveries_do_not_count_for_a_municipality():
-    agree(VASBY)
+    agree(VASBY_CODE)
     af = Organisation.af()
     delivery = deliver(af, "2026-03-02 09:00")
     with transaction.atomic():
         apply_delivery(
             delivery.pk,
             [PersonRow(ANNA, 2004, "K", False)],
-            [tx("R", kommunkod=VASBY)._replace(organisation_id=af.pk)],
+            [tx("R", kommunkod=VASBY_CODE)._replace(organisation_id=af.pk)],
         )
 
-    assert state(VASBY, "2026-02") is MonthState.LATE
-    assert line(VASBY).last_delivery is None
+    assert state(VASBY_CODE, "2026-02") is MonthState.LATE
+    assert line(VASBY_CODE).last_delivery is None
 
 
 def test_late_municipalities_come_first_with_their_last_delivery_and_counts():
-    agree(VASBY)
-    agree(VALLENTUNA)
+    agree(VASBY_CODE)
+    agree(VALLENTUNA_CODE)
     for month in range(3, 13):
-        deliver(org(VASBY), f"2025-{month:02d}-20 10:00")
-    deliver(org(VASBY), "2026-01-20 10:00")
-    deliver(org(VASBY), "2026-02-20 10:00", accepted=120, rejected=3)
-    deliver(org(VALLENTUNA), "2026-01-20 10:00", accepted=7)  # February missing
+        deliver(org(VASBY_CODE), f"2025-{month:02d}-20 10:00")
+    deliver(org(VASBY_CODE), "2026-01-20 10:00")
+    deliver(org(VASBY_CODE), "2026-02-20 10:00", accepted=120, rejected=3)
+    deliver(org(VALLENTUNA_CODE), "2026-01-20 10:00", accepted=7)  # February missing
 
     lines = follow_up(TODAY)
 
-    assert [line.kommunkod for line in lines] == [VALLENTUNA, VASBY]
+    assert [line.kommunkod for line in lines] == [VALLENTUNA_CODE, VASBY_CODE]
     assert lines[0].late
     assert lines[0].months_late == 11
     assert not lines[1].late

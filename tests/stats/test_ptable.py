@@ -55,6 +55,7 @@ def parameters(draw):
     return max_noise, variance, smallest_shown
 
 
+@pytest.mark.slow  # many drawn tables: seconds
 @hypothesis_settings(max_examples=25, deadline=None)
 @given(parameters())
 def test_any_parameters_the_generator_accepts_give_a_table_that_keeps_its_promises(params):

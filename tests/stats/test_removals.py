@@ -30,6 +30,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inuk.format.synthetic import personnummer
 from inuk.intake.erasure import erase_person
 from inuk.intake.models import Delivery
 from inuk.intake.retention import run as retention
@@ -40,8 +41,8 @@ from inuk.stats import engine, rollups
 from inuk.stats.models import Coverage, Length, Rollup
 from inuk.stats.query import Query
 from inuk.vault.pseudonymize import find, pseudonymize
-from tests.intake.deliveries import pnr
-from tests.stats.conftest import GOTEBORG, PEOPLE, TODAY, VALLENTUNA, VASBY, Book
+from tests.conftest import GOTEBORG_CODE, VALLENTUNA_CODE, VASBY_CODE
+from tests.stats.conftest import PEOPLE, TODAY, Book
 from tests.stats.test_rollups import PERSONS, ledgers
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
@@ -49,13 +50,13 @@ pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 Deliveries = list[tuple[str, list[LedgerRow]]]
 
 #: A personnummer for each person the drawn ledgers name (erasure starts from one).
-NUMBERS = {name: pnr(f"2000010{i + 1}", "123") for i, name in enumerate(PERSONS)}
+NUMBERS = {name: personnummer(dt.date(2000, 1, i + 1), 123) for i, name in enumerate(PERSONS)}
 #: Each person's record key, the same in every database.
 KEYS = {name: (i + 1) * 1_000_003 for i, name in enumerate(PERSONS)}
 #: When the deliveries were received: the n-th drawn one at minute n.
 RECEIVED = dt.datetime(2024, 2, 10, tzinfo=dt.UTC)
 
-GEOGRAPHIES = [VASBY, VALLENTUNA, GOTEBORG, "01", "SE"]
+GEOGRAPHIES = [VASBY_CODE, VALLENTUNA_CODE, GOTEBORG_CODE, "01", "SE"]
 PERIODS = ("2024-01", "2024-02", "2024-Q1", "2024")
 QUESTIONS = [(indicator, period) for indicator in ("participants", "results") for period in PERIODS]
 

@@ -21,11 +21,12 @@ from inuk.stats import engine, rollups
 from inuk.stats.models import Rollup, RollupState
 from inuk.stats.query import Query
 from inuk.stats.table import Mark
+from tests.conftest import GOTEBORG_CODE, VALLENTUNA_CODE, VASBY_CODE
 from tests.ledger.conftest import ANNA, BO, result, tx
-from tests.stats.conftest import CILLA, DAVID, GOTEBORG, TODAY, VALLENTUNA, VASBY, Book
+from tests.stats.conftest import CILLA, DAVID, TODAY, Book
 
 D = dt.date
-GEOGRAPHIES = (VASBY, VALLENTUNA, GOTEBORG, "01", "14", "SE")
+GEOGRAPHIES = (VASBY_CODE, VALLENTUNA_CODE, GOTEBORG_CODE, "01", "14", "SE")
 PERIODS = ("2024-01", "2024-02", "2024-03", "2024-06", "2024-07", "2024-Q1", "2024-Q2", "2024")
 BREAKDOWNS = ((), ("code",), ("sex",), ("age",), ("source",), ("code", "sex"), ("age", "source"))
 
@@ -62,16 +63,17 @@ def test_a_person_in_january_and_february_is_one_participant_of_the_quarter(book
 def test_a_person_in_two_municipalities_is_one_participant_of_the_county(book):
     book.apply(tx("R", start=D(2024, 1, 5), end=D(2024, 1, 20)))
     book.apply(
-        tx("R", start=D(2024, 1, 10), end=D(2024, 1, 20), kommunkod=VALLENTUNA),
+        tx("R", start=D(2024, 1, 10), end=D(2024, 1, 20), kommunkod=VALLENTUNA_CODE),
         organisation=book.vallentuna,
     )
 
-    table = book.table("participants", "2024-01", geographies=(VASBY, "01"), straight=False)
+    table = book.table("participants", "2024-01", geographies=(VASBY_CODE, "01"), straight=False)
 
     assert [c.count for c in table.cells] == [1, 1]
     assert table.cells[1].key == book.key(ANNA)
 
 
+@pytest.mark.slow  # every question there is: seconds
 def test_every_question_on_a_small_ledger_is_answered_as_the_state_answers_it(book):
     book.apply(
         tx("R", person=ANNA, start=D(2024, 1, 5), end=D(2024, 3, 2)),
@@ -81,7 +83,7 @@ def test_every_question_on_a_small_ledger_is_answered_as_the_state_answers_it(bo
     )
     book.apply(
         tx("R", person=ANNA, code="JSA", start=D(2024, 2, 1), end=D(2024, 2, 10)),
-        tx("R", person=DAVID, code="JSA", kommunkod=GOTEBORG, start=D(2024, 6, 1)),
+        tx("R", person=DAVID, code="JSA", kommunkod=GOTEBORG_CODE, start=D(2024, 6, 1)),
         organisation=book.af,
     )
 
@@ -106,7 +108,7 @@ def test_a_withdrawal_takes_its_records_out_of_the_rollups(book):
 
 def test_an_open_intervention_runs_on_as_the_days_pass(book):
     book.apply(tx("R", start=D(2024, 5, 20), end=None))
-    query = Query.parse(indicator="participants", period="2024-07", geographies=[VASBY])
+    query = Query.parse(indicator="participants", period="2024-07", geographies=[VASBY_CODE])
 
     assert engine.compute(query, today=D(2024, 6, 30)).cells[0].count == 0
     assert engine.compute(query, today=D(2024, 7, 1)).cells[0].count == 1
@@ -116,7 +118,7 @@ def test_an_open_intervention_runs_on_as_the_days_pass(book):
 
 def test_an_open_intervention_starting_later_in_the_month_begins_on_its_day(book):
     book.apply(tx("R", start=D(2024, 6, 20), end=None))
-    query = Query.parse(indicator="participants", period="2024-06", geographies=[VASBY])
+    query = Query.parse(indicator="participants", period="2024-06", geographies=[VASBY_CODE])
 
     assert engine.compute(query, today=D(2024, 6, 19)).cells[0].count == 0
     assert engine.compute(query, today=D(2024, 6, 20)).cells[0].count == 1
@@ -164,8 +166,8 @@ def ledgers(draw):
     rows: list[tuple[str, LedgerRow]] = []
     for minute in minutes:
         deliverer = draw(st.sampled_from(DEPLOYERS))
-        kommunkod = {"vasby": VASBY, "vallentuna": VALLENTUNA}.get(deliverer) or draw(
-            st.sampled_from((VASBY, VALLENTUNA, GOTEBORG))
+        kommunkod = {"vasby": VASBY_CODE, "vallentuna": VALLENTUNA_CODE}.get(deliverer) or draw(
+            st.sampled_from((VASBY_CODE, VALLENTUNA_CODE, GOTEBORG_CODE))
         )
         at = (dt.datetime(2024, 1, 1) + dt.timedelta(minutes=minute)).isoformat(sep=" ")
         person = draw(st.sampled_from(PERSONS))
@@ -217,15 +219,15 @@ def test_the_rollups_answer_as_the_state_whatever_the_ledger_and_order(book, dra
 
 
 def test_a_municipality_has_data_from_its_first_delivery_on_and_none_after_a_withdrawal(book):
-    book.apply(tx("R", person=BO, kommunkod=VALLENTUNA), organisation=book.af)
-    assert book.table("participants", "2024-01", (VALLENTUNA,), straight=False).cells[0].mark
+    book.apply(tx("R", person=BO, kommunkod=VALLENTUNA_CODE), organisation=book.af)
+    assert book.table("participants", "2024-01", (VALLENTUNA_CODE,), straight=False).cells[0].mark
 
-    book.apply(tx("R", person=ANNA, kommunkod=VALLENTUNA), organisation=book.vallentuna)
-    cell = book.table("participants", "2024-01", (VALLENTUNA,), straight=False).cells[0]
+    book.apply(tx("R", person=ANNA, kommunkod=VALLENTUNA_CODE), organisation=book.vallentuna)
+    cell = book.table("participants", "2024-01", (VALLENTUNA_CODE,), straight=False).cells[0]
     assert (cell.mark, cell.count) == (Mark.NONE, 2)
 
     book.withdraw(book.deliveries[-1])
-    cell = book.table("participants", "2024-01", (VALLENTUNA,), straight=False).cells[0]
+    cell = book.table("participants", "2024-01", (VALLENTUNA_CODE,), straight=False).cells[0]
     assert (cell.mark, cell.count) == (Mark.MISSING, 0)
 
 
@@ -316,9 +318,9 @@ def test_refreshing_only_the_periods_that_changed_gives_what_a_rebuild_gives(boo
         person, deliverer, code, start, end = record
         fields = {"person": person, "code": code, "start": start, "end": end, "at": at()}
         if deliverer == "af":
-            fields["kommunkod"] = GOTEBORG
+            fields["kommunkod"] = GOTEBORG_CODE
         elif deliverer == "vallentuna":
-            fields["kommunkod"] = VALLENTUNA
+            fields["kommunkod"] = VALLENTUNA_CODE
         return tx(status, **(fields | values)), getattr(book, deliverer)
 
     with transaction.atomic():

@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 from inuk.ledger.bulk import LedgerRow, PersonRow, apply_delivery
 from inuk.stats import rollups
 from inuk.stats.models import Length, Rollup, RollupState
+from tests.conftest import GOTEBORG_CODE, VALLENTUNA_CODE, VASBY_CODE
 from tests.ledger.conftest import ANNA, BO, result, tx
-from tests.stats.conftest import CILLA, EVA, GOTEBORG, PEOPLE, VALLENTUNA, VASBY, Book
+from tests.stats.conftest import CILLA, EVA, PEOPLE, Book
 
 D = dt.date
 PERSONS = (ANNA, BO, CILLA, EVA)  # EVA is 19 in 2024 and 20 in 2025: age groups by start year
@@ -108,8 +109,8 @@ def histories(draw):
     interventions = []
     for _ in range(draw(st.integers(1, 5))):
         deliverer = draw(st.sampled_from(DEPLOYERS))
-        kommunkod = {"vasby": VASBY, "vallentuna": VALLENTUNA}.get(deliverer) or draw(
-            st.sampled_from((VASBY, VALLENTUNA, GOTEBORG))
+        kommunkod = {"vasby": VASBY_CODE, "vallentuna": VALLENTUNA_CODE}.get(deliverer) or draw(
+            st.sampled_from((VASBY_CODE, VALLENTUNA_CODE, GOTEBORG_CODE))
         )
         person, code = draw(st.sampled_from(PERSONS)), draw(st.sampled_from(CODES))
         start = draw(st.sampled_from(STARTS))
@@ -130,7 +131,9 @@ def histories(draw):
         side, offset = draw(st.sampled_from(RESULT_OFFSETS))
         day = (near.end or near.start) if side == "end" else near.start
         deliverer = draw(st.sampled_from(DEPLOYERS))
-        kommunkod = {"vasby": VASBY, "vallentuna": VALLENTUNA}.get(deliverer) or near.kommunkod
+        kommunkod = {"vasby": VASBY_CODE, "vallentuna": VALLENTUNA_CODE}.get(
+            deliverer
+        ) or near.kommunkod
         at = moment(draw(st.integers(0, 60_000)))
         status = draw(st.sampled_from("RRRB"))
         code = draw(st.sampled_from(RESULT_CODES))

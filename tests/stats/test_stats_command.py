@@ -15,6 +15,7 @@ from inuk.stats import engine, render, rollups
 from inuk.stats.disclosure import Audience, protect
 from inuk.stats.models import Rollup, RollupState
 from inuk.stats.query import Query
+from tests.conftest import VASBY_CODE
 from tests.ledger.conftest import Ledger, tx
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ def run(*args: str) -> str:
 
 def expected(audience: Audience, by: list[str]) -> list[dict]:
     question = Query.parse(
-        indicator="participants", period="2024-03", geographies=["0114", "SE"], by=by
+        indicator="participants", period="2024-03", geographies=[VASBY_CODE, "SE"], by=by
     )
     return render.rows(protect(engine.compute_straight(question), audience))
 
@@ -77,7 +78,7 @@ def test_as_a_municipality_it_prints_the_figures_protected_as_its_analysts_see_t
 
 
 def test_it_prints_a_table_with_the_method(ledger):
-    text = run("participants", "--period", "2024-03", "--geography", "0114", "--by", "sex")
+    text = run("participants", "--period", "2024-03", "--geography", VASBY_CODE, "--by", "sex")
 
     lines = text.splitlines()
     assert lines[0].split() == ["geography", "geography_name", "period", "sex", "value", "status"]
@@ -86,34 +87,42 @@ def test_it_prints_a_table_with_the_method(ledger):
 
 
 def test_it_prints_the_apis_csv(ledger):
-    text = run("participants", "--period", "2024-03", "--geography", "0114", "--csv")
+    text = run("participants", "--period", "2024-03", "--geography", VASBY_CODE, "--csv")
 
     assert text.splitlines()[1].startswith("participants;0114;Upplands Väsby;")
 
 
 def test_a_bad_question_is_refused_in_both_languages(ledger):
     with pytest.raises(CommandError, match=r"cannot be read.*kan inte läsas"):
-        run("participants", "--period", "2024-13", "--geography", "0114")
+        run("participants", "--period", "2024-13", "--geography", VASBY_CODE)
     with pytest.raises(CommandError, match="no municipality"):
-        run("participants", "--period", "2024-03", "--geography", "0114", "--as-municipality", "9")
+        run(
+            "participants",
+            "--period",
+            "2024-03",
+            "--geography",
+            VASBY_CODE,
+            "--as-municipality",
+            "9",
+        )
 
 
 def test_it_prints_the_delivery_follow_up(ledger):
     Agreement.objects.create(
-        municipality=Municipality.objects.get(code="0114"),
+        municipality=Municipality.objects.get(code=VASBY_CODE),
         signed_by_af=dt.date(2020, 1, 1),
         signed_by_municipality=dt.date(2020, 1, 1),
     )
 
     answer = json.loads(run("follow-up", "--json"))
 
-    assert [line["kommunkod"] for line in answer] == ["0114"]
+    assert [line["kommunkod"] for line in answer] == [VASBY_CODE]
     assert len(answer[0]["months"]) == 12
     assert "0114 Upplands Väsby" in run("follow-up")
 
 
 def test_refresh_rebuilds_the_rollups_and_the_answers_stay_the_same(ledger):
-    before = run("participants", "--period", "2024-03", "--geography", "0114", "--json")
+    before = run("participants", "--period", "2024-03", "--geography", VASBY_CODE, "--json")
     RollupState.objects.all().delete()
     Rollup.objects.all().delete()
 
@@ -121,4 +130,4 @@ def test_refresh_rebuilds_the_rollups_and_the_answers_stay_the_same(ledger):
 
     assert RollupState.objects.exists()
     assert Rollup.objects.exists()
-    assert run("participants", "--period", "2024-03", "--geography", "0114", "--json") == before
+    assert run("participants", "--period", "2024-03", "--geography", VASBY_CODE, "--json") == before

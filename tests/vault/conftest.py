@@ -1,28 +1,14 @@
-"""Helpers for the vault's tests: synthetic personnummer, and a look at every stored cell."""
+"""Helpers for the vault's tests: a look at every stored cell, keyrings of their own."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 
 import pytest
 from django.db import connections
-from stdnum import luhn
 
 from inuk.vault import keys
 from inuk.vault.keys import generate
-
-
-def personnummer(count: int, seed: int = 0) -> list[str]:
-    """``count`` distinct, valid, canonical (12-digit) personnummer, the same for the same seed."""
-    rnd = random.Random(seed)
-    numbers: set[str] = set()
-    while len(numbers) < count:
-        year = rnd.randint(1940, 2008)
-        body = f"{year % 100:02d}{rnd.randint(1, 12):02d}{rnd.randint(1, 28):02d}"
-        body += f"{rnd.randint(1, 999):03d}"
-        numbers.add(f"{year // 100}{body}{luhn.calc_check_digit(body)}")
-    return sorted(numbers)
 
 
 def stored_cells(alias: str) -> Iterator[tuple[str, object]]:

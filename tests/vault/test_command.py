@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from inuk.vault.files import store
 from inuk.vault.keys import Keyring
 from inuk.vault.pseudonymize import pseudonymize
-from tests.vault.conftest import personnummer
+from tests.conftest import many_personnummer
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -33,7 +33,7 @@ def test_add_key_prints_the_keyring_in_use_with_a_new_current_version(keyring_te
 
 
 def test_status_counts_the_values_under_each_key_version(keyring_text):
-    pseudonymize(personnummer(3))
+    pseudonymize(many_personnummer(3))
     store(7, io.BytesIO(b"file"))
     out = run("status")
     assert "current key version: 1" in out
@@ -41,7 +41,7 @@ def test_status_counts_the_values_under_each_key_version(keyring_text):
 
 
 def test_reencrypt_reports_what_it_moved(keyring_text, settings):
-    pseudonymize(personnummer(3))
+    pseudonymize(many_personnummer(3))
     settings.INUK_VAULT_KEY = run("add-key")
     assert "re-encrypted 3 personnummer and 0 file pieces with key version 2" in run("reencrypt")
 
@@ -52,6 +52,6 @@ def test_rotate_with_a_configured_keyring_is_refused_with_the_steps_to_take(keyr
 
 
 def test_rotate_on_the_embedded_default_rotates(embedded):
-    pseudonymize(personnummer(2))
+    pseudonymize(many_personnummer(2))
     assert "with key version 2" in run("rotate")
     assert "current key version: 2" in run("status")

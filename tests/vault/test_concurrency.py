@@ -11,9 +11,12 @@ from django.db import connections
 from inuk.vault import pseudonymize as module
 from inuk.vault.models import Identity
 from inuk.vault.pseudonymize import pseudonymize, reidentify
-from tests.vault.conftest import personnummer
+from tests.conftest import many_personnummer
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "vault"])
+pytestmark = [
+    pytest.mark.slow,  # sessions in threads, committed for real: seconds each
+    pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
+]
 
 
 def together(*jobs: Callable[[], dict[str, str]]) -> list[dict[str, str]]:
@@ -55,7 +58,7 @@ def assert_one_pseudonym_per_number(results: list[dict[str, str]], numbers: list
 
 def test_both_see_the_new_persons_missing_and_still_agree_on_their_pseudonyms(monkeypatch):
     """The race made certain: neither inserts before both have found the numbers missing."""
-    numbers = personnummer(300, seed=31)
+    numbers = many_personnummer(300, seed=31)
     first, second = numbers[:200], numbers[100:]
     both_looked = threading.Barrier(2)
     real = module._pseudonyms_of
@@ -75,7 +78,7 @@ def test_both_see_the_new_persons_missing_and_still_agree_on_their_pseudonyms(mo
 
 def test_many_batches_from_three_sessions_at_once_give_one_pseudonym_per_number(monkeypatch):
     monkeypatch.setattr(module, "BATCH_SIZE", 40)
-    numbers = personnummer(600, seed=32)
+    numbers = many_personnummer(600, seed=32)
     jobs = [numbers[:400], numbers[200:], numbers[::2]]
     results = together(*(lambda job=job: pseudonymize(job) for job in jobs))
     assert_one_pseudonym_per_number(results, numbers)

@@ -9,11 +9,13 @@ import zlib
 
 import pytest
 
+from inuk.format.writers import Person
 from inuk.vault import files
 from inuk.vault.files import discard, open_file, replace, store, stored_delivery_ids
 from inuk.vault.keys import DecryptionError, keyring
 from inuk.vault.models import FileChunk
-from tests.vault.conftest import leaks, personnummer
+from tests.conftest import delivery_file, insats, many_personnummer
+from tests.vault.conftest import leaks
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -41,19 +43,12 @@ def small_pieces(monkeypatch):
     monkeypatch.setattr(files, "CHUNK_BYTES", 1024)
 
 
-def delivery_file(numbers: list[str]) -> bytes:
-    people = "".join(
-        f"<Person><Personnummer>{n}</Personnummer><Insatslista><Insats><Insatskod>SYV"
-        f"</Insatskod><StartdatumInsats>20250101</StartdatumInsats></Insats></Insatslista>"
-        "</Person>\n"
-        for n in numbers
-    )
-    head = '<?xml version="1.0"?>\n<Leverans><Personlista>\n'
-    return f"{head}{people}</Personlista></Leverans>\n".encode()
+def file_of(numbers: list[str]) -> bytes:
+    return delivery_file([Person(number, [insats()]) for number in numbers])
 
 
 def test_a_stored_file_reads_back_byte_for_byte():
-    content = delivery_file(personnummer(200))
+    content = file_of(many_personnummer(200))
     assert store(7, io.BytesIO(content)) == len(content)
     with open_file(7) as stream:
         assert stream.read() == content
@@ -66,7 +61,7 @@ def test_an_empty_file_reads_back_empty():
 
 
 def test_a_file_of_many_pieces_reads_back_by_line_and_in_small_reads(small_pieces):
-    content = os.urandom(5000).hex().encode() + b"\n" + delivery_file(personnummer(300))
+    content = os.urandom(5000).hex().encode() + b"\n" + file_of(many_personnummer(300))
     store(7, io.BytesIO(content))
     assert FileChunk.objects.filter(delivery_id=7).count() > 3
     with open_file(7) as stream:
@@ -136,7 +131,7 @@ def test_a_failure_while_storing_leaves_no_pieces(small_pieces):
 
 def test_a_file_replaced_reads_back_as_the_new_one_alone(small_pieces):
     store(7, io.BytesIO(os.urandom(5000)))
-    new = delivery_file(personnummer(50, seed=3))
+    new = file_of(many_personnummer(50, seed=3))
 
     assert replace(7, io.BytesIO(new)) == len(new)
 
@@ -147,7 +142,7 @@ def test_a_file_replaced_reads_back_as_the_new_one_alone(small_pieces):
 
 
 def test_a_replacement_that_fails_midway_leaves_the_old_file_whole(small_pieces):
-    old = delivery_file(personnummer(30, seed=4))
+    old = file_of(many_personnummer(30, seed=4))
     store(7, io.BytesIO(old))
 
     with pytest.raises(OSError, match="reset"):
@@ -161,7 +156,7 @@ def test_a_replacement_that_fails_midway_leaves_the_old_file_whole(small_pieces)
 def test_pieces_left_in_staging_by_a_crash_are_no_file_and_go_with_the_next_replace(
     small_pieces,
 ):
-    old = delivery_file(personnummer(30, seed=5))
+    old = file_of(many_personnummer(30, seed=5))
     store(7, io.BytesIO(old))
     # A crash between writing the new pieces and swapping them in:
     files._write(7, files._staging(7), io.BytesIO(os.urandom(4000)))
@@ -177,14 +172,14 @@ def test_pieces_left_in_staging_by_a_crash_are_no_file_and_go_with_the_next_repl
 
 
 def test_the_stored_file_holds_no_number_in_clear():
-    numbers = personnummer(100, seed=11)
-    store(7, io.BytesIO(delivery_file(numbers)))
+    numbers = many_personnummer(100, seed=11)
+    store(7, io.BytesIO(file_of(numbers)))
     assert leaks("vault", numbers) == []
     assert leaks("default", numbers) == []
 
 
 def test_the_file_is_compressed():
-    content = delivery_file(personnummer(2000, seed=12))
+    content = file_of(many_personnummer(2000, seed=12))
     store(7, io.BytesIO(content))
     stored = sum(len(bytes(data)) for data in FileChunk.objects.values_list("data", flat=True))
     assert stored < len(content) / 3
@@ -255,6 +250,7 @@ def test_a_piece_left_after_the_last_is_noticed(small_pieces):
         _read_all(7)
 
 
+@pytest.mark.slow  # a large file: seconds
 def test_storing_a_large_file_keeps_memory_flat():
     """Twice as many bytes as the bound: only a store that streams can stay under it."""
     size = 32 * 1024 * 1024

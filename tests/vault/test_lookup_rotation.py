@@ -27,8 +27,8 @@ from inuk.vault.rotation import (
     under_previous_lookups,
     versions_in_use,
 )
+from tests.conftest import many_personnummer
 from tests.intake.workers import worker_environment
-from tests.vault.conftest import personnummer
 from tests.vault.test_rotation import FILE, assert_everything_readable, fill_vault
 
 
@@ -61,14 +61,14 @@ class TestRehash:
     ):
         pseudonyms, _ = fill_vault(monkeypatch)
         settings.INUK_VAULT_KEY = add_lookup_key(keyring_text)
-        [newcomer] = personnummer(1, seed=23)
+        [newcomer] = many_personnummer(1, seed=23)
 
         again = pseudonymize([*pseudonyms, newcomer])
 
         assert {n: again[n] for n in pseudonyms} == pseudonyms
         assert Identity.objects.count() == 32
         [first, *_] = sorted(pseudonyms)
-        [other] = personnummer(1, seed=24)
+        [other] = many_personnummer(1, seed=24)
         assert link(first, other) == pseudonyms[first]
         assert rehash().moved == 31  # the newcomer and the link came under the new key
 
@@ -145,7 +145,7 @@ PEOPLE = 3000
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, databases=["default", "vault"])
 def test_a_rehash_killed_midway_and_resumed_loses_nothing(keyring_text, settings):
-    numbers = personnummer(PEOPLE, seed=31)
+    numbers = many_personnummer(PEOPLE, seed=31)
     pseudonyms = pseudonymize(numbers)
     settings.INUK_VAULT_KEY = add_lookup_key(keyring_text)
     ring = Keyring.parse(settings.INUK_VAULT_KEY)
@@ -170,7 +170,7 @@ def test_a_rehash_killed_midway_and_resumed_loses_nothing(keyring_text, settings
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True, databases=["default", "vault"])
 def test_a_reencryption_killed_midway_and_resumed_loses_nothing(keyring_text, settings):
-    numbers = personnummer(PEOPLE, seed=32)
+    numbers = many_personnummer(PEOPLE, seed=32)
     pseudonyms = pseudonymize(numbers)
     store(7, io.BytesIO(FILE))
     settings.INUK_VAULT_KEY = add_version(keyring_text)

@@ -25,11 +25,12 @@ from inuk.vault.pseudonymize import (
     pseudonymize,
     reidentify,
 )
-from tests.vault.conftest import leaks, personnummer
+from tests.conftest import many_personnummer
+from tests.vault.conftest import leaks
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
-ANNA, BO, CARL, DORA = personnummer(4, seed=1)
+ANNA, BO, CARL, DORA = many_personnummer(4, seed=1)
 
 
 def test_a_pseudonym_is_128_random_bits_in_hex():
@@ -45,7 +46,7 @@ def test_the_same_number_gets_the_same_pseudonym_every_time():
 
 
 def test_different_numbers_get_different_pseudonyms():
-    numbers = personnummer(500, seed=2)
+    numbers = many_personnummer(500, seed=2)
     result = pseudonymize(numbers)
     assert set(result) == set(numbers)
     assert len(set(result.values())) == 500
@@ -70,9 +71,9 @@ def test_two_vaults_with_different_keys_give_different_pseudonyms(settings):
 
 def test_numbers_known_and_new_are_pseudonymized_together_across_batches(monkeypatch):
     monkeypatch.setattr(module, "BATCH_SIZE", 7)
-    known = personnummer(20, seed=3)
+    known = many_personnummer(20, seed=3)
     before = pseudonymize(known)
-    mixed = known[::2] + personnummer(30, seed=4)
+    mixed = known[::2] + many_personnummer(30, seed=4)
     after = pseudonymize(mixed)
     assert set(after) == set(mixed)
     assert all(after[number] == before[number] for number in known[::2])
@@ -82,7 +83,7 @@ def test_numbers_known_and_new_are_pseudonymized_together_across_batches(monkeyp
 
 def test_known_numbers_take_one_select_per_batch(monkeypatch):
     monkeypatch.setattr(module, "BATCH_SIZE", 10)
-    numbers = personnummer(35, seed=5)
+    numbers = many_personnummer(35, seed=5)
     pseudonymize(numbers)
     with CaptureQueriesContext(connections["vault"]) as queries:
         pseudonymize(numbers)
@@ -245,14 +246,14 @@ def test_an_altered_ciphertext_or_key_version_fails_to_decrypt():
 
 
 def test_the_vault_holds_no_number_in_clear():
-    numbers = personnummer(50, seed=6)
+    numbers = many_personnummer(50, seed=6)
     pseudonymize(numbers)
     assert Identity.objects.count() == 50
     assert leaks("vault", numbers) == []
 
 
 def test_pseudonymizing_writes_no_number_to_the_statistics_database():
-    numbers = personnummer(50, seed=7)
+    numbers = many_personnummer(50, seed=7)
     pseudonyms = pseudonymize(numbers)
     link(numbers[0], DORA)
     assert find(DORA) == pseudonyms[numbers[0]]

@@ -15,7 +15,7 @@ from inuk.vault.keys import DecryptionError, Keyring, KeyringError, add_version,
 from inuk.vault.models import FileChunk, Identity
 from inuk.vault.pseudonymize import find, link, pseudonymize, reidentify
 from inuk.vault.rotation import reencrypt, rotate, versions_in_use
-from tests.vault.conftest import personnummer
+from tests.conftest import many_personnummer
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -24,9 +24,9 @@ FILE = b"<Leverans>" + os.urandom(1000).hex().encode() + b"</Leverans>"
 
 def fill_vault(monkeypatch) -> tuple[dict[str, str], str]:
     monkeypatch.setattr("inuk.vault.files.CHUNK_BYTES", 64)
-    numbers = personnummer(30, seed=21)
+    numbers = many_personnummer(30, seed=21)
     pseudonyms = pseudonymize(numbers)
-    [corrected] = personnummer(1, seed=22)
+    [corrected] = many_personnummer(1, seed=22)
     link(numbers[0], corrected)
     store(7, io.BytesIO(FILE))
     return pseudonyms, corrected
@@ -60,7 +60,7 @@ def test_rotate_on_the_embedded_default_keeps_every_number_and_file_readable(emb
 def test_after_rotation_new_values_use_the_new_key_and_pseudonyms_stay(embedded, monkeypatch):
     pseudonyms, _ = fill_vault(monkeypatch)
     rotate()
-    [newcomer] = personnummer(1, seed=23)
+    [newcomer] = many_personnummer(1, seed=23)
     again = pseudonymize([*pseudonyms, newcomer])
     assert {n: again[n] for n in pseudonyms} == pseudonyms
     assert Identity.objects.get(pseudonym=again[newcomer]).key_version == 2

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,  # a browser process
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_swagger_ui_runs_without_a_policy_violation(page, live_server):

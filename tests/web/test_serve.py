@@ -1,28 +1,34 @@
 """``inuk serve``: a real server process, spoken to over a raw socket.
 
-What matters happens before a body is sent: a request that may not carry a
-large body is answered 413 while the client has sent nothing but headers.
+It serves pages, its worker thread applies what is uploaded, and SIGTERM
+stops it cleanly. For the gate on request bodies what matters happens before
+a body is sent: a request that may not carry a large body is answered 413
+while the client has sent nothing but headers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from inuk.format.writers import Person
+from tests.conftest import AF_ORGNR, ANNA, VASBY_ORGNR, delivery_file, insats
+
 pytestmark = pytest.mark.slow  # a server process, its schema made first: a few seconds
 
 HUGE = 100 * 1024 * 1024
 SMALL_LIMIT = 4096
-AF = "2021002114"
 
 
 def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -67,27 +73,40 @@ class Server:
             return answer
 
 
-def _start(data_dir: Path, **settings: str) -> Iterator[Server]:
-    env = _environment(data_dir, **settings)
-    created = _inuk("token", "create", "--org", AF, "--name", "test", "--scope", "deliver", env=env)
-    token = created.stdout.strip().splitlines()[-1]
-    port = _free_port()
+def _token(env: dict[str, str], orgnr: str, *scopes: str) -> str:
+    scope_options = [option for scope in scopes for option in ("--scope", scope)]
+    created = _inuk("token", "create", "--org", orgnr, "--name", "test", *scope_options, env=env)
+    return created.stdout.strip().splitlines()[-1]
+
+
+def _serve(env: dict[str, str], port: int, *options: str) -> subprocess.Popen[bytes]:
+    """``inuk serve`` started, and waited for until it takes connections."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "inuk", "serve", "--port", str(port), "--no-worker"],
+        [sys.executable, "-m", "inuk", "serve", "--port", str(port), *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            if process.poll() is not None:
+                raise AssertionError(process.stdout.read() if process.stdout else "") from None
+            if time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError("the server did not start") from None
+            time.sleep(0.2)
+
+
+def _start(data_dir: Path, **settings: str) -> Iterator[Server]:
+    env = _environment(data_dir, **settings)
+    token = _token(env, AF_ORGNR, "deliver")
+    port = _free_port()
+    process = _serve(env, port, "--no-worker")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
         yield Server(port, token)
     finally:
         process.terminate()
@@ -188,3 +207,56 @@ def test_behind_the_proxy_its_https_header_reaches_the_service(behind_proxy):
     )
     assert _status(answer) == 200
     assert b"Strict-Transport-Security: max-age=31536000; includeSubDomains" in answer
+
+
+def _call(port: int, path: str, token: str, data: bytes | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=data,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/xml"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, response.read()
+
+
+def test_it_serves_its_worker_applies_an_upload_and_sigterm_stops_it_cleanly(tmp_path):
+    # Every delivery to the worker: none is small enough to be processed in the request.
+    env = _environment(tmp_path, INUK_INLINE_MAX_BYTES="0")
+    _inuk("agreement", "add", "--org", VASBY_ORGNR, "--signed-af", "2020-01-01",
+          "--signed-municipality", "2020-01-02", env=env)  # fmt: skip
+    token = _token(env, VASBY_ORGNR, "deliver", "read")
+    port = _free_port()
+    process = _serve(env, port)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/format/", timeout=30) as page:
+            assert page.status == 200
+            assert b"PNR_CHECKSUM" in page.read()
+
+        status, body = _call(
+            port,
+            "/api/v1/deliveries?filename=mars.xml",
+            token,
+            delivery_file([Person(ANNA, [insats("SYV")])]),
+        )
+        assert status == 202
+        receipt = json.loads(body)
+        assert receipt["status"] == "received"
+        deadline = time.monotonic() + 120
+        while receipt["status"] in ("received", "processing"):
+            assert time.monotonic() < deadline, receipt
+            time.sleep(0.5)
+            receipt = json.loads(_call(port, f"/api/v1/deliveries/{receipt['id']}", token)[1])
+        assert (receipt["status"], receipt["counts"]["accepted"]) == ("applied", 1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            output = process.communicate(timeout=60)[0].decode()
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+
+    assert process.returncode == 0, output
+    assert "has stopped" in output
+    assert "Traceback" not in output
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()

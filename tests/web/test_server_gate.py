@@ -14,16 +14,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from inuk.accounts.tokens import issue_token, revoke_token
 from inuk.web.server import UPLOAD_VIEWS, authenticated, gate_from_settings
-from tests.cast import Cast, make_cast
+from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db
 
 LARGE = 50 * 1024 * 1024
-
-
-@pytest.fixture
-def cast(db: None) -> Cast:
-    return make_cast()
 
 
 def _cookie(client: Client) -> dict[str, str]:

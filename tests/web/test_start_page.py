@@ -14,19 +14,13 @@ from inuk.stats.disclosure import Audience, protect
 from inuk.stats.engine import compute
 from inuk.stats.explorer import last_complete_month
 from inuk.stats.query import Indicator, Period, Query
-from tests.cast import PASSWORD, Cast, make_cast
-from tests.intake.conftest import agreements as agreements_in_force  # noqa: F401
+from tests.conftest import PASSWORD, VALLENTUNA_CODE, VASBY_CODE, Cast
 from tests.stats.conftest import Book
 from tests.stats.pages import load
 
 
 @pytest.fixture
-def cast(db) -> Cast:
-    return make_cast()
-
-
-@pytest.fixture
-def figures(agreements_in_force) -> Book:  # noqa: F811 (the fixture)
+def figures(agreements: None) -> Book:
     book = Book()
     load(book)
     return book
@@ -51,7 +45,7 @@ def test_a_municipal_analyst_sees_the_latest_month_beside_county_and_country(
     client.force_login(cast.vasby_analyst)
     response = client.get(reverse("web:start"))
     own = response.context["own"]
-    assert [g.code for g in own["geographies"]] == ["0114", "01", "SE"]
+    assert [g.code for g in own["geographies"]] == [VASBY_CODE, "01", "SE"]
     cards = own["cards"]
     assert [c.definition.slug for c in cards] == [
         "participants", "started", "ended", "results", "collaboration",
@@ -72,12 +66,12 @@ def test_a_municipal_analyst_sees_the_latest_month_beside_county_and_country(
         query = Query.parse(
             indicator=card.definition.slug,
             period=card.month.label,
-            geographies=["0114", "01", "SE"],
+            geographies=[VASBY_CODE, "01", "SE"],
         )
         published = protect(compute(query), Audience.PROTECTED)
         expected = [row.share if row.share is not None else row.value for row in published.rows]
         assert card.figures == expected
-    assert own["follow_up"].kommunkod == "0114"
+    assert own["follow_up"].kommunkod == VASBY_CODE
     assert "reporter" not in response.context and "regions" not in response.context
 
 
@@ -130,7 +124,7 @@ def test_af_s_administrator_sees_the_follow_up_late_municipalities_first(
     client.force_login(cast.af_admin)
     response = client.get(reverse("web:start"))
     lines = response.context["follow_up"]
-    assert {line.kommunkod for line in lines} >= {"0114", "0115"}
+    assert {line.kommunkod for line in lines} >= {VASBY_CODE, VALLENTUNA_CODE}
     lates = [line.late for line in lines]
     assert lates == sorted(lates, reverse=True)
     # AF's administrator is no national analyst: the national figures are protected.
@@ -145,7 +139,7 @@ def test_af_s_national_analyst_sees_counties_and_groups_side_by_side(
     from inuk.organisations.models import Municipality, MunicipalityGroup
 
     group = MunicipalityGroup.objects.create(name="Storstockholm", slug="storstockholm")
-    group.municipalities.set(Municipality.objects.filter(code__in=["0114", "0115"]))
+    group.municipalities.set(Municipality.objects.filter(code__in=[VASBY_CODE, VALLENTUNA_CODE]))
     client.force_login(cast.af_analyst)
     response = client.get(reverse("web:start"))
     regions = response.context["regions"]

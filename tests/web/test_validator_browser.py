@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import axe_violations
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
+from inuk.format.writers import Person
+from tests.conftest import ANNA, ANNA_MISTYPED, axe_violations, delivery_file, insats
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ANNA = pnr("19990101", "123")
-BAD = ANNA[:-1] + str((int(ANNA[-1]) + 1) % 10)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,  # a browser process
+    pytest.mark.django_db(transaction=True),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +21,9 @@ def open_validator(settings):
 
 def test_a_user_validates_a_file_and_reads_the_errors(page, live_server, tmp_path):
     path = tmp_path / "leverans.xml"
-    path.write_bytes(xml(*VASBY, [Person(BAD, [Tx()]), Person(ANNA, [Tx("NOPE")])]))
+    path.write_bytes(
+        delivery_file([Person(ANNA_MISTYPED, [insats()]), Person(ANNA, [insats("NOPE")])])
+    )
     page.goto(live_server.url + "/")
     assert page.locator("h1").inner_text() == "Validera en leveransfil"
     page.set_input_files("input[type=file]", str(path))
@@ -30,7 +33,9 @@ def test_a_user_validates_a_file_and_reads_the_errors(page, live_server, tmp_pat
     table = page.locator("table#errors")
     assert table.locator("tbody tr").count() == 2
     text = table.inner_text()
-    assert "PNR_CHECKSUM" in text and BAD[:8] + "-****" in text and BAD not in text
+    assert (
+        "PNR_CHECKSUM" in text and ANNA_MISTYPED[:8] + "-****" in text and ANNA_MISTYPED not in text
+    )
     # Sorting by code puts CODE_UNKNOWN first.
     page.get_by_role("button", name="Kod").click()
     assert "CODE_UNKNOWN" in table.locator("tbody tr").first.inner_text()

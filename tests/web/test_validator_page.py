@@ -8,10 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
-
-ANNA = pnr("19990101", "123")
-BAD = ANNA[:-1] + str((int(ANNA[-1]) + 1) % 10)
+from inuk.format.writers import Person
+from tests.conftest import ANNA, ANNA_MISTYPED, delivery_file, insats
 
 pytestmark = pytest.mark.django_db
 
@@ -35,21 +33,23 @@ def test_the_page_offers_a_file_field_and_links_to_the_format(client):
 
 
 def test_a_valid_file_is_reported_valid(client):
-    response = upload(client, xml(*VASBY, [Person(ANNA, [Tx()])]))
+    response = upload(client, delivery_file([Person(ANNA, [insats()])]))
     assert response.status_code == 200
     assert response.context["report"]["valid"] is True
 
 
 def test_errors_are_listed_with_masked_personnummer(client):
-    response = upload(client, xml(*VASBY, [Person(BAD, [Tx()])]))
+    response = upload(client, delivery_file([Person(ANNA_MISTYPED, [insats()])]))
     page = response.content.decode()
     assert "PNR_CHECKSUM" in page
-    assert BAD[:8] + "-****" in page
-    assert BAD not in page and BAD[2:] not in page
+    assert ANNA_MISTYPED[:8] + "-****" in page
+    assert ANNA_MISTYPED not in page and ANNA_MISTYPED[2:] not in page
 
 
 def test_the_report_has_a_json_twin(client):
-    response = upload(client, xml(*VASBY, [Person(BAD, [Tx()])]), HTTP_ACCEPT="application/json")
+    response = upload(
+        client, delivery_file([Person(ANNA_MISTYPED, [insats()])]), HTTP_ACCEPT="application/json"
+    )
     assert response["Content-Type"] == "application/json"
     report = response.json()
     assert report["valid"] is False
@@ -58,7 +58,7 @@ def test_the_report_has_a_json_twin(client):
 
 def test_the_page_speaks_english_when_asked(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    response = upload(client, xml(*VASBY, [Person(BAD, [Tx()])]))
+    response = upload(client, delivery_file([Person(ANNA_MISTYPED, [insats()])]))
     page = response.content.decode()
     assert "identity number&#x27;s check digit is wrong." in page
 
@@ -71,8 +71,10 @@ def test_a_post_without_a_file_says_what_is_missing(client):
 
 def test_nothing_of_the_file_is_logged(client, caplog):
     caplog.set_level(logging.DEBUG)
-    upload(client, xml(*VASBY, [Person(BAD, [Tx()]), Person(ANNA, [Tx("NOPE")])]))
-    assert BAD not in caplog.text and ANNA not in caplog.text
+    upload(
+        client, delivery_file([Person(ANNA_MISTYPED, [insats()]), Person(ANNA, [insats("NOPE")])])
+    )
+    assert ANNA_MISTYPED not in caplog.text and ANNA not in caplog.text
     assert ANNA[2:] not in caplog.text
 
 
@@ -90,7 +92,7 @@ def test_a_file_above_the_inline_limit_is_refused_unread_with_the_way_to_check_i
         raise AssertionError("the file was read in the request")
 
     monkeypatch.setattr("inuk.web.views.validate_stream", reading)
-    data = xml(*VASBY, [Person(ANNA, [Tx()])])
+    data = delivery_file([Person(ANNA, [insats()])])
     settings.INUK_INLINE_MAX_BYTES = len(data) - 1
     response = upload(client, data)
     assert response.status_code == 400

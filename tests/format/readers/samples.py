@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import pytest
@@ -10,22 +9,24 @@ import pytest
 from inuk.format.errors import FileRefused, Problem
 from inuk.format.readers import FORMATS
 from inuk.format.records import Record
-from inuk.format.synthetic import personnummer
 from inuk.format.writers import Kommun, Person, Transaction
-
-VASBY = ("2120000019", "0114")
-VALLENTUNA = ("2120000027", "0115")
-
-ANNA = personnummer(dt.date(2001, 3, 14), 237)
-BERTIL = personnummer(dt.date(1998, 11, 2), 482)
-CEYLAN = personnummer(dt.date(2003, 5, 17), 915, coordination=True)
+from tests.conftest import (
+    ANNA,
+    BO,
+    DORIS,
+    VALLENTUNA_CODE,
+    VALLENTUNA_ORGNR,
+    VASBY_CODE,
+    VASBY_ORGNR,
+)
 
 
 def small_delivery() -> list[Kommun]:
     """Two Kommun blocks, three persons: ended and ongoing interventions, results, an Ändring."""
     return [
         Kommun(
-            *VASBY,
+            VASBY_ORGNR,
+            VASBY_CODE,
             [
                 Person(
                     ANNA,
@@ -38,7 +39,7 @@ def small_delivery() -> list[Kommun]:
                     [Transaction("2024-08-20 13:45:10.25000", "Registrering", "ARB", "20240815")],
                 ),
                 Person(
-                    BERTIL,
+                    BO,
                     [
                         Transaction(
                             "2023-12-18 16:02:44",
@@ -53,10 +54,11 @@ def small_delivery() -> list[Kommun]:
             ],
         ),
         Kommun(
-            *VALLENTUNA,
+            VALLENTUNA_ORGNR,
+            VALLENTUNA_CODE,
             [
                 Person(
-                    CEYLAN,
+                    DORIS,
                     [],
                     [Transaction("2024-09-03 08:12:45", "Registrering", "AFI", "20240902")],
                 ),

@@ -6,9 +6,8 @@ import pytest
 
 from inuk.format.records import INTERVENTION, RESULT
 from inuk.format.writers import to_bytes
+from tests.conftest import ANNA, BO, VALLENTUNA_CODE, VASBY_CODE, VASBY_ORGNR
 from tests.format.readers.samples import (
-    ANNA,
-    BERTIL,
     expected_values,
     problems,
     read,
@@ -35,8 +34,8 @@ def test_it_reads_each_row_as_a_transaction():
     (record,) = records(read("csv", csv(ROW)))
     assert values(record) == (
         INTERVENTION,
-        "2120000019",
-        "0114",
+        VASBY_ORGNR,
+        VASBY_CODE,
         ANNA,
         "2024-02-12 09:15:02",
         "Registrering",
@@ -113,9 +112,11 @@ def test_runs_of_kommun_and_person_are_numbered_so_persons_can_be_counted():
     rows = [
         ROW,
         ROW,
-        ROW.replace(ANNA, BERTIL),
-        ROW.replace("0114", "0115"),
-        ROW.replace("0114", "0115").replace("insats", "resultat").replace("20240209", ""),
+        ROW.replace(ANNA, BO),
+        ROW.replace(VASBY_CODE, VALLENTUNA_CODE),
+        ROW.replace(VASBY_CODE, VALLENTUNA_CODE)
+        .replace("insats", "resultat")
+        .replace("20240209", ""),
     ]
     positions = [
         (r.location.kommun, r.location.person, r.location.item)

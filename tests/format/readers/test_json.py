@@ -13,8 +13,8 @@ from inuk.format.errors import FileRefused
 from inuk.format.readers import json as json_format
 from inuk.format.records import INTERVENTION
 from inuk.format.writers import to_bytes
+from tests.conftest import ANNA, VASBY_CODE, VASBY_ORGNR
 from tests.format.readers.samples import (
-    ANNA,
     expected_values,
     problems,
     read,
@@ -39,8 +39,8 @@ def person(**changes) -> dict:
 
 def delivery(persons: list | None = None, **kommun_changes) -> dict:
     kommun = {
-        "Organisationsnummer": "2120000019",
-        "Kommunkod": "0114",
+        "Organisationsnummer": VASBY_ORGNR,
+        "Kommunkod": VASBY_CODE,
         "Personlista": persons if persons is not None else [person()],
         **kommun_changes,
     }
@@ -67,8 +67,8 @@ def test_it_reads_each_transaction_with_its_kommun_and_person():
     record = only_record(delivery())
     assert values(record) == (
         INTERVENTION,
-        "2120000019",
-        "0114",
+        VASBY_ORGNR,
+        VASBY_CODE,
         ANNA,
         "2024-02-12 09:15:02",
         "Registrering",
@@ -136,10 +136,10 @@ def test_anything_but_a_string_is_not_text(value):
 
 
 def test_a_personnummer_given_as_a_number_is_not_shown():
-    items = records(read("json", encode(delivery([person(Personnummer=200103142378)]))))
+    items = records(read("json", encode(delivery([person(Personnummer=int(ANNA))]))))
     assert items[0].personnummer is None
     assert [p.code for p in items[0].problems] == ["ELEMENT_NOT_TEXT"]
-    assert "200103142378" not in repr(items[0].problems)
+    assert ANNA not in repr(items[0].problems)
 
 
 def test_a_repeated_key_keeps_the_first_value_and_is_a_problem():
@@ -178,14 +178,14 @@ def test_kommun_values_after_the_personlista_are_still_read():
             "Kommunlista": [
                 {
                     "Personlista": [person()],
-                    "Kommunkod": "0114",
-                    "Organisationsnummer": "2120000019",
+                    "Kommunkod": VASBY_CODE,
+                    "Organisationsnummer": VASBY_ORGNR,
                 }
             ]
         }
     }
     record = only_record(document)
-    assert (record.orgnr, record.kommunkod) == ("2120000019", "0114")
+    assert (record.orgnr, record.kommunkod) == (VASBY_ORGNR, VASBY_CODE)
 
 
 def test_a_kommun_value_of_the_wrong_type_is_a_problem_of_each_transaction():
@@ -211,7 +211,7 @@ def test_a_person_without_lists_and_empty_lists_are_problems():
 def test_an_empty_personlista_is_a_problem():
     document = delivery()
     document["Leverans"]["Kommunlista"].append(
-        {"Organisationsnummer": "2120000019", "Kommunkod": "0114", "Personlista": []}
+        {"Organisationsnummer": VASBY_ORGNR, "Kommunkod": VASBY_CODE, "Personlista": []}
     )
     (problem,) = problems(read("json", encode(document)))
     assert (problem.code, problem.path) == ("LIST_EMPTY", "/Leverans/Kommunlista/1/Personlista")
@@ -259,7 +259,7 @@ def test_deeply_nested_values_are_refused_not_a_crash():
 
 
 def test_an_invalid_file_is_refused_with_its_line_and_no_content():
-    data = encode(delivery(), indent=2).replace(b'"KAR"', b"KAR200103142378")
+    data = encode(delivery(), indent=2).replace(b'"KAR"', b"KAR" + ANNA.encode())
     refused = refusal("json", data)
     assert refused.code == "FILE_INVALID_JSON"
     assert refused.line == 14
@@ -306,7 +306,7 @@ def test_an_invalid_value_is_refused_without_reading_the_rest_of_the_file():
 def test_a_kommun_value_repeated_after_the_personlista_is_reported():
     text = encode(delivery()).replace(b"]}]}}", b'], "Kommunkod": "0115"}]}}')
     items = read("json", text)
-    assert records(items)[0].kommunkod == "0114"
+    assert records(items)[0].kommunkod == VASBY_CODE
     assert [(p.code, p.path) for p in problems(items)] == [
         ("ELEMENT_REPEATED", "/Leverans/Kommunlista/0/Kommunkod")
     ]

@@ -22,6 +22,8 @@ from inuk.format.readers.streams import CHUNK_SIZE
 from inuk.format.report import validate_path
 from tests.format.readers.test_xml_shards import CONTEXT, even_cuts, in_shards, one_process
 
+pytestmark = pytest.mark.slow  # files of many megabytes: seconds each
+
 
 def make(tmp_path: Path, kind: str, size: int) -> Path:
     path = tmp_path / f"{kind}.{kind.split('-')[0]}"
@@ -220,7 +222,6 @@ def test_a_kommun_value_or_key_longer_than_the_limit_refuses_the_file(tmp_path, 
 VALIDATION_MB = 200
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(hostile.KINDS))
 def test_validating_a_hostile_file_stays_within_the_bound(tmp_path, kind):
     path = make(tmp_path, kind, 40_000_000)

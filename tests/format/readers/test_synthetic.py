@@ -15,6 +15,7 @@ from inuk.format.readers import open_delivery
 from inuk.format.records import INTERVENTION, RESULT
 from inuk.format.validation import Context, validate
 from inuk.format.writers import to_bytes, write_xml
+from tests.conftest import GOTEBORG_CODE, VASBY_CODE, VASBY_ORGNR
 
 TODAY = dt.date(2026, 3, 15)
 RECEIVED = dt.datetime(2026, 3, 15, 8, 0, tzinfo=dt.UTC)
@@ -41,7 +42,9 @@ def test_the_same_seed_gives_the_same_file_and_another_seed_another():
     def made(seed):
         return to_bytes(
             "xml",
-            synthetic.delivery(synthetic.municipality("0114"), persons=50, seed=seed, today=TODAY),
+            synthetic.delivery(
+                synthetic.municipality(VASBY_CODE), persons=50, seed=seed, today=TODAY
+            ),
         )
 
     assert made(1) == made(1)
@@ -49,7 +52,9 @@ def test_the_same_seed_gives_the_same_file_and_another_seed_another():
 
 
 def test_a_delivery_can_be_written_twice_alike():
-    kommuner = synthetic.delivery(synthetic.municipality("0114"), persons=30, seed=3, today=TODAY)
+    kommuner = synthetic.delivery(
+        synthetic.municipality(VASBY_CODE), persons=30, seed=3, today=TODAY
+    )
     assert to_bytes("csv", kommuner) == to_bytes("csv", kommuner)
 
 
@@ -62,8 +67,8 @@ def test_it_has_the_size_asked_for():
 
 
 def test_a_municipality_delivers_its_own_kommunkod_with_its_orgnr():
-    (kommun,) = synthetic.delivery(synthetic.municipality("0114"), persons=5, today=TODAY)
-    assert (kommun.orgnr, kommun.kommunkod) == ("2120000019", "0114")
+    (kommun,) = synthetic.delivery(synthetic.municipality(VASBY_CODE), persons=5, today=TODAY)
+    assert (kommun.orgnr, kommun.kommunkod) == (VASBY_ORGNR, VASBY_CODE)
 
 
 def test_af_delivers_for_many_municipalities():
@@ -75,7 +80,7 @@ def test_af_delivers_for_many_municipalities():
 
 def test_persons_are_16_to_35_unique_and_some_have_samordningsnummer():
     kommuner = synthetic.delivery(
-        synthetic.arbetsformedlingen(["0114", "0180"]),
+        synthetic.arbetsformedlingen([VASBY_CODE, "0180"]),
         persons=5000,
         transactions_per_person=1,
         seed=5,
@@ -94,9 +99,10 @@ def test_persons_are_16_to_35_unique_and_some_have_samordningsnummer():
     assert 50 <= coordination <= 175  # about 2 %
 
 
+@pytest.mark.slow  # a large synthetic delivery: seconds
 def test_every_transaction_is_valid_and_plausible():
     kommuner = synthetic.delivery(
-        synthetic.municipality("1480"), persons=2000, seed=11, today=TODAY
+        synthetic.municipality(GOTEBORG_CODE), persons=2000, seed=11, today=TODAY
     )
     data = to_bytes("xml", kommuner)
     _, items = open_delivery(io.BytesIO(data), max_bytes=len(data))
@@ -125,13 +131,18 @@ def test_every_transaction_is_valid_and_plausible():
 
 
 def test_results_are_a_share_of_the_transactions():
-    kommuner = synthetic.delivery(synthetic.municipality("0114"), persons=500, seed=4, today=TODAY)
+    kommuner = synthetic.delivery(
+        synthetic.municipality(VASBY_CODE), persons=500, seed=4, today=TODAY
+    )
     kinds = Counter(kind for _, _, kind, _ in transactions(kommuner))
     assert 0.15 < kinds[RESULT] / (kinds[RESULT] + kinds[INTERVENTION]) < 0.4
 
 
+@pytest.mark.slow  # a large synthetic delivery: seconds
 def test_changed_alters_about_one_percent_by_andring_keeping_identities():
-    original = synthetic.delivery(synthetic.municipality("0114"), persons=4000, seed=8, today=TODAY)
+    original = synthetic.delivery(
+        synthetic.municipality(VASBY_CODE), persons=4000, seed=8, today=TODAY
+    )
     changed = synthetic.changed(original, seed=8, today=TODAY)
     pairs = list(zip(transactions(original), transactions(changed), strict=True))
     different = [(a, b) for a, b in pairs if a[3] != b[3]]
@@ -150,7 +161,9 @@ def test_changed_alters_about_one_percent_by_andring_keeping_identities():
 
 
 def test_a_changed_delivery_is_valid():
-    original = synthetic.delivery(synthetic.municipality("0114"), persons=1000, seed=9, today=TODAY)
+    original = synthetic.delivery(
+        synthetic.municipality(VASBY_CODE), persons=1000, seed=9, today=TODAY
+    )
     data = to_bytes("json", synthetic.changed(original, share=0.2, seed=9, today=TODAY))
     _, items = open_delivery(io.BytesIO(data), max_bytes=len(data))
     checked = list(validate(items, Context(received_at=RECEIVED)))

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from inuk.format.records import INTERVENTION, RESULT
 from inuk.format.writers import Kommun, Person, Transaction, to_bytes
+from tests.conftest import VASBY_CODE, VASBY_ORGNR
 from tests.format.readers.samples import (
     expected_values,
     read,
@@ -59,7 +60,7 @@ def test_special_characters_are_escaped_in_every_format():
 def test_a_value_of_none_is_left_out():
     delivery = [
         Kommun(
-            "2120000019",
+            VASBY_ORGNR,
             None,
             [
                 Person(
@@ -81,7 +82,7 @@ def test_persons_may_be_a_generator_written_once():
     def persons():
         yield from small_delivery()[0].persons
 
-    data = to_bytes("xml", [Kommun("2120000019", "0114", persons())])
+    data = to_bytes("xml", [Kommun(VASBY_ORGNR, VASBY_CODE, persons())])
     assert len(records(read("xml", data))) == 4
 
 
@@ -119,6 +120,7 @@ def deliveries(draw) -> list[Kommun]:
     return kommuner
 
 
+@pytest.mark.slow  # many drawn texts: seconds
 @settings(max_examples=60, deadline=None)
 @given(deliveries())
 def test_any_text_survives_a_round_trip_in_every_format(delivery):

@@ -23,8 +23,18 @@ from inuk.format import report as reports
 from inuk.format.errors import FileRefused
 from inuk.format.readers.shards import Shard, Unshardable
 from inuk.format.readers.streams import CHUNK_SIZE
+from inuk.format.synthetic import personnummer
 from inuk.format.validation import STOCKHOLM, Context
-from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, pnr, xml
+from inuk.format.writers import Kommun, Person
+from tests.conftest import (
+    VALLENTUNA_CODE,
+    VALLENTUNA_ORGNR,
+    VASBY_CODE,
+    VASBY_ORGNR,
+    delivery_file,
+    insats,
+    resultat,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "format" / "examples"
 
@@ -81,6 +91,7 @@ def test_one_shard_of_the_whole_file_reports_as_one_process(path):
     assert in_shards(path, []) == one_process(path)
 
 
+@pytest.mark.slow  # every example cut every way: seconds
 @pytest.mark.parametrize("path", XML_EXAMPLES, ids=lambda path: path.name)
 @pytest.mark.parametrize("count", [2, 3])
 @pytest.mark.parametrize("chunk_size", [64, CHUNK_SIZE])
@@ -89,16 +100,20 @@ def test_every_example_reports_the_same_in_shards(path, count, chunk_size):
     assert in_shards(path, even_cuts(path, count), chunk_size=chunk_size) == whole
 
 
+def born(year: int, month: int, day: int, n: int) -> str:
+    return personnummer(dt.date(year, month, day), n)
+
+
 # Persons of every kind the reader treats apart, valid and broken.
-GOOD = Tx()
+GOOD = insats()
 PERSONS = [
-    lambda n: Person(pnr("19900101", f"{n:03}"), [GOOD, Tx(code="KAR", start="20240201")]),
-    lambda n: Person(pnr("19850505", f"{n:03}"), [Tx(kind="R", code="ARB")]),
+    lambda n: Person(born(1990, 1, 1, n), [GOOD, insats("KAR", "20240201")]),
+    lambda n: Person(born(1985, 5, 5, n), [], [resultat("ARB")]),
     lambda n: Person("19900101-1234", [GOOD]),  # PERSONNUMMER_FORMAT
-    lambda n: Person(pnr("19920202", f"{n:03}"), [Tx(code="NOPE"), Tx(start="20241301")]),
-    lambda n: Person(pnr("19930303", f"{n:03}"), [Tx(status="Kanske"), Tx(end="20230101")]),
-    lambda n: Person(pnr("19940404", f"{n:03}"), []),  # PERSON_WITHOUT_LISTS
-    lambda n: Person(pnr("19950505", f"{n:03}"), [Tx(system="")]),
+    lambda n: Person(born(1992, 2, 2, n), [insats("NOPE"), insats(start="20241301")]),
+    lambda n: Person(born(1993, 3, 3, n), [insats(status="Kanske"), insats(end="20230101")]),
+    lambda n: Person(born(1994, 4, 4, n), []),  # PERSON_WITHOUT_LISTS
+    lambda n: Person(born(1995, 5, 5, n), [insats(system="")]),
 ]
 #: Broken structure between and inside persons, spliced into the file.
 SPLICES = [
@@ -115,10 +130,10 @@ def deliveries(draw) -> bytes:
         kinds = draw(st.lists(st.integers(0, len(PERSONS) - 1), min_size=1, max_size=12))
         return [PERSONS[kind](offset + index) for index, kind in enumerate(kinds)]
 
-    blocks = [(*VASBY, persons(0))]
+    kommuner = [Kommun(VASBY_ORGNR, VASBY_CODE, persons(0))]
     if draw(st.booleans()):
-        blocks.append((*VALLENTUNA, persons(100)))
-    data = xml("", "", [], blocks=blocks).decode()
+        kommuner.append(Kommun(VALLENTUNA_ORGNR, VALLENTUNA_CODE, persons(100)))
+    data = delivery_file(kommuner=kommuner).decode()
     for old, new in draw(st.lists(st.sampled_from(SPLICES), max_size=3)):
         occurrences = data.count(old)
         if occurrences:
@@ -128,6 +143,7 @@ def deliveries(draw) -> bytes:
     return data.encode()
 
 
+@pytest.mark.slow  # many drawn files: seconds
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -157,10 +173,10 @@ def test_the_stretches_cover_the_file_and_the_later_ones_are_shorter():
 
 
 def values_after_personlista() -> str:
-    data = xml(*VASBY, [Person(pnr("19900101"), [GOOD])]).decode()
+    data = delivery_file([Person(born(1990, 1, 1, 123), [GOOD])]).decode()
     values = [
-        "<Organisationsnummer>2120000019</Organisationsnummer>",
-        "<Kommunkod>0114</Kommunkod>",
+        f"<Organisationsnummer>{VASBY_ORGNR}</Organisationsnummer>",
+        f"<Kommunkod>{VASBY_CODE}</Kommunkod>",
     ]
     for value in values:
         assert value in data
@@ -180,17 +196,19 @@ def sharded_from_any_size(monkeypatch):
     monkeypatch.setattr(reports, "SHARDED_FROM_BYTES", 0)
 
 
+@pytest.mark.slow  # processes of its own
 def test_validate_path_uses_other_processes_and_gives_the_same_report(
     tmp_path, sharded_from_any_size
 ):
     persons = [PERSONS[n % len(PERSONS)](n) for n in range(40)]
     path = tmp_path / "delivery.xml"
-    path.write_bytes(xml(*VASBY, persons))
+    path.write_bytes(delivery_file(persons))
     expected = one_process(path)
     assert expected["counts"]["errors"] > 0
     assert reports.validate_path(path, context=CONTEXT, jobs=3) == expected
 
 
+@pytest.mark.slow  # processes of its own
 def test_a_file_that_cannot_be_sharded_is_validated_whole(tmp_path, sharded_from_any_size):
     path = tmp_path / "late.xml"
     path.write_text(values_after_personlista())
@@ -203,6 +221,7 @@ def _die(*args):
     os._exit(9)
 
 
+@pytest.mark.slow  # processes of its own
 def test_a_shard_whose_process_dies_is_read_again_by_this_one(
     tmp_path, sharded_from_any_size, monkeypatch
 ):
@@ -212,21 +231,23 @@ def test_a_shard_whose_process_dies_is_read_again_by_this_one(
     monkeypatch.setattr(reports, "merge_shards", lambda *args: pytest.fail("a dead shard merged"))
     persons = [PERSONS[n % len(PERSONS)](n) for n in range(40)]
     path = tmp_path / "delivery.xml"
-    path.write_bytes(xml(*VASBY, persons))
+    path.write_bytes(delivery_file(persons))
     assert reports.validate_path(path, context=CONTEXT, jobs=2) == one_process(path)
 
 
+@pytest.mark.slow  # processes of its own
 def test_a_refused_file_is_refused_the_same_in_shards(tmp_path, sharded_from_any_size):
     path = tmp_path / "cut.xml"
-    path.write_bytes(xml(*VASBY, [Person(pnr("19900101"), [GOOD])])[:-40])
+    path.write_bytes(delivery_file([Person(born(1990, 1, 1, 123), [GOOD])])[:-40])
     report = reports.validate_path(path, context=CONTEXT, jobs=2)
     assert report == one_process(path)
     assert report["errors"][0]["code"] == "FILE_TRUNCATED"
 
 
+@pytest.mark.slow  # processes of its own
 def test_the_command_refuses_a_number_of_jobs_that_is_no_number(tmp_path):
     path = tmp_path / "delivery.xml"
-    path.write_bytes(xml(*VASBY, [Person(pnr("19900101"), [GOOD])]))
+    path.write_bytes(delivery_file([Person(born(1990, 1, 1, 123), [GOOD])]))
     result = subprocess.run(
         [sys.executable, "-m", "inuk", "validate", str(path), "--jobs", "0"],
         capture_output=True,

@@ -1,8 +1,7 @@
-"""Fixtures for the delivery pages: the named cast, logged-in clients, deliveries on file.
+"""Fixtures for the delivery pages: the cast's municipalities under agreement, files, rows.
 
-The cast (``tests/cast.py``) with agreements in force for Upplands Väsby and
-Vallentuna (``tests/intake/conftest.py``), so that their reporters' files are
-received and applied.
+Every test here runs with Upplands Väsby's and Vallentuna's agreements in
+force, so that their reporters' files are received and applied.
 """
 
 from __future__ import annotations
@@ -12,50 +11,32 @@ import itertools
 from collections.abc import Callable
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from inuk.accounts.models import User
+from inuk.format.writers import Person
 from inuk.intake.models import Delivery
 from inuk.organisations.models import Organisation
-from tests.cast import Cast, log_in, make_cast
-from tests.intake.deliveries import VASBY, Person, Tx, pnr, xml
-
-ANNA = pnr("19990101", "123")
-BO = pnr("20010202", "456")
-#: Anna's personnummer with a wrong check digit: the error a receipt masks.
-BAD = ANNA[:-1] + str((int(ANNA[-1]) + 1) % 10)
+from tests.conftest import ANNA, ANNA_MISTYPED, BO, VASBY_CODE, VASBY_ORGNR, delivery_file, insats
 
 
-def good_file(orgnr_and_code: tuple[str, str] = VASBY) -> bytes:
-    return xml(*orgnr_and_code, [Person(ANNA, [Tx("SYV")]), Person(BO, [Tx("PRA", "20240201")])])
+def good_file(orgnr: str = VASBY_ORGNR, kommunkod: str = VASBY_CODE) -> bytes:
+    persons = [Person(ANNA, [insats("SYV")]), Person(BO, [insats("PRA", "20240201")])]
+    return delivery_file(persons, orgnr=orgnr, kommunkod=kommunkod)
 
 
-def file_with_errors(orgnr_and_code: tuple[str, str] = VASBY) -> bytes:
+def file_with_errors() -> bytes:
     """Three transactions: one accepted, one with a bad personnummer, one with an unknown code."""
-    return xml(
-        *orgnr_and_code,
+    return delivery_file(
         [
-            Person(ANNA, [Tx("SYV"), Tx("NOPE", "20240110")]),
-            Person(BAD, [Tx("PRA", "20240201")]),
-        ],
+            Person(ANNA, [insats("SYV"), insats("NOPE", "20240110")]),
+            Person(ANNA_MISTYPED, [insats("PRA", "20240201")]),
+        ]
     )
 
 
-@pytest.fixture
-def cast(agreements: None) -> Cast:
-    return make_cast()
-
-
-@pytest.fixture
-def client_as(client: Client) -> Callable[[User], Client]:
-    """A test client logged in as the given user (verified with a second factor if the role
-    demands one, ``tests.cast.log_in``)."""
-
-    def login(user: User) -> Client:
-        return log_in(client, user)
-
-    return login
+@pytest.fixture(autouse=True)
+def agreements_in_force(agreements: None) -> None:
+    """The agreements of both municipalities, for every test here."""
 
 
 _serial = itertools.count()

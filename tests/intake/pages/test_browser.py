@@ -18,17 +18,14 @@ from playwright.sync_api import Page, expect
 from inuk.intake.erasure import erase_person
 from inuk.intake.models import Delivery
 from inuk.intake.worker import process_pending
-from tests.cast import PASSWORD, Cast
-from tests.conftest import axe_violations
-from tests.intake.pages.conftest import ANNA, BAD, file_with_errors, good_file
+from tests.conftest import ANNA, ANNA_MISTYPED, PASSWORD, Cast, axe_violations
+from tests.intake.pages.conftest import file_with_errors, good_file
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a browser process
     pytest.mark.django_db(transaction=True, databases=["default", "vault"]),
 ]
-
-RECEIPT_SCREENSHOT = "/tmp/h10-receipt.png"
-LIST_SCREENSHOT = "/tmp/h10-list.png"
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +73,9 @@ def test_a_reporter_sends_a_file_with_errors_and_watches_the_receipt_complete(
 
     errors = page.locator("table#errors")
     expect(errors.locator("tbody tr")).to_have_count(2)
-    assert BAD[:8] + "-****" in errors.inner_text() and BAD not in page.content()
+    assert (
+        ANNA_MISTYPED[:8] + "-****" in errors.inner_text() and ANNA_MISTYPED not in page.content()
+    )
     # The table sorts by a column's button; the heading tells screen readers the order.
     errors.get_by_role("button", name="Kod").click()
     expect(errors.locator("tbody tr").first).to_contain_text("CODE_UNKNOWN")
@@ -91,7 +90,7 @@ def test_a_reporter_sends_a_file_with_errors_and_watches_the_receipt_complete(
     assert codes == ["CODE_UNKNOWN", "PNR_CHECKSUM"]
 
     assert axe_violations(page) == []
-    page.screenshot(path=RECEIPT_SCREENSHOT, full_page=True)
+    page.screenshot(path=str(tmp_path / "receipt.png"), full_page=True)
 
     page.get_by_role("link", name="Alla leveranser").click()
     row = page.locator("table#deliveries tbody tr").first
@@ -101,7 +100,7 @@ def test_a_reporter_sends_a_file_with_errors_and_watches_the_receipt_complete(
 
 
 def test_the_list_follows_a_delivery_in_progress_and_af_sees_every_organisation(
-    page: Page, live_server, cast: Cast, on_file
+    page: Page, live_server, cast: Cast, on_file, tmp_path
 ):
     on_file(cast.vallentuna, filename="vallentuna-feb.xml", transactions=40, accepted=40)
     on_file(cast.vasby, filename="vasby-jan.xml", transactions=12, accepted=10, rejected=2)
@@ -125,7 +124,7 @@ def test_the_list_follows_a_delivery_in_progress_and_af_sees_every_organisation(
     Delivery.objects.filter(pk=running.pk).update(bytes_read=6_000)
     expect(row.locator(".percent")).to_have_text("60\u00a0%", timeout=10_000)
     assert axe_violations(page) == []
-    page.screenshot(path=LIST_SCREENSHOT, full_page=True)
+    page.screenshot(path=str(tmp_path / "list.png"), full_page=True)
 
     Delivery.objects.filter(pk=running.pk).update(
         status=Delivery.Status.APPLIED, transactions=7, accepted=7
@@ -160,7 +159,7 @@ def test_a_dry_run_in_the_browser_shows_the_report_and_is_accessible(
 
 
 def test_the_receipt_of_a_delivery_a_person_was_erased_from_says_so_and_not_who(
-    page: Page, live_server, cast: Cast, deliver
+    page: Page, live_server, cast: Cast, deliver, tmp_path
 ):
     delivery = deliver(cast.vasby, good_file())
     erase_person(ANNA, reason="Beslut", case_number="Af-2026/7", actor="officer")
@@ -172,4 +171,4 @@ def test_the_receipt_of_a_delivery_a_person_was_erased_from_says_so_and_not_who(
     expect(page.locator("#erasure")).to_contain_text("har raderat en person ur den här leveransen")
     assert ANNA[:8] not in page.content()
     assert axe_violations(page) == []
-    page.screenshot(path="/tmp/h11rest-receipt-erasure.png", full_page=True)
+    page.screenshot(path=str(tmp_path / "receipt-erasure.png"), full_page=True)

@@ -9,8 +9,8 @@ from django.test import Client
 
 from inuk.audit.models import Entry
 from inuk.vault.pseudonymize import find
-from tests.cast import log_in
-from tests.intake.pages.conftest import ANNA, BO, good_file
+from tests.conftest import ANNA, BO, log_in
+from tests.intake.pages.conftest import good_file
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from inuk.audit.log import Event
 from inuk.audit.models import Entry
 from inuk.intake.models import Delivery
-from tests.cast import VALLENTUNA_ORGNR, VASBY_ORGNR
+from tests.conftest import VALLENTUNA_ORGNR, VASBY_ORGNR
 from tests.intake.pages.test_receipt_page import with_messages
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])

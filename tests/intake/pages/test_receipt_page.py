@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from inuk.intake.models import FAILURE, FAILURE_CODE, Delivery, Message
-from tests.intake.pages.conftest import ANNA, BAD, file_with_errors
+from tests.conftest import ANNA, ANNA_MISTYPED, VASBY_ORGNR
+from tests.intake.pages.conftest import file_with_errors
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
@@ -96,7 +97,7 @@ def test_it_shows_the_receipt_facts_and_counts(cast, client_as, with_errors):
         str(with_errors.public_id),
         with_errors.checksum,
         "Upplands Väsby kommun",
-        "2120000019",
+        VASBY_ORGNR,
         "leverans.xml",
         "Tillämpad",
     ):
@@ -121,8 +122,8 @@ def test_it_lists_the_errors_in_a_sortable_table_with_masked_personnummer(
     table = table[: table.index("</table>")]
     assert table.count("<tr>") == 3  # the heading and two errors
     assert "PNR_CHECKSUM" in table and "CODE_UNKNOWN" in table
-    assert BAD[:8] + "-****" in table
-    assert BAD not in page and BAD[2:] not in page and ANNA not in page
+    assert ANNA_MISTYPED[:8] + "-****" in table
+    assert ANNA_MISTYPED not in page and ANNA_MISTYPED[2:] not in page and ANNA not in page
     assert f'href="/leveranser/{with_errors.public_id}/fel.csv"' in page
 
 

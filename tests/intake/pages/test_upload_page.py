@@ -9,18 +9,29 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from inuk.accounts.models import Role, User
 from inuk.audit.models import Entry
+from inuk.format.writers import Kommun, Person
 from inuk.intake.models import Delivery
 from inuk.intake.worker import process_pending
 from inuk.ledger.models import Transaction
 from inuk.organisations.models import DeliveryAuthorisation, Municipality, Organisation
 from inuk.vault.models import FileChunk
-from tests.intake.deliveries import VALLENTUNA, VASBY, Person, Tx, xml
-from tests.intake.pages.conftest import ANNA, BAD, BO, file_with_errors, good_file
+from tests.conftest import (
+    ANNA,
+    ANNA_MISTYPED,
+    BO,
+    SUPPLIER_ORGNR,
+    VALLENTUNA_CODE,
+    VALLENTUNA_ORGNR,
+    VASBY_CODE,
+    VASBY_ORGNR,
+    delivery_file,
+    insats,
+)
+from tests.intake.pages.conftest import file_with_errors, good_file
 
 pytestmark = pytest.mark.django_db(databases=["default", "vault"])
 
 URL = "/leveranser/skicka/"
-SUPPLIER_ORGNR = "5566778899"  # System AB, a supplier: a valid organisation number
 
 
 def send(client, data: bytes, name: str = "leverans.xml", **options):
@@ -78,7 +89,7 @@ def test_an_upload_creates_a_delivery_and_leads_to_its_receipt(cast, client_as):
 
 def test_a_reporter_delivers_as_their_own_organisation_only(cast, client_as):
     # Vallentuna's reporter sends Upplands Väsby's records: the file is refused whole.
-    send(client_as(cast.vallentuna_reporter), good_file(VASBY))
+    send(client_as(cast.vallentuna_reporter), good_file(VASBY_ORGNR, VASBY_CODE))
     delivery = Delivery.objects.get()
     assert delivery.organisation == cast.vallentuna
     assert delivery.status == Delivery.Status.REFUSED
@@ -109,7 +120,7 @@ def test_a_dry_run_shows_the_report_in_place_and_stores_nothing(cast, client_as)
     page = response.content.decode()
     assert "Provkörning: inget sparades" in page
     assert "PNR_CHECKSUM" in page and "CODE_UNKNOWN" in page
-    assert BAD[:8] + "-****" in page
+    assert ANNA_MISTYPED[:8] + "-****" in page
     assert Delivery.objects.count() == 0
     assert Transaction.objects.count() == 0
     assert FileChunk.objects.count() == 0
@@ -119,7 +130,7 @@ def test_a_dry_run_shows_the_report_in_place_and_stores_nothing(cast, client_as)
 def test_a_dry_run_never_shows_a_whole_personnummer(cast, client_as):
     response = send(client_as(cast.vasby_reporter), file_with_errors(), dry_run="on")
     page = response.content.decode()
-    for number in (ANNA, BAD, BO):
+    for number in (ANNA, ANNA_MISTYPED, BO):
         assert number not in page and number[2:] not in page
 
 
@@ -129,7 +140,9 @@ def test_a_dry_run_says_that_all_or_nothing_would_reject_the_file(cast, client_a
 
 
 def test_a_dry_run_of_a_file_for_another_municipality_says_it_would_be_refused(cast, client_as):
-    response = send(client_as(cast.vasby_reporter), good_file(VALLENTUNA), dry_run="on")
+    response = send(
+        client_as(cast.vasby_reporter), good_file(VALLENTUNA_ORGNR, VALLENTUNA_CODE), dry_run="on"
+    )
     assert response.context["report"]["refusal"]["code"] == "ORG_NOT_SENDER"
     assert "Filen kunde inte tas emot." in response.content.decode()
 
@@ -174,7 +187,7 @@ def test_a_large_dry_run_leads_to_its_receipt_and_a_worker_checks_it(cast, clien
     text = page.content.decode()
     assert "Provkörning: inget sparas" in text
     assert "Filen har fel." in text and "Skulle godkännas" in text
-    assert BAD not in text
+    assert ANNA_MISTYPED not in text
     assert Transaction.objects.count() == 0
     assert not FileChunk.objects.exists()
     listing = client.get("/leveranser/").content.decode()
@@ -203,7 +216,7 @@ def supplier_reporter(cast) -> User:
     supplier = Organisation.objects.create(
         orgnr=SUPPLIER_ORGNR, name="System AB", kind=Organisation.Kind.SUPPLIER
     )
-    for code in (VASBY[1], VALLENTUNA[1]):
+    for code in (VASBY_CODE, VALLENTUNA_CODE):
         DeliveryAuthorisation.objects.create(
             deliverer=supplier,
             municipality=Municipality.objects.get(code=code),
@@ -219,11 +232,11 @@ def test_a_supplier_delivers_for_the_municipalities_that_registered_it(
 ):
     client = client_as(supplier_reporter)
     assert "System AB får leverera för de kommuner" in client.get(URL).content.decode()
-    blocks = [
-        (SUPPLIER_ORGNR, VASBY[1], [Person(ANNA, [Tx()])]),
-        (SUPPLIER_ORGNR, VALLENTUNA[1], [Person(BO, [Tx()])]),
+    kommuner = [
+        Kommun(SUPPLIER_ORGNR, VASBY_CODE, [Person(ANNA, [insats()])]),
+        Kommun(SUPPLIER_ORGNR, VALLENTUNA_CODE, [Person(BO, [insats()])]),
     ]
-    send(client, xml("", "", [], blocks=blocks))
+    send(client, delivery_file(kommuner=kommuner))
     delivery = Delivery.objects.get()
     assert delivery.organisation == supplier_reporter.organisation
     assert (delivery.status, delivery.accepted) == (Delivery.Status.APPLIED, 2)

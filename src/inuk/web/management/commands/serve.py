@@ -1,33 +1,57 @@
-"""``inuk serve``: the web service, with a delivery worker in the same process by default."""
+"""``inuk serve``: the web service, with a delivery worker in the same process by default.
+
+SIGTERM (as from systemd or a container platform) stops it as Ctrl+C does:
+no new requests are taken, those under way are finished, the worker thread
+finishes the delivery it holds (for at most ``STOP_GRACE_SECONDS``; one cut
+off is taken up again later, as after a crash) and the process exits 0.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
 import threading
-import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 log = logging.getLogger(__name__)
 
+#: How long a stop waits for the delivery the worker thread is processing.
+STOP_GRACE_SECONDS = 30.0
 
-def run_worker_thread(interval: float = 2.0) -> threading.Thread:
-    """Process deliveries in the background of this process (the embedded default)."""
+
+def run_worker_thread(stop: threading.Event, interval: float = 2.0) -> threading.Thread:
+    """Process deliveries in the background of this process (the embedded default), one at a
+    time, until ``stop`` is set."""
     from inuk.intake.management.commands.worker import worker_name
     from inuk.intake.worker import process_pending
 
     def loop() -> None:
         name = worker_name() + ":thread"
-        while True:
+        while not stop.is_set():
             try:
-                process_pending(name)
+                done = process_pending(name, limit=1)
             except Exception:
                 log.exception("The delivery worker stumbled; it goes on")
-            time.sleep(interval)
+                done = 0
+            if not done:
+                stop.wait(interval)
 
     thread = threading.Thread(target=loop, name="inuk-worker", daemon=True)
     thread.start()
     return thread
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the server's loop as Ctrl+C does (in the main thread only, where signals
+    are handled)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def serve(host: str, port: int, *, threads: int, worker: bool, announce=print) -> None:
@@ -48,11 +72,18 @@ def serve(host: str, port: int, *, threads: int, worker: bool, announce=print) -
         # request to a small one before its body is read (inuk.web.server).
         max_request_body_size=gate.upload,
     )
-    if worker:
-        run_worker_thread()
+    stop = threading.Event()
+    thread = run_worker_thread(stop) if worker else None
+    _stop_on_sigterm()
     shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1") else host  # noqa: S104
     announce(f"INUK körs på / runs at http://{shown_host}:{port}/  (Ctrl+C avslutar / stops)")
-    server.run()
+    try:
+        server.run()  # returns when stopped, the requests under way answered
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join(STOP_GRACE_SECONDS)
+    announce("INUK har stannat / has stopped")
 
 
 class Command(BaseCommand):
