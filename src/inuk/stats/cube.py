@@ -289,12 +289,15 @@ def _statements(db: Dialect, shape: Shape) -> dict[str, str]:
     if shape.by_part:  # one letter and year at a time (see build())
         in_part = "f.letter = %(letter)s AND f.label >= %(first)s AND f.label < %(after)s"
         of_lengths = "l.label >= %(first)s AND l.label < %(after)s"
-        into, counted, nonzero = "", "", ""
+        into, counted, nonzero, summed, ended = "", "", "", "", ""
     else:  # a refresh adds to what is there, and only what differs
         in_part, of_lengths = "1 = 1", "1 = 1"
         into = "WHERE 1 = 1"  # SQLite: an upsert's SELECT needs a WHERE to be read as one
         counted = "HAVING sum(n) <> 0 OR sum(persons) <> 0 OR sum(keys) <> 0"
         nonzero = "HAVING sum(n) <> 0"
+        # Rows the two states share cancel before they are spread.
+        summed = "HAVING sum(sign * n) <> 0 OR sum(sign) <> 0 OR sum(sign * record_key) <> 0"
+        ended = "HAVING sum(u.sign) <> 0"
     # PostgreSQL sums bigints as numeric, several times slower: n is an integer, and
     # a sum of record keys (each below 2**32, of fewer than 2**31 persons) a bigint.
     counts = f"""
@@ -309,6 +312,7 @@ def _statements(db: Dialect, shape: Shape) -> dict[str, str]:
                        CAST(sum(sign * record_key) AS bigint) AS keys
                 FROM {FINE} f WHERE f.units = 1 AND {in_part}
                 GROUP BY letter, label, kommunkod, county, source, code, sex, age
+                {summed}
             ) f
             JOIN {SPREAD} x ON x.letter = f.letter
             UNION ALL
@@ -336,6 +340,7 @@ def _statements(db: Dialect, shape: Shape) -> dict[str, str]:
                 FROM {UNITS} u JOIN {labels} u.end_m BETWEEN l.first_m AND l.last_m
                 WHERE {of_lengths}
                 GROUP BY l.label, u.kommunkod, u.county, u.source, u.code, u.sex, u.age, u.days
+                {ended}
             ) f
             JOIN {SPREAD} x ON x.letter = 'E'
         ) spread_out
