@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from inuk.ledger.models import Intervention, Person, Result
-from inuk.ledger.sql import winners
 from inuk.organisations.models import Municipality
 from inuk.stats.engine import TOTAL, af_organisation_id
 from inuk.stats.indicators import RESULT_WINDOW_DAYS
@@ -55,11 +54,7 @@ LABELS = "stats_cube_label"
 UNITS = "stats_cube_unit"
 FINE = "stats_cube_fine"
 SPREAD = "stats_cube_spread"
-TOUCHED = "stats_cube_touched"
-RESULTS = "stats_cube_result"
-CHANGED = "stats_cube_changed"
-DIRTY = "stats_cube_dirty"
-TEMPORARY = (LABELS, UNITS, FINE, SPREAD, TOUCHED, RESULTS, CHANGED, DIRTY)
+TEMPORARY = (LABELS, UNITS, FINE, SPREAD)
 
 #: PostgreSQL's work_mem for the build: the aggregates hold millions of groups.
 WORK_MEM = "512MB"
@@ -156,17 +151,16 @@ def _cell(row: str, spread: str) -> str:
     )
 
 
-def _units(db: Dialect, sign: int, interventions: str, today: str) -> str:
-    """SELECT of the ``units`` rows of the current ``interventions`` (a table or a subquery).
-
-    ``sign`` marks the state they come from: 1 the state counted, -1 one taken away.
-    """
-    person, municipality = Person._meta.db_table, Municipality._meta.db_table
+def _statements(db: Dialect) -> list[str]:
+    person, intervention = Person._meta.db_table, Intervention._meta.db_table
+    result, municipality = Result._meta.db_table, Municipality._meta.db_table
+    rollup, length = Rollup._meta.db_table, Length._meta.db_table
     year = db.year("i.start")
-    today = db.date(today)
-    return f"""
-        SELECT {int(sign)} AS sign, i.person_id, i.organisation_id, p.record_key, p.sex,
-               i.kommunkod, COALESCE(m.county_code, '') AS county,
+    today = db.date("%(today)s")
+    units = f"""
+        CREATE TEMPORARY TABLE {UNITS} AS
+        SELECT i.person_id, p.record_key, p.sex, i.kommunkod,
+               COALESCE(m.county_code, '') AS county,
                CASE WHEN i.organisation_id = %(af)s THEN 'af' ELSE 'municipal' END AS source,
                i.code,
                CASE WHEN {year} - p.birth_year < 20 THEN '16-19'
@@ -179,95 +173,59 @@ def _units(db: Dialect, sign: int, interventions: str, today: str) -> str:
                CASE WHEN i.start <= COALESCE(i."end", {today})
                     THEN {db.month(f'COALESCE(i."end", {today})')} END AS last_m,
                {db.length("i.start", 'i."end"')} AS days
-        FROM {interventions} i
+        FROM {intervention} i
         JOIN {person} p ON p.id = i.person_id
         LEFT JOIN {municipality} m ON m.code = i.kommunkod
         WHERE NOT i.removed
     """
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What ``fine``, ``counts`` and ``lengths`` read, which differs between a build and a refresh.
-
-    A build reads every current result and every period label; a refresh the
-    results of ``RESULTS`` (both states, by ``sign``) and, per person, the
-    labels of ``DIRTY``.
-    """
-
-    results: str
-    result_match: str
-    labels: str
-    label_match: str
-    by_part: bool
-
-
-BUILD = Shape(
-    results=Result._meta.db_table,
-    result_match="NOT r.removed",
-    labels=LABELS,
-    label_match="",
-    by_part=True,
-)
-
-
-def _statements(db: Dialect, shape: Shape) -> dict[str, str]:
-    """``fine``, ``collaboration``, ``counts`` and ``lengths`` over ``UNITS`` (made by the caller).
-
-    Every row of ``UNITS`` carries the ``sign`` of its state: a person's
-    contribution is worked out per state, and added with its sign.
-    """
-    rollup, length = Rollup._meta.db_table, Length._meta.db_table
-    columns = "u.sign, u.person_id, u.record_key, u.sex, l.label, u.kommunkod, u.county, u.source"
+    columns = "u.person_id, u.record_key, u.sex, l.label, u.kommunkod, u.county, u.source"
     window_end = db.plus_days('u."end"', RESULT_WINDOW_DAYS)
-    labels = f"{shape.labels} l ON {shape.label_match}"
     fine = f"""
         CREATE TEMPORARY TABLE {FINE} AS
-        SELECT letter, sign, person_id, record_key, sex, label, kommunkod, county, source, code,
-               age, n, count(*) OVER (PARTITION BY letter, sign, person_id, label) AS units
+        SELECT letter, person_id, record_key, sex, label, kommunkod, county, source, code, age,
+               n, count(*) OVER (PARTITION BY letter, person_id, label) AS units
         FROM (
-            SELECT letter, sign, person_id, record_key, sex, label, kommunkod, county, source,
-                   code, age, CAST(count(*) AS integer) AS n
+            SELECT letter, person_id, record_key, sex, label, kommunkod, county, source, code,
+                   age, count(*) AS n
             FROM (
                 SELECT 'P' AS letter, {columns}, u.code, u.age
-                FROM {UNITS} u JOIN {labels} l.first_m <= u.last_m AND l.last_m >= u.start_m
+                FROM {UNITS} u JOIN {LABELS} l ON l.first_m <= u.last_m AND l.last_m >= u.start_m
                 UNION ALL
                 SELECT 'S', {columns}, u.code, u.age
-                FROM {UNITS} u JOIN {labels} u.start_m BETWEEN l.first_m AND l.last_m
+                FROM {UNITS} u JOIN {LABELS} l ON u.start_m BETWEEN l.first_m AND l.last_m
                 UNION ALL
                 SELECT 'E', {columns}, u.code, u.age
-                FROM {UNITS} u JOIN {labels} u.end_m BETWEEN l.first_m AND l.last_m
+                FROM {UNITS} u JOIN {LABELS} l ON u.end_m BETWEEN l.first_m AND l.last_m
                 UNION ALL
                 SELECT 'B', {columns}, '{TOTAL}', u.age
-                FROM {UNITS} u JOIN {labels} u.end_m BETWEEN l.first_m AND l.last_m
+                FROM {UNITS} u JOIN {LABELS} l ON u.end_m BETWEEN l.first_m AND l.last_m
                 UNION ALL
                 SELECT 'R', {columns}, r.code, u.age
                 FROM {UNITS} u
-                JOIN {shape.results} r ON r.person_id = u.person_id AND {shape.result_match}
+                JOIN {result} r ON r.person_id = u.person_id AND NOT r.removed
                     AND r.start >= u.start AND r.start <= {window_end}
-                JOIN {labels} u.end_m BETWEEN l.first_m AND l.last_m
+                JOIN {LABELS} l ON u.end_m BETWEEN l.first_m AND l.last_m
             ) counted
-            GROUP BY letter, sign, person_id, record_key, sex, label, kommunkod, county, source,
-                     code, age
+            GROUP BY letter, person_id, record_key, sex, label, kommunkod, county, source, code,
+                     age
         ) grouped
     """
     # Collaboration: per label and geography, the codes and age groups of a
     # person's ongoing interventions where both sources have one.
     collaboration = f"""
         INSERT INTO {FINE}
-            (letter, sign, person_id, record_key, sex, label, kommunkod, county, source, code,
-             age, n, units)
-        SELECT 'C', sign, person_id, record_key, sex, label, geography, '', '{TOTAL}', code, age,
-               1, count(*) OVER (PARTITION BY sign, person_id, label, geography)
+            (letter, person_id, record_key, sex, label, kommunkod, county, source, code, age,
+             n, units)
+        SELECT 'C', person_id, record_key, sex, label, geography, '', '{TOTAL}', code, age, 1,
+               count(*) OVER (PARTITION BY person_id, label, geography)
         FROM (
-            SELECT DISTINCT sign, person_id, record_key, sex, label, geography, code, age
+            SELECT DISTINCT person_id, record_key, sex, label, geography, code, age
             FROM (
-                SELECT sign, person_id, record_key, sex, label, geography, code, age,
-                       min(source) OVER (PARTITION BY sign, person_id, label, geography) AS low,
-                       max(source) OVER (PARTITION BY sign, person_id, label, geography) AS high
+                SELECT person_id, record_key, sex, label, geography, code, age,
+                       min(source) OVER (PARTITION BY person_id, label, geography) AS low,
+                       max(source) OVER (PARTITION BY person_id, label, geography) AS high
                 FROM (
-                    SELECT f.sign, f.person_id, f.record_key, f.sex, f.label, f.source, f.code,
-                           f.age,
+                    SELECT f.person_id, f.record_key, f.sex, f.label, f.source, f.code, f.age,
                            CASE x.g WHEN 0 THEN f.kommunkod WHEN 1 THEN f.county
                                 ELSE '{COUNTRY_CODE}' END AS geography
                     FROM {FINE} f
@@ -286,21 +244,11 @@ def _statements(db: Dialect, shape: Shape) -> dict[str, str]:
     # Rows inserted in the order of the primary key fill its index from one end
     # (PostgreSQL's B-tree) instead of touching pages all over it.
     in_key_order = "letter, label, geography, source, code, sex, age"
-    if shape.by_part:  # one letter and year at a time (see build())
-        in_part = "f.letter = %(letter)s AND f.label >= %(first)s AND f.label < %(after)s"
-        of_lengths = "l.label >= %(first)s AND l.label < %(after)s"
-        into, counted, nonzero, summed, ended = "", "", "", "", ""
-    else:  # a refresh adds to what is there, and only what differs
-        in_part, of_lengths = "1 = 1", "1 = 1"
-        into = "WHERE 1 = 1"  # SQLite: an upsert's SELECT needs a WHERE to be read as one
-        counted = "HAVING sum(n) <> 0 OR sum(persons) <> 0 OR sum(keys) <> 0"
-        nonzero = "HAVING sum(n) <> 0"
-        # Rows the two states share cancel before they are spread.
-        summed = "HAVING sum(sign * n) <> 0 OR sum(sign) <> 0 OR sum(sign * record_key) <> 0"
-        ended = "HAVING sum(u.sign) <> 0"
-    # PostgreSQL sums bigints as numeric, several times slower: n is an integer, and
-    # a sum of record keys (each below 2**32, of fewer than 2**31 persons) a bigint.
+    # One letter and year at a time (see build()).
+    in_part = "f.letter = %(letter)s AND f.label >= %(first)s AND f.label < %(after)s"
     counts = f"""
+        INSERT INTO {rollup}
+            (indicator, period, geography, source, code, sex, age, count, persons, key_sum)
         SELECT letter, label, geography, source, code, sex, age,
                CASE WHEN letter IN {INTERVENTION_LETTERS} THEN sum(n) ELSE sum(persons) END,
                sum(persons), sum(keys)
@@ -308,69 +256,41 @@ def _statements(db: Dialect, shape: Shape) -> dict[str, str]:
             SELECT f.letter, f.label, {cells}, f.sex, f.n, f.persons, f.keys
             FROM (
                 SELECT letter, label, kommunkod, county, source, code, sex, age,
-                       sum(sign * n) AS n, sum(sign) AS persons,
-                       CAST(sum(sign * record_key) AS bigint) AS keys
+                       sum(n) AS n, count(*) AS persons, sum(record_key) AS keys
                 FROM {FINE} f WHERE f.units = 1 AND {in_part}
                 GROUP BY letter, label, kommunkod, county, source, code, sex, age
-                {summed}
             ) f
             JOIN {SPREAD} x ON x.letter = f.letter
             UNION ALL
-            SELECT {grouped}, sign * sum(n), sign, sign * record_key
+            SELECT {grouped}, sum(n), 1, record_key
             FROM (
-                SELECT f.letter, f.sign, f.person_id, f.record_key, f.label, {cells}, f.sex,
-                       f.n
+                SELECT f.letter, f.person_id, f.record_key, f.label, {cells}, f.sex, f.n
                 FROM {FINE} f JOIN {SPREAD} x ON x.letter = f.letter
                 WHERE f.units > 1 AND {in_part}
             ) spread_out
-            GROUP BY {grouped}, sign, person_id, record_key
+            GROUP BY {grouped}, person_id, record_key
         ) per_cell
-        {into}
         GROUP BY {in_key_order}
-        {counted}
         ORDER BY {in_key_order}
     """
     lengths = f"""
+        INSERT INTO {length} (period, geography, source, code, sex, age, days, count)
         SELECT label, geography, source, code, sex, age, days, sum(n)
         FROM (
             SELECT f.label, {cells}, f.sex, f.days, f.n
             FROM (
                 SELECT l.label, u.kommunkod, u.county, u.source, u.code, u.sex, u.age, u.days,
-                       sum(u.sign) AS n
-                FROM {UNITS} u JOIN {labels} u.end_m BETWEEN l.first_m AND l.last_m
-                WHERE {of_lengths}
+                       count(*) AS n
+                FROM {UNITS} u JOIN {LABELS} l ON u.end_m BETWEEN l.first_m AND l.last_m
+                WHERE l.label >= %(first)s AND l.label < %(after)s
                 GROUP BY l.label, u.kommunkod, u.county, u.source, u.code, u.sex, u.age, u.days
-                {ended}
             ) f
             JOIN {SPREAD} x ON x.letter = 'E'
         ) spread_out
-        {into}
         GROUP BY label, geography, source, code, sex, age, days
-        {nonzero}
         ORDER BY label, geography, source, code, sex, age, days
     """
-    if shape.by_part:
-        counts = f"INSERT INTO {rollup} ({CELL_COLUMNS}, {', '.join(CELL_SUMS)}) {counts}"
-        lengths = f"INSERT INTO {length} ({LENGTH_COLUMNS}, count) {lengths}"
-    else:
-        counts = upsert(rollup, CELL_COLUMNS, CELL_SUMS, counts)
-        lengths = upsert(length, LENGTH_COLUMNS, ("count",), lengths)
-    return {"fine": fine, "collaboration": collaboration, "counts": counts, "lengths": lengths}
-
-
-CELL_COLUMNS = "indicator, period, geography, source, code, sex, age"
-CELL_SUMS = ("count", "persons", "key_sum")
-LENGTH_COLUMNS = "period, geography, source, code, sex, age, days"
-
-
-def upsert(table: str, identity: str, values: tuple[str, ...], rows: str) -> str:
-    """INSERT of ``rows`` (SELECT or VALUES of ``identity`` and ``values``) into ``table``,
-    adding their ``values`` to those of the rows already there."""
-    adds = ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in values)
-    return f"""
-        INSERT INTO {table} ({identity}, {", ".join(values)}) {rows}
-        ON CONFLICT ({identity}) DO UPDATE SET {adds}
-    """
+    return [units, fine, collaboration, counts, lengths]
 
 
 def build(today: dt.date) -> None:
@@ -382,21 +302,38 @@ def build(today: dt.date) -> None:
     connection = connections[DEFAULT_DB_ALIAS]
     db = Dialect(connection.vendor)
     params = {"today": today.isoformat(), "af": af_organisation_id()}
-    statements = _statements(db, BUILD)
+    units, fine, collaboration, counts, lengths = _statements(db)
     with connection.cursor() as cursor:
         if db.vendor == "postgresql":
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         _drop(cursor)
-        intervention = Intervention._meta.db_table
+        cursor.execute(units, params)
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {UNITS} AS {_units(db, 1, intervention, '%(today)s')}", params
+            f"SELECT min(start_m), min(end_m), max(start_m), max(end_m), max(last_m) FROM {UNITS}"
         )
-        months = _prepare(cursor, db)
+        months = [m for m in cursor.fetchone() if m is not None]
         if not months:
             _drop(cursor)
             return
-        cursor.execute(statements["fine"])
-        cursor.execute(statements["collaboration"])
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {LABELS} (label varchar(7), first_m integer, last_m integer)"
+        )
+        cursor.executemany(
+            f"INSERT INTO {LABELS} (label, first_m, last_m) VALUES (%s, %s, %s)",
+            _labels(min(months), max(months)),
+        )
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {SPREAD}"
+            " (letter varchar(1), g integer, s integer, c integer, a integer)"
+        )
+        cursor.executemany(
+            f"INSERT INTO {SPREAD} (letter, g, s, c, a) VALUES (%s, %s, %s, %s, %s)",
+            _spread_rows(),
+        )
+        if db.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {UNITS}")
+        cursor.execute(fine)
+        cursor.execute(collaboration)
         cursor.execute(f"CREATE INDEX {FINE}_part ON {FINE} (letter, label)")
         if db.vendor == "postgresql":
             cursor.execute(f"ANALYZE {FINE}")
@@ -405,174 +342,8 @@ def build(today: dt.date) -> None:
         for year in range(min(months) // 12, max(months) // 12 + 1):
             part = {"first": f"{year:04d}", "after": f"{year + 1:04d}"}
             for letter in SPREADS:
-                cursor.execute(statements["counts"], {**part, "letter": letter})
-            cursor.execute(statements["lengths"], part)
-        _drop(cursor)
-
-
-def _prepare(cursor, db: Dialect) -> list[int]:
-    """``LABELS`` for every month of ``UNITS``, and ``SPREAD``; the months, none if no units."""
-    cursor.execute(
-        f"SELECT min(start_m), min(end_m), max(start_m), max(end_m), max(last_m) FROM {UNITS}"
-    )
-    months = [m for m in cursor.fetchone() if m is not None]
-    if not months:
-        return []
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {LABELS} (label varchar(7), first_m integer, last_m integer)"
-    )
-    cursor.executemany(
-        f"INSERT INTO {LABELS} (label, first_m, last_m) VALUES (%s, %s, %s)",
-        _labels(min(months), max(months)),
-    )
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {SPREAD}"
-        " (letter varchar(1), g integer, s integer, c integer, a integer)"
-    )
-    cursor.executemany(
-        f"INSERT INTO {SPREAD} (letter, g, s, c, a) VALUES (%s, %s, %s, %s, %s)",
-        _spread_rows(),
-    )
-    if db.vendor == "postgresql":
-        cursor.execute(f"ANALYZE {UNITS}")
-    return months
-
-
-REFRESH = Shape(
-    results=RESULTS,
-    result_match="r.sign = u.sign",
-    labels=DIRTY,
-    label_match="l.person_id = u.person_id AND",
-    by_part=False,
-)
-
-
-def refresh(persons: str, before: str, params: dict, as_of: dt.date) -> None:
-    """Add to the rollups, for each person ``persons`` selects, their contribution now less
-    their contribution in the state derived from the ledger rows ``t`` that ``before`` picks.
-
-    ``persons`` is a SELECT of person ids, ``before`` a condition on the ledger
-    rows ``t``; ``params`` are both's (named). Only the period labels in which
-    a person's two states differ are worked out (``DIRTY``): a label's cells
-    depend only on the records touching it, so a monthly delivery changes a few
-    of a person's labels, not the fifty they may have. Call it inside
-    ``transaction.atomic()``, the rollups exact for ``as_of``.
-    """
-    connection = connections[DEFAULT_DB_ALIAS]
-    db = Dialect(connection.vendor)
-    params = {**params, "today": as_of.isoformat(), "af": af_organisation_id()}
-    intervention, result = Intervention._meta.db_table, Result._meta.db_table
-    theirs = f"person_id IN (SELECT person_id FROM {TOUCHED})"
-    postgresql = db.vendor == "postgresql"
-
-    def was(kind: str) -> str:
-        return winners(kind, f"t.{theirs} AND {before}", distinct_on=postgresql)
-
-    units = f"""
-        CREATE TEMPORARY TABLE {UNITS} AS
-        {_units(db, -1, f"({was('I')})", "%(today)s")}
-        UNION ALL
-        {_units(db, 1, f"(SELECT * FROM {intervention} WHERE {theirs})", "%(today)s")}
-    """
-    results = f"""
-        CREATE TEMPORARY TABLE {RESULTS} AS
-        SELECT DISTINCT -1 AS sign, person_id, code, start FROM ({was("R")}) w WHERE NOT removed
-        UNION ALL
-        SELECT DISTINCT 1, person_id, code, start FROM {result} WHERE NOT removed AND {theirs}
-    """
-    # The records in one state and not the other (the same identity with another end
-    # is one in each), with what a cell selects them by.
-    record = "person_id, organisation_id, kommunkod, code, start, record_key, sex, age"
-    changed = f"""
-        CREATE TEMPORARY TABLE {CHANGED} AS
-        SELECT {record}, start_m, end_m, last_m, sum(sign) AS sign
-        FROM {UNITS}
-        GROUP BY {record}, "end", start_m, end_m, last_m
-        HAVING sum(sign) <> 0
-    """
-    same_record = " AND ".join(f"b.{c} = a.{c}" for c in record.split(", "))
-    # The labels in which a person's two states differ, as ranges of months
-    # [lo, hi]: the labels overlapping the range, or (``starting``) those whose
-    # first month lies in it. Of every changed record, those it starts and ends
-    # in, and those it is ongoing in (to as_of if open); but of a record whose end
-    # alone moved, only the labels it is ongoing in in one state and not the
-    # other: those starting after the earlier of its last months, up to the
-    # later. Of every result in one state and not the other, the labels in which
-    # an intervention of either state ended whose window holds it.
-    window_end = db.plus_days('u."end"', RESULT_WINDOW_DAYS)
-    dirty = f"""
-        CREATE TEMPORARY TABLE {DIRTY} AS
-        SELECT DISTINCT d.person_id, l.label, l.first_m, l.last_m
-        FROM (
-            SELECT person_id, start_m AS lo, start_m AS hi, 0 AS starting FROM {CHANGED}
-            UNION ALL
-            SELECT person_id, end_m, end_m, 0 FROM {CHANGED} WHERE end_m IS NOT NULL
-            UNION ALL
-            SELECT a.person_id, a.start_m, a.last_m, 0 FROM {CHANGED} a
-            WHERE a.last_m IS NOT NULL AND NOT EXISTS (
-                SELECT 1 FROM {CHANGED} b WHERE {same_record} AND b.sign <> a.sign
-            )
-            UNION ALL
-            SELECT a.person_id,
-                   CASE WHEN a.last_m < b.last_m THEN a.last_m ELSE b.last_m END + 1,
-                   CASE WHEN a.last_m < b.last_m THEN b.last_m ELSE a.last_m END, 1
-            FROM {CHANGED} a JOIN {CHANGED} b ON {same_record} AND a.sign < b.sign
-            UNION ALL
-            SELECT a.person_id, a.start_m, COALESCE(a.last_m, b.last_m), 0
-            FROM {CHANGED} a JOIN {CHANGED} b ON {same_record} AND a.sign < b.sign
-            WHERE (a.last_m IS NULL) <> (b.last_m IS NULL)
-            UNION ALL
-            SELECT u.person_id, u.end_m, u.end_m, 0
-            FROM {UNITS} u
-            JOIN (
-                SELECT person_id, start FROM {RESULTS}
-                GROUP BY person_id, code, start HAVING sum(sign) <> 0
-            ) r ON r.person_id = u.person_id AND r.start >= u.start AND r.start <= {window_end}
-        ) d
-        JOIN {LABELS} l
-            ON (d.starting = 0 AND l.first_m <= d.hi AND l.last_m >= d.lo)
-            OR (d.starting = 1 AND l.first_m BETWEEN d.lo AND d.hi)
-    """
-    # A person's cells of one letter and label follow from their fine rows there
-    # alone: where the two states have the same rows, the cells are the same and
-    # need not be spread. Most are, even in a dirty label (the end of an
-    # intervention moved within its month changes what ended, not who took part).
-    fine_key = "letter, person_id, label"
-    unchanged = f"""
-        DELETE FROM {FINE} WHERE ({fine_key}) IN (
-            SELECT {fine_key} FROM (
-                SELECT {fine_key}, sum(sign) AS states
-                FROM {FINE}
-                GROUP BY {fine_key}, record_key, sex, kommunkod, county, source, code, age, n
-            ) rows_
-            GROUP BY {fine_key} HAVING min(states) = 0 AND max(states) = 0
-        )
-    """
-    statements = _statements(db, REFRESH)
-    with connection.cursor() as cursor:
-        _drop(cursor)
-        cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED} AS {persons}", params)
-        if postgresql:
-            cursor.execute(f"ANALYZE {TOUCHED}")
-        cursor.execute(units, params)
-        cursor.execute(results, params)
-        if not _prepare(cursor, db):
-            _drop(cursor)
-            return
-        cursor.execute(changed)
-        if postgresql:
-            cursor.execute(f"ANALYZE {CHANGED}")
-        cursor.execute(dirty)
-        cursor.execute(f"CREATE INDEX {DIRTY}_person ON {DIRTY} (person_id)")
-        if postgresql:
-            cursor.execute(f"ANALYZE {DIRTY}")
-        cursor.execute(statements["fine"])
-        cursor.execute(statements["collaboration"])
-        cursor.execute(unchanged)
-        if postgresql:
-            cursor.execute(f"ANALYZE {FINE}")
-        cursor.execute(statements["counts"])
-        cursor.execute(statements["lengths"])
+                cursor.execute(counts, {**part, "letter": letter})
+            cursor.execute(lengths, part)
         _drop(cursor)
 
 

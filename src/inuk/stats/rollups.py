@@ -41,7 +41,7 @@ from django.utils import timezone
 from inuk.intake.models import Delivery
 from inuk.ledger.bulk import require_atomic
 from inuk.ledger.models import Intervention, Person, Result, Transaction
-from inuk.ledger.sql import TX
+from inuk.ledger.sql import winners
 from inuk.organisations.models import Municipality
 from inuk.stats import cube
 from inuk.stats.engine import TOTAL, af_organisation_id, length_days, source_of
@@ -119,6 +119,10 @@ def _periods_of(month: int) -> tuple[int, int, int]:
 def _periods_from(first: int, last: int) -> frozenset[int]:
     """Every period (month, quarter, year) with a day in the months ``first`` to ``last``."""
     return frozenset(period for month in range(first, last + 1) for period in _periods_of(month))
+
+
+def _periods_between(first: dt.date, last: dt.date) -> frozenset[int]:
+    return _periods_from(_month(first), _month(last))
 
 
 @dataclass(frozen=True)
@@ -457,6 +461,41 @@ def contribution(
     return cube.contribution(change)
 
 
+def dirty_periods(
+    before: tuple[list, list], after: tuple[list, list], as_of: dt.date
+) -> frozenset[int]:
+    """The periods (numbered) in which a person's contribution may differ between two states.
+
+    A period's cells depend only on the records touching it: participants and
+    collaboration on the interventions ongoing in it (an open one up to
+    ``as_of``), started on those starting in it, ended and the results' base
+    on those ending in it, results on those ending in it and the results in
+    their windows. So an intervention in one state and not the other makes the
+    periods from its start to its end (or ``as_of``) dirty, and a result so
+    the periods in which the interventions of either state whose window holds
+    it ended.
+    """
+    interventions = set(before[0]) ^ set(after[0])
+    results = set(before[1]) ^ set(after[1])
+    dirty: set[int] = set()
+    for _, _, _, start, end in interventions:
+        last = end if end is not None else as_of
+        if start <= last:
+            dirty |= _periods_between(start, last)
+        dirty.update(_periods_of(_month(start)))
+        if end is not None:
+            dirty.update(_periods_of(_month(end)))
+    if results:
+        days = [day for _, day in results]
+        for _, _, _, start, end in (*before[0], *after[0]):
+            if end is None:
+                continue
+            window_end = end + dt.timedelta(days=RESULT_WINDOW_DAYS)
+            if any(start <= day <= window_end for day in days):
+                dirty.update(_periods_of(_month(end)))
+    return frozenset(dirty)
+
+
 # --- from the database --------------------------------------------------------------
 
 
@@ -482,6 +521,50 @@ def _current_records(persons: list[int]):
     ):
         results[person].append((code, start))
     return interventions, results
+
+
+def _records_without(persons: list[int], where: str, params: list):
+    """The state of ``persons`` derived again from the ledger rows ``t`` that ``where`` picks."""
+    interventions: dict[int, list] = defaultdict(list)
+    results: dict[int, list] = defaultdict(list)
+    marks = ", ".join(["%s"] * len(persons))
+    pick = f"t.person_id IN ({marks}) AND {where}"
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            'SELECT person_id, kommunkod, organisation_id, code, start, "end" '
+            f"FROM ({winners('I', pick)}) w WHERE NOT removed",
+            [*persons, *params],
+        )
+        for row in cursor.fetchall():
+            interventions[row[0]].append(tuple(row[1:]))
+        cursor.execute(
+            f"SELECT person_id, code, start FROM ({winners('R', pick)}) w WHERE NOT removed",
+            [*persons, *params],
+        )
+        for person, code, start in cursor.fetchall():
+            results[person].append((code, start))
+    return interventions, results
+
+
+def _dates(rows: dict[int, list], *, intervention: bool) -> None:
+    """SQLite hands raw SQL dates back as text."""
+    for records in rows.values():
+        for i, record in enumerate(records):
+            if intervention:
+                kommunkod, organisation, code, start, end = record
+                records[i] = (
+                    kommunkod,
+                    organisation,
+                    code,
+                    _date(start),
+                    _date(end) if end is not None else None,
+                )
+            else:
+                records[i] = (record[0], _date(record[1]))
+
+
+def _date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def _facts(persons: list[int], today: dt.date, county_of, af_id) -> dict[int, Facts]:
@@ -510,6 +593,18 @@ def _store_change(cube: Cube, change: Change) -> None:
     _store_rows(*cube.rows(change))
 
 
+_CELL_COLUMNS = "indicator, period, geography, source, code, sex, age"
+_LENGTH_COLUMNS = "period, geography, source, code, sex, age, days"
+
+
+def _upsert(table: str, identity: str, values: tuple[str, ...], source: str) -> str:
+    adds = ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in values)
+    return f"""
+        INSERT INTO {table} ({identity}, {", ".join(values)}) {source}
+        ON CONFLICT ({identity}) DO UPDATE SET {adds}
+    """
+
+
 def _store_rows(cells: list[tuple], lengths: list[tuple]) -> None:
     """Add rows of (cell..., count, persons, key sum) and of (length cell..., days, count).
 
@@ -517,17 +612,22 @@ def _store_rows(cells: list[tuple], lengths: list[tuple]) -> None:
     one statement; SQLite's upsert row by row is as cheap as an insert.
     """
     rollup, length = Rollup._meta.db_table, Length._meta.db_table
+    sums = ("count", "persons", "key_sum")
     connection = connections[DEFAULT_DB_ALIAS]
     with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            if cells:
+                one = f"VALUES ({', '.join(['%s'] * 10)})"
+                cursor.executemany(_upsert(rollup, _CELL_COLUMNS, sums, one), cells)
+            if lengths:
+                one = f"VALUES ({', '.join(['%s'] * 8)})"
+                cursor.executemany(_upsert(length, _LENGTH_COLUMNS, ("count",), one), lengths)
+            return
         for table, identity, values, rows, types in (
-            (rollup, cube.CELL_COLUMNS, cube.CELL_SUMS, cells, ["text"] * 7 + ["int8"] * 3),
-            (length, cube.LENGTH_COLUMNS, ("count",), lengths, ["text"] * 6 + ["int4", "int8"]),
+            (rollup, _CELL_COLUMNS, sums, cells, ["text"] * 7 + ["int8"] * 3),
+            (length, _LENGTH_COLUMNS, ("count",), lengths, ["text"] * 6 + ["int4", "int8"]),
         ):
             if not rows:
-                continue
-            if connection.vendor != "postgresql":
-                one = f"VALUES ({', '.join(['%s'] * len(types))})"
-                cursor.executemany(cube.upsert(table, identity, values, one), rows)
                 continue
             staged = f"{table}_change"
             columns = f"{identity}, {', '.join(values)}"
@@ -539,12 +639,39 @@ def _store_rows(cells: list[tuple], lengths: list[tuple]) -> None:
                 for row in rows:
                     copy.write_row(row)
             # No other writer: every one holds the lock on RollupState (``_state``).
-            cursor.execute(cube.upsert(table, identity, values, f"SELECT {columns} FROM {staged}"))
+            picked = f"SELECT {columns} FROM {staged}"
+            cursor.execute(_upsert(table, identity, values, picked))
             cursor.execute(f"DROP TABLE {staged}")
 
 
-#: The persons a delivery touched: whose transactions it holds.
-_TOUCHED = f"SELECT DISTINCT person_id FROM {TX} WHERE delivery_id = %(delivery)s"
+def _refresh(persons: list[int], before_where: str, before_params: list, as_of: dt.date) -> None:
+    """Add, for each of ``persons``, their contribution now less their contribution in the
+    state derived from the ledger rows ``t`` that ``before_where`` picks, in the periods
+    where the two states differ (``dirty_periods``)."""
+    cube = Cube(_county_of(), af_organisation_id())
+    change = Change()
+    for chunk in _chunks(persons):
+        before = _records_without(chunk, before_where, before_params)
+        _dates(before[0], intervention=True)
+        _dates(before[1], intervention=False)
+        after = _current_records(chunk)
+        for person, facts in _facts(chunk, as_of, cube.county_of, cube.af_id).items():
+            was = (before[0].get(person, []), before[1].get(person, []))
+            now = (after[0].get(person, []), after[1].get(person, []))
+            periods = dirty_periods(was, now, as_of)
+            if not periods:
+                continue  # only transactions that changed nothing
+            change.difference(
+                cube.cells(facts, *was, periods), cube.cells(facts, *now, periods), facts.record_key
+            )
+    _store_change(cube, change)
+
+
+def _touched(delivery_id: int) -> list[int]:
+    persons = Transaction.objects.filter(delivery_id=delivery_id).values_list(
+        "person_id", flat=True
+    )
+    return sorted(set(persons))
 
 
 def _state() -> RollupState | None:
@@ -591,8 +718,8 @@ def delivery_applied(delivery_id: int) -> None:
     state = _state()
     if state is None:
         return
-    before = "t.withdrawn = 0 AND t.delivery_id <> %(delivery)s"
-    cube.refresh(_TOUCHED, before, {"delivery": delivery_id}, state.as_of)
+    before = "t.withdrawn = 0 AND t.delivery_id <> %s"
+    _refresh(_touched(delivery_id), before, [delivery_id], state.as_of)
     received = Transaction.objects.filter(delivery_id=delivery_id)
     af_id = af_organisation_id()
     if af_id is not None:
@@ -614,8 +741,8 @@ def delivery_withdrawn(delivery_id: int) -> None:
     state = _state()
     if state is None:
         return
-    before = "(t.withdrawn = 0 OR t.withdrawn = %(delivery)s)"
-    cube.refresh(_TOUCHED, before, {"delivery": delivery_id}, state.as_of)
+    before = "(t.withdrawn = 0 OR t.withdrawn = %s)"
+    _refresh(_touched(delivery_id), before, [delivery_id], state.as_of)
     kommunkoder = Transaction.objects.filter(delivery_id=delivery_id).values_list(
         "kommunkod", flat=True
     )
