@@ -22,7 +22,9 @@ Then, in the same run:
   baseline: median, 95th percentile and the ratio;
 - a 10,000-transaction delivery of Stockholm (existing persons' interventions
   ended, new ones, results) applied as ``intake.processing`` applies it,
-  once without the rollup refresh (rolled back) and once with it;
+  once without the rollup refresh (rolled back) and once with it; at a small
+  ``--scale`` Stockholm has too few persons for it, and ``--whole-ledger``
+  fills it with Stockholm's records of persons from every municipality;
 - the rollup tables' size on disk next to the ledger's.
 
 Targets (issue 9): p95 under 100 ms from the rollups, at least 20x faster
@@ -69,6 +71,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--questions", type=int, default=60)
     parser.add_argument("--delivery", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--whole-ledger",
+        action="store_true",
+        help="fill the delivery with persons of every municipality when Stockholm's are too few",
+    )
     return parser.parse_args()
 
 
@@ -325,8 +332,12 @@ def ms(values: tuple[list[float], list[float]]) -> str:
     )
 
 
-def stockholm_delivery(rng: random.Random, world: World, size: int):
-    """A month's delivery of Stockholm: open interventions ended, new ones, results."""
+def stockholm_delivery(rng: random.Random, world: World, size: int, *, whole_ledger: bool = False):
+    """A month's delivery of Stockholm: open interventions ended, new ones, results.
+
+    At a small ``--scale`` Stockholm has too few persons for a delivery of
+    ``size``; with ``whole_ledger`` persons of the other municipalities fill it.
+    """
     from inuk.ledger.bulk import LedgerRow, PersonRow
     from inuk.ledger.models import Intervention, Person
 
@@ -359,6 +370,27 @@ def stockholm_delivery(rng: random.Random, world: World, size: int):
         rows.append(LedgerRow(0, kind, organisation, kommunkod, pseudonym, code, start, None,
                               "SystemX", moment, "R"))  # fmt: skip
         moment += dt.timedelta(microseconds=1)
+    if whole_ledger:
+        # Persons of other municipalities with interventions of Stockholm's, as if they
+        # had moved there: ended this month after one to six months, or starting now.
+        used = {row.pseudonym for row in rows}
+        elsewhere = (
+            Person.objects.filter(interventions__isnull=False)
+            .exclude(pseudonym__in=used)
+            .values_list("pseudonym", flat=True)
+            .distinct()[: max(0, size - len(rows))]
+        )
+        for i, pseudonym in enumerate(elsewhere):
+            ended = i % 2 == 1
+            days = rng.randrange(30, 200) if ended else rng.randrange(25)
+            start = latest - dt.timedelta(days=days)
+            end = latest - dt.timedelta(days=rng.randrange(20)) if ended else None
+            kind = "R" if i % 6 == 0 else "I"
+            code = rng.choice(list(RESULTS if kind == "R" else INTERVENTIONS))
+            rows.append(LedgerRow(0, kind, organisation, kommunkod, pseudonym, code, start,
+                                  end if kind == "I" else None, "SystemX", moment,
+                                  "R"))  # fmt: skip
+            moment += dt.timedelta(microseconds=1)
     rows = [row._replace(position=i) for i, row in enumerate(rows[:size])]
     pseudonyms = {row.pseudonym for row in rows}
     persons = [
@@ -482,7 +514,9 @@ def run(args) -> None:
             f" {statistics.median(of_straight) / statistics.median(of_api):.0f}x (target >= 20x)"
         )
 
-    organisation, people, rows = stockholm_delivery(rng, world, args.delivery)
+    organisation, people, rows = stockholm_delivery(
+        rng, world, args.delivery, whole_ledger=args.whole_ledger
+    )
     without = apply(clock, organisation, people, rows, refresh=False)
     with_refresh = apply(clock, organisation, people, rows, refresh=True)
     print(
