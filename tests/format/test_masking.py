@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
 
+from inuk.format import masking
 from inuk.format.masking import (
     holds_personnummer,
     is_personnummer,
@@ -125,3 +127,21 @@ def test_a_samordningsnummer_day_is_plausible_and_day_sixty_is_not():
 )
 def test_is_personnummer_says_whether_the_text_is_nothing_else(text, verdict):
     assert is_personnummer(text) is verdict
+
+
+def test_a_random_id_is_never_one_that_masking_would_cut(monkeypatch):
+    # This receipt id was drawn in a test run, and its audit entry named it cut:
+    # "82651028-0331" reads as a personnummer (day 28 of October).
+    cut = uuid.UUID("82651028-0331-40ae-a41b-bb8f96b641c2")
+    whole = uuid.UUID("3f2a9c1e-7b4d-4e8a-9c6f-1a2b3c4d5e6f")
+    drawn = iter([cut, whole])
+    monkeypatch.setattr(masking.uuid, "uuid4", lambda: next(drawn))
+
+    assert redact(str(cut)) != str(cut)
+    assert masking.random_id() == whole
+
+
+def test_random_ids_pass_the_masking_whole():
+    for _ in range(5_000):
+        drawn = masking.random_id()
+        assert redact(str(drawn)) == str(drawn) and redact(drawn.hex) == drawn.hex

@@ -213,7 +213,9 @@ def test_a_directory_is_not_taken_for_a_file(cast, agreements, month):
 def test_an_invalid_organisation_number_is_named_and_nothing_is_received(
     cast, agreements, month, orgnr
 ):
-    with pytest.raises(CommandError, match="ogiltigt organisationsnummer / not a valid organisation number"):
+    with pytest.raises(
+        CommandError, match="ogiltigt organisationsnummer / not a valid organisation number"
+    ):
         ingest(month / "1-januari.xml", org=orgnr)
     assert not Delivery.objects.exists()
 
@@ -221,7 +223,9 @@ def test_an_invalid_organisation_number_is_named_and_nothing_is_received(
 def test_an_organisation_that_is_not_registered_is_named_and_nothing_is_received(
     cast, agreements, month
 ):
-    with pytest.raises(CommandError, match="Ingen organisation har organisationsnumret .* / No organisation has"):
+    with pytest.raises(
+        CommandError, match=r"Ingen organisation har organisationsnumret .* / No organisation has"
+    ):
         ingest(month / "1-januari.xml", org=SUPPLIER_ORGNR)
     assert not Delivery.objects.exists()
 
@@ -287,7 +291,10 @@ def test_from_the_shell_bad_input_is_named_without_a_traceback(tmp_path):
 
     unknown = inuk(str(path), "--org", SUPPLIER_ORGNR)
     assert unknown.returncode != 0
-    assert "No organisation has the organisation number" in unknown.stderr and "Traceback" not in unknown.stderr
+    assert (
+        "No organisation has the organisation number" in unknown.stderr
+        and "Traceback" not in unknown.stderr
+    )
     refused = inuk(str(path), "--org", VASBY_ORGNR, "--json")  # no agreement in a new service
     assert refused.returncode == 2, refused.stderr
     assert json.loads(refused.stdout)["refusal"]["code"] == "AGREEMENT_NOT_IN_FORCE"

@@ -30,6 +30,7 @@ it too.
 from __future__ import annotations
 
 import re
+import uuid
 
 #: Characters that may stand between a date and a birth number: the dash and
 #: plus of the register, a space or other white space, and dashes that word
@@ -116,3 +117,17 @@ def mask_personnummer(value: str) -> str:
         return match.group(1) + MASK
     masked = redact(text)
     return masked if masked != text else "*" * len(text)
+
+
+def random_id() -> uuid.UUID:
+    """A random UUID that ``redact()`` leaves whole, written with dashes or as hex.
+
+    Ids that logs and the audit log name (a receipt's, a request's) pass the
+    masking like any other text; one in a few hundred random UUIDs holds a run
+    of digits that reads as a personnummer and would be cut, and could then no
+    longer be found. Those are drawn again.
+    """
+    while True:
+        drawn = uuid.uuid4()
+        if not (holds_personnummer(str(drawn)) or holds_personnummer(drawn.hex)):
+            return drawn

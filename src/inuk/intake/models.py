@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inuk.format.errors import RULES, Problem, Rule
+from inuk.format.masking import random_id
 
 #: How many times a worker takes a delivery up: after the last attempt it fails for good.
 MAX_ATTEMPTS = 5
@@ -166,7 +166,7 @@ class Delivery(models.Model):
     #: then received anew (SPEC §4).
     HOLDING = (Status.RECEIVED, Status.PROCESSING, Status.APPLIED)
 
-    public_id = models.UUIDField(_("receipt id"), default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("receipt id"), default=random_id, unique=True, editable=False)
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.PROTECT, related_name="deliveries"
     )

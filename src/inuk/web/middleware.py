@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 
 from django.conf import settings
 from django.utils import translation
 
 from inuk.client import from_trusted_proxy
+from inuk.format.masking import random_id
 from inuk.logging import current_request
 
 log = logging.getLogger("inuk.request")
@@ -79,7 +79,7 @@ class RequestLogMiddleware:
         if from_trusted_proxy(request) and REQUEST_ID.fullmatch(offered):
             request.request_id = offered
         else:
-            request.request_id = uuid.uuid4().hex
+            request.request_id = random_id().hex
         token = current_request.set(request)
         started = time.monotonic()
         try:
