@@ -14,10 +14,13 @@ from psycopg import sql
 
 from inuk.vault.keys import generate
 
-pytestmark = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-    reason="PostgreSQL's roles and privileges",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        reason="PostgreSQL's roles and privileges",
+    ),
+    pytest.mark.slow,  # `inuk setup-postgres` and the service run as processes
+]
 
 
 def _url(role: str, database: str) -> str:
