@@ -27,7 +27,9 @@ It goes in four steps, each a statement over temporary tables:
    has one fine row in a label (``units = 1``, most of them): those rows are
    summed per fine key first and spread as sums. Only persons with several
    fine rows in a label are spread one by one and counted once per cell;
-4. the length histogram of the ended interventions, spread the same way.
+4. the length histogram of the ended interventions, spread to the
+   geographies only: interventions add up across categories, so their
+   totals are summed when asked (``engine``).
 
 Steps 3 and 4 run once per letter and year: every period label lies within
 its year, so each part is exact on its own, and each part's aggregate is a
@@ -285,7 +287,7 @@ def _statements(db: Dialect) -> list[str]:
                 WHERE l.label >= %(first)s AND l.label < %(after)s
                 GROUP BY l.label, u.kommunkod, u.county, u.source, u.code, u.sex, u.age, u.days
             ) f
-            JOIN {SPREAD} x ON x.letter = 'E'
+            JOIN {SPREAD} x ON x.letter = 'E' AND x.s = 0 AND x.c = 0 AND x.a = 0
         ) spread_out
         GROUP BY label, geography, source, code, sex, age, days
         ORDER BY label, geography, source, code, sex, age, days

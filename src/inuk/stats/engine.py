@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from inuk.ledger.models import RECORD_KEY_RANGE, Intervention, Result, Transaction
@@ -339,10 +339,44 @@ def _narrowed(rows, query: Query):
     return rows
 
 
+def _read_lengths(query: Query, labels, codes, lengths) -> None:
+    """Add the length histograms of the cells ``query`` asks, in ``labels`` and ``codes``.
+
+    The rollups keep them per category, never at a total (``models.Length``):
+    a category the question does not break down by is summed here, in SQL, and
+    so is each source into the total of both.
+    """
+    from inuk.stats.models import Length
+
+    rows = Length.objects.filter(period__in=labels, geography__in=codes)
+    if Dimension.SOURCE not in query.by and query.source is not Source.BOTH:
+        rows = rows.filter(source=str(query.source))
+    kept = [
+        name
+        for dimension, name in ((Dimension.CODE, "code"), (Dimension.AGE, "age"))
+        if dimension in query.by
+    ]
+    summed = (
+        rows.values("period", "geography", "source", "sex", *kept, "days")
+        .annotate(n=Sum("count"))
+        .values_list("period", "geography", "source", "sex", *kept, "days", "n")
+        .order_by()
+    )
+    by_code, by_age = "code" in kept, "age" in kept
+    for period, geography, source, sex, *rest, days, n in summed:
+        # Each row counts in its own categories and in their totals.
+        codes = {rest.pop(0), TOTAL} if by_code else (TOTAL,)
+        ages = {rest.pop(0), TOTAL} if by_age else (TOTAL,)
+        histograms = lengths[period, geography]
+        for key in itertools.product({source, TOTAL}, codes, (sex,), ages):
+            histogram = histograms[key]
+            histogram[days] = histogram.get(days, 0) + n
+
+
 def _from_rollups(queries: Sequence[Query]) -> list[Table]:
     """The questions' true figures from the rollups, which must cover them and be current."""
     from inuk.stats import rollups
-    from inuk.stats.models import Coverage, Length, Rollup
+    from inuk.stats.models import Coverage, Rollup
 
     last_received = dict(Coverage.objects.values_list("kommunkod", "last_received"))
     zone = timezone.get_current_timezone()
@@ -371,14 +405,7 @@ def _from_rollups(queries: Sequence[Query]) -> list[Table]:
         ):  # fmt: skip
             values[period, geography][tuple(key[:5])] = tuple(key[5:])
         if indicator is Indicator.ENDED:
-            picked = _narrowed(
-                Length.objects.filter(period__in=labels, geography__in=codes), sample
-            )
-            for period, geography, of_source, of_code, of_sex, of_age, days, n in (
-                picked.values_list("period", "geography", "source", "code", "sex", "age", "days",
-                                   "count")
-            ):  # fmt: skip
-                lengths[period, geography][of_source, of_code, of_sex, of_age][days] = n
+            _read_lengths(sample, labels, codes, lengths)
 
     tables = []
     for query in queries:

@@ -6,7 +6,8 @@ county), so nothing here is summed from smaller cells: every standard period
 (month, quarter, year) and every geography level (municipality, county,
 country) has cells of its own, and each category combination its own row,
 "total" included. Only sex adds up, a person having one, so it is kept as K
-and M and summed for the total.
+and M and summed for the total; and the lengths of interventions add up
+across every category (``Length``).
 
 Each row is a sum over persons of what that person contributes, which is what
 lets ``inuk.stats.rollups`` keep it exact by adding, for the persons a
@@ -45,7 +46,14 @@ class Rollup(models.Model):
 
 
 class Length(models.Model):
-    """How many ended interventions of a cell lasted ``days`` days: medians for any cell."""
+    """How many ended interventions of a period, geography and categories lasted ``days`` days.
+
+    Kept for each intervention's own source, code, sex and age group, never
+    their totals: interventions, unlike persons, add up across categories,
+    so the histogram of a cell at a total is the sum of its categories'
+    (``engine``), and a delivery writes one row per geography level and
+    period for an ended intervention instead of one per cell it counts in.
+    """
 
     pk = models.CompositePrimaryKey("period", "geography", "source", "code", "sex", "age", "days")
     period = models.CharField(max_length=7)

@@ -232,6 +232,8 @@ class Cube:
         self._word_lists: dict[int, list[str]] = {part: [] for part in self._words}
         self._spread_numbers: dict[tuple, int] = {}
         self.spreads: list[tuple[int, ...]] = []
+        #: Per spread number, its cells of the record's own categories: one per geography.
+        self.finest: list[tuple[int, ...]] = []
         self._heads: dict[int, tuple[str, str]] = {}
         self._tails: dict[int, tuple[str, str, str, str, str]] = {}
 
@@ -299,8 +301,10 @@ class Cube:
                 for c in codes
                 for a in ages
             }
+            own = (_SOURCES.index(source) << _SOURCE) | word(code, _CODE) | word(age, _AGE)
             number = self._spread_numbers[base] = len(self.spreads)
             self.spreads.append(tuple(sorted(cells)))
+            self.finest.append(tuple(fixed | g | own for g in geographies))
         return number
 
     def spread(self, *base) -> tuple[int, ...]:
@@ -322,6 +326,7 @@ class Cube:
             }
             number = self._spread_numbers[base] = len(self.spreads)
             self.spreads.append(tuple(sorted(cells)))
+            self.finest.append(())
         return self.spreads[number]
 
     def cells(
@@ -414,10 +419,13 @@ class Cube:
         for cell, n in counts.items():
             if n:
                 cells.append((*head(cell >> _PERIOD), *tail(cell & _TAIL), n, 0, 0))
+        # Lengths are of interventions, which do add up: they are kept per geography
+        # for the record's own categories only, and summed for a total when asked.
+        finest = self.finest
         by_cell: Counter[tuple[int, int]] = Counter()
         for (number, days), n in change.lengths.items():
             if n:
-                for cell in spreads[number]:
+                for cell in finest[number]:
                     by_cell[cell, days] += n
         lengths = [
             (head(cell >> _PERIOD)[1], *tail(cell & _TAIL), days, n)
