@@ -108,3 +108,20 @@ def test_the_sql_rebuild_is_the_sum_of_every_contribution(book, drawn, today):
             book.withdraw(book.deliveries[-len(deliveries) + withdrawn])
         assert_same(today)
         transaction.set_rollback(True)
+
+
+def test_a_worker_keeps_its_cube_while_counties_and_af_stay_the_same(monkeypatch):
+    """Spreads learnt for one delivery serve the next, never a world that changed."""
+    vars(rollups._cubes).clear()
+    counties = {VASBY_CODE: "01", GOTEBORG_CODE: "14"}
+    cube = rollups._cube_for(counties, 7)
+    cube.spread_number("P", 24288, VASBY_CODE, "municipal", "SYV", "K", "16-19")
+
+    assert rollups._cube_for(dict(counties), 7) is cube
+    assert rollups._cube_for({**counties, VASBY_CODE: "03"}, 7) is not cube
+    assert rollups._cube_for(counties, 8) is not cube
+    monkeypatch.setattr(rollups, "MAX_SPREADS", 0)
+    full = rollups._cube_for(counties, 7)
+    full.spread_number("P", 24288, VASBY_CODE, "municipal", "SYV", "K", "16-19")
+    assert rollups._cube_for(counties, 7) is not full
+    vars(rollups._cubes).clear()

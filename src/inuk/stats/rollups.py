@@ -28,6 +28,7 @@ in SQL (``inuk.stats.cube``).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter, _count_elements, defaultdict  # type: ignore[attr-defined]
 from collections.abc import Iterable, Iterator, Set
 from contextlib import contextmanager
@@ -147,7 +148,7 @@ class Cells:
 
     ``present`` are the cells counting this person. ``started_ended`` has, for
     each of their interventions started or ended in a period, the number of
-    the record's spread (``Cube.spread``) in the indicator S or E: those
+    the record's spread (``Cube.spread_number``) in the indicator S or E: those
     indicators count interventions, and the count of a cell is how many of
     these spread to it. ``lengths`` has (E spread number, days) pairs.
     """
@@ -307,9 +308,6 @@ class Cube:
             self.finest.append(tuple(fixed | g | own for g in geographies))
         return number
 
-    def spread(self, *base) -> tuple[int, ...]:
-        return self.spreads[self.spread_number(*base)]
-
     def collaboration(
         self, period: int, geography: str, code: str, sex: str, age: str
     ) -> tuple[int, ...]:
@@ -344,7 +342,9 @@ class Cube:
         cell instead of question by question; the tests hold the two equal.
         """
         sex, today, birth_year, af_id = facts.sex, facts.today, facts.birth_year, self.af_id
-        spread, numbered, spreads = self.spread, self.spread_number, self.spreads
+        numbered, spreads = self.spread_number, self.spreads
+        # A spread asked before is found here, without a call: most are, many times over.
+        known = self._spread_numbers.get
         made = Cells()
         present, started_ended, lengths = made.present, made.started_ended, made.lengths
         ongoing: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
@@ -359,11 +359,18 @@ class Cube:
                 if periods is not None:
                     during = during & periods
                 for period in during:
-                    present.update(spread("P", period, kommunkod, source, code, sex, age))
+                    base = ("P", period, kommunkod, source, code, sex, age)
+                    number = known(base)
+                    if number is None:
+                        number = numbered(*base)
+                    present.update(spreads[number])
                     ongoing[period].append((kommunkod, source, code, age))
             for period in _periods_of(first_month):
                 if periods is None or period in periods:
-                    number = numbered("S", period, kommunkod, source, code, sex, age)
+                    base = ("S", period, kommunkod, source, code, sex, age)
+                    number = known(base)
+                    if number is None:
+                        number = numbered(*base)
                     started_ended.append(number)
                     present.update(spreads[number])
             if end is None:
@@ -376,13 +383,19 @@ class Cube:
             for period in _periods_of(_month(end)):
                 if periods is not None and period not in periods:
                     continue
-                number = numbered("E", period, kommunkod, source, code, sex, age)
+                base = ("E", period, kommunkod, source, code, sex, age)
+                number = known(base)
+                if number is None:
+                    number = numbered(*base)
                 started_ended.append(number)
                 lengths.append((number, days))
                 present.update(spreads[number])
-                present.update(spread(RESULTS_BASE, period, kommunkod, source, TOTAL, sex, age))
-                for result_code in found:
-                    present.update(spread("R", period, kommunkod, source, result_code, sex, age))
+                for letter, of_code in ((RESULTS_BASE, TOTAL), *(("R", c) for c in found)):
+                    base = (letter, period, kommunkod, source, of_code, sex, age)
+                    number = known(base)
+                    if number is None:
+                        number = numbered(*base)
+                    present.update(spreads[number])
 
         for period, units in ongoing.items():
             if len({source for _, source, _, _ in units}) < 2:
@@ -445,14 +458,23 @@ class Cube:
         return out
 
 
-#: The cube ``contribution`` last used, kept while it is asked about the same world.
-_cube: list[Cube] = []
+#: A cube learns the spreads it is asked for, and a worker asks for much the same ones
+#: delivery after delivery: each thread keeps its cube while the counties and AF are the
+#: same, up to this many spreads (some 1.2 kB each).
+MAX_SPREADS = 100_000
+_cubes = threading.local()
 
 
 def _cube_for(county_of: dict[str, str], af_id: int | None) -> Cube:
-    if not _cube or _cube[0].county_of is not county_of or _cube[0].af_id != af_id:
-        _cube[:] = [Cube(county_of, af_id)]
-    return _cube[0]
+    cube = getattr(_cubes, "cube", None)
+    if (
+        cube is None
+        or cube.af_id != af_id
+        or len(cube.spreads) > MAX_SPREADS
+        or cube.county_of != county_of
+    ):
+        cube = _cubes.cube = Cube(county_of, af_id)
+    return cube
 
 
 def contribution(
@@ -657,7 +679,7 @@ def _refresh(persons: list[int], before_where: str, before_params: list, as_of: 
     """Add, for each of ``persons``, their contribution now less their contribution in the
     state derived from the ledger rows ``t`` that ``before_where`` picks, in the periods
     where the two states differ (``dirty_periods``)."""
-    cube = Cube(_county_of(), af_organisation_id())
+    cube = _cube_for(_county_of(), af_organisation_id())
     change = Change()
     for chunk in _chunks(persons):
         before = _records_without(chunk, before_where, before_params)
@@ -774,7 +796,7 @@ def persons_changing(persons: list[int]) -> Iterator[None]:
     if state is None:
         yield
         return
-    cube = Cube(_county_of(), af_organisation_id())
+    cube = _cube_for(_county_of(), af_organisation_id())
     change = Change()
 
     def add(sign: int) -> None:
@@ -805,7 +827,7 @@ def advance(today: dt.date) -> None:
         persons = sorted(set(open_.values_list("person_id", flat=True)))
         # Open interventions run on (or back) through these months only.
         periods = _periods_from(_month(earlier), _month(later))
-        cube = Cube(_county_of(), af_organisation_id())
+        cube = _cube_for(_county_of(), af_organisation_id())
         change = Change()
         for chunk in _chunks(persons):
             interventions, results = _current_records(chunk)
@@ -857,7 +879,7 @@ def persons_redescribed(described: dict[int, tuple[int, str]]) -> None:
     state = _state()
     if state is None or not described:
         return
-    cube = Cube(_county_of(), af_organisation_id())
+    cube = _cube_for(_county_of(), af_organisation_id())
     change = Change()
     for chunk in _chunks(sorted(described)):
         interventions, results = _current_records(chunk)
