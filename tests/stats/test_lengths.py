@@ -19,7 +19,7 @@ from django.db.models import Sum
 from inuk.stats.counting import TOTAL
 from inuk.stats.models import Length
 from tests.conftest import VASBY_CODE
-from tests.ledger.conftest import ANNA, BO, tx
+from tests.ledger.conftest import BO, tx
 from tests.stats.conftest import CILLA
 
 D = dt.date
