@@ -524,6 +524,13 @@ def run(args) -> None:
             == engine.compute_straight(query, today=today).cells
         ), query
     print(f"{len(asked)} questions")
+    slowest = sorted(zip(api[0], asked, strict=True), key=lambda pair: -pair[0])[:3]
+    for took, query in slowest:
+        where = ",".join(g.code for g in query.geographies)
+        print(
+            f"  slowest as the API answers: {took * 1000:6.1f} ms  {query.indicator}"
+            f" {query.period.label} {where} by {','.join(query.by) or '-'}"
+        )
     print(f"  as the API answers (uncached, protected): {ms(api)}   (target p95 < 100 ms)")
     print(f"  engine.compute from the rollups:          {ms(rolled)}")
     print(f"  straight from the state (baseline):       {ms(straight)}")

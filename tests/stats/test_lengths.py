@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import statistics
 from types import SimpleNamespace
 
 from django.apps import apps
 from django.db import connection
 from django.db.models import Sum
+from hypothesis import given
+from hypothesis import strategies as st
 
+from inuk.stats import engine
 from inuk.stats.counting import TOTAL
 from inuk.stats.models import Length
 from tests.conftest import VASBY_CODE
@@ -85,3 +89,11 @@ def test_the_migration_leaves_the_histograms_as_the_rollups_keep_them(book):
 
     assert set(Length.objects.values_list()) == kept
     assert {p: medians(book, p, ("code",), straight=False) for p in before} == before
+
+
+@given(st.dictionaries(st.integers(1, 800), st.integers(0, 5), max_size=12))
+def test_the_median_of_a_histogram_is_the_median_of_its_values(histogram):
+    values = [days for days, n in histogram.items() for _ in range(n)]
+
+    expected = float(statistics.median(values)) if values else None
+    assert engine._median(histogram) == expected

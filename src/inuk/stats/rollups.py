@@ -146,22 +146,27 @@ Result_ = tuple[str, dt.date]
 class Cells:
     """One person's contribution, in the numbers of a ``Cube``.
 
-    ``present`` are the cells counting this person. ``started_ended`` has, for
+    ``present`` has, per indicator and period (a cell's number shifted right
+    by ``_PERIOD``: its *head*), the spreads whose cells count this person.
+    Spreads of different heads have no cell in common, so a head whose
+    spreads are the same in two states is the same there, cell for cell.
+    ``started_ended`` has, for
     each of their interventions started or ended in a period, the number of
     the record's spread (``Cube.spread_number``) in the indicator S or E: those
     indicators count interventions, and the count of a cell is how many of
     these spread to it. ``lengths`` has (E spread number, days) pairs.
     """
 
-    present: set[int] = field(default_factory=set)
+    present: defaultdict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     started_ended: list[int] = field(default_factory=list)
     lengths: list[tuple[int, int]] = field(default_factory=list)
 
 
 class Change:
-    """What to add to the rollups, in the numbers of a ``Cube``."""
+    """What to add to the rollups, in the numbers of a ``Cube`` whose spreads are ``spreads``."""
 
-    def __init__(self) -> None:
+    def __init__(self, spreads: list[tuple[int, ...]]) -> None:
+        self._spreads = spreads
         self.persons: Counter[int] = Counter()  # per cell, persons added
         self.persons_gone: Counter[int] = Counter()  # and taken away
         self.keys: dict[int, int] = {}  # per cell, the sum of their record keys
@@ -175,10 +180,34 @@ class Change:
         for cell in cells:
             keys[cell] = get(cell, 0) + key
 
+    def _cells(self, numbers: Set[int]) -> Iterable[int]:
+        """The cells of the spreads ``numbers``, each once."""
+        spreads = self._spreads
+        if len(numbers) == 1:
+            for number in numbers:
+                return spreads[number]
+        cells: set[int] = set()
+        for number in numbers:
+            cells.update(spreads[number])
+        return cells
+
+    def _counted(self, cells: Iterable[int], key: int) -> None:
+        """The person of record key ``key`` now counts in ``cells``."""
+        _count_elements(self.persons, cells)
+        self._keys(cells, key)
+
+    def _uncounted(self, cells: Iterable[int], key: int) -> None:
+        """The person of record key ``key`` no longer counts in ``cells``."""
+        _count_elements(self.persons_gone, cells)
+        self._keys(cells, -key)
+
     def add(self, made: Cells, key: int, sign: int = 1) -> None:
         """Add (``sign`` -1: take away) a person's whole contribution, ``key`` their record key."""
-        _count_elements(self.persons if sign > 0 else self.persons_gone, made.present)
-        self._keys(made.present, sign * key)
+        for numbers in made.present.values():
+            if sign > 0:
+                self._counted(self._cells(numbers), key)
+            else:
+                self._uncounted(self._cells(numbers), key)
         _count_elements(self.spreads if sign > 0 else self.spreads_gone, made.started_ended)
         for length in made.lengths:
             self.lengths[length] += sign
@@ -186,14 +215,23 @@ class Change:
     def difference(self, old: Cells, new: Cells, key: int) -> None:
         """Add a person's contribution ``new`` less their contribution ``old`` (same record key).
 
-        Only the cells that differ are touched: a delivery usually changes a
-        small part of what a person contributes.
+        Only the heads whose spreads differ are worked out, cell by cell: a
+        delivery usually changes a small part of what a person contributes.
         """
-        added, gone = new.present - old.present, old.present - new.present
-        _count_elements(self.persons, added)
-        _count_elements(self.persons_gone, gone)
-        self._keys(added, key)
-        self._keys(gone, -key)
+        was_present, cells = old.present, self._cells
+        for head, numbers in new.present.items():
+            was = was_present.get(head)
+            if was == numbers:
+                continue
+            if not was:
+                self._counted(cells(numbers), key)
+                continue
+            before, after = set(cells(was)), set(cells(numbers))
+            self._counted(after - before, key)
+            self._uncounted(before - after, key)
+        for head, was in was_present.items():
+            if not new.present.get(head):
+                self._uncounted(cells(was), key)
         if new.started_ended != old.started_ended:
             _count_elements(self.spreads, new.started_ended)
             _count_elements(self.spreads_gone, old.started_ended)
@@ -211,6 +249,8 @@ _AGE, _SEX, _CODE, _SOURCE, _GEOGRAPHY, _PERIOD, _LETTER = 0, 4, 8, 18, 20, 32, 
 _WIDTH = {_AGE: 4, _SEX: 4, _CODE: 10, _SOURCE: 2, _GEOGRAPHY: 12, _PERIOD: 21}
 _TAIL = (1 << _PERIOD) - 1
 _LETTERS = "PSEBRC"
+#: Each letter's part of a head (a cell's number shifted right by ``_PERIOD``).
+_HEAD = {letter: i << (_LETTER - _PERIOD) for i, letter in enumerate(_LETTERS)}
 _SOURCES = ("municipal", "af", TOTAL)
 
 
@@ -308,10 +348,8 @@ class Cube:
             self.finest.append(tuple(fixed | g | own for g in geographies))
         return number
 
-    def collaboration(
-        self, period: int, geography: str, code: str, sex: str, age: str
-    ) -> tuple[int, ...]:
-        """Collaboration's cells: of one geography, source always the total."""
+    def collaboration(self, period: int, geography: str, code: str, sex: str, age: str) -> int:
+        """The number of a spread of collaboration: of one geography, source always the total."""
         base = ("C", period, geography, code, sex, age)
         number = self._spread_numbers.get(base)
         if number is None:
@@ -325,7 +363,7 @@ class Cube:
             number = self._spread_numbers[base] = len(self.spreads)
             self.spreads.append(tuple(sorted(cells)))
             self.finest.append(())
-        return self.spreads[number]
+        return number
 
     def cells(
         self,
@@ -342,9 +380,10 @@ class Cube:
         cell instead of question by question; the tests hold the two equal.
         """
         sex, today, birth_year, af_id = facts.sex, facts.today, facts.birth_year, self.af_id
-        numbered, spreads = self.spread_number, self.spreads
+        numbered = self.spread_number
         # A spread asked before is found here, without a call: most are, many times over.
         known = self._spread_numbers.get
+        p_head, s_head, e_head, c_head = _HEAD["P"], _HEAD["S"], _HEAD["E"], _HEAD["C"]
         made = Cells()
         present, started_ended, lengths = made.present, made.started_ended, made.lengths
         ongoing: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
@@ -363,7 +402,7 @@ class Cube:
                     number = known(base)
                     if number is None:
                         number = numbered(*base)
-                    present.update(spreads[number])
+                    present[p_head | period].add(number)
                     ongoing[period].append((kommunkod, source, code, age))
             for period in _periods_of(first_month):
                 if periods is None or period in periods:
@@ -372,7 +411,7 @@ class Cube:
                     if number is None:
                         number = numbered(*base)
                     started_ended.append(number)
-                    present.update(spreads[number])
+                    present[s_head | period].add(number)
             if end is None:
                 continue
             days = length_days(start, end)
@@ -389,13 +428,13 @@ class Cube:
                     number = numbered(*base)
                 started_ended.append(number)
                 lengths.append((number, days))
-                present.update(spreads[number])
+                present[e_head | period].add(number)
                 for letter, of_code in ((RESULTS_BASE, TOTAL), *(("R", c) for c in found)):
                     base = (letter, period, kommunkod, source, of_code, sex, age)
                     number = known(base)
                     if number is None:
                         number = numbered(*base)
-                    present.update(spreads[number])
+                    present[_HEAD[letter] | period].add(number)
 
         for period, units in ongoing.items():
             if len({source for _, source, _, _ in units}) < 2:
@@ -408,7 +447,8 @@ class Cube:
                 if len({source for source, _, _ in here}) < 2:
                     continue
                 for _, code, age in here:
-                    present.update(self.collaboration(period, geography, code, sex, age))
+                    number = self.collaboration(period, geography, code, sex, age)
+                    present[c_head | period].add(number)
         return made
 
     def rows(self, change: Change) -> tuple[list[tuple], list[tuple]]:
@@ -486,7 +526,7 @@ def contribution(
     ``results`` (code, start); see ``Cube.cells``.
     """
     cube = _cube_for(facts.county_of, facts.af_id)
-    change = Change()
+    change = Change(cube.spreads)
     change.add(cube.cells(facts, interventions, results), facts.record_key)
     return cube.contribution(change)
 
@@ -611,7 +651,7 @@ def _facts(persons: list[int], today: dt.date, county_of, af_id) -> dict[int, Fa
 def _contributions(persons: list[int], records, today: dt.date, county_of, af_id) -> Contribution:
     interventions, results = records
     cube = _cube_for(county_of, af_id)
-    change = Change()
+    change = Change(cube.spreads)
     for person, facts in _facts(persons, today, county_of, af_id).items():
         if person not in interventions:
             continue  # no interventions, no contribution: results count only after one
@@ -680,7 +720,7 @@ def _refresh(persons: list[int], before_where: str, before_params: list, as_of: 
     state derived from the ledger rows ``t`` that ``before_where`` picks, in the periods
     where the two states differ (``dirty_periods``)."""
     cube = _cube_for(_county_of(), af_organisation_id())
-    change = Change()
+    change = Change(cube.spreads)
     for chunk in _chunks(persons):
         before = _records_without(chunk, before_where, before_params)
         _dates(before[0], intervention=True)
@@ -797,7 +837,7 @@ def persons_changing(persons: list[int]) -> Iterator[None]:
         yield
         return
     cube = _cube_for(_county_of(), af_organisation_id())
-    change = Change()
+    change = Change(cube.spreads)
 
     def add(sign: int) -> None:
         for chunk in _chunks(sorted(persons)):
@@ -828,7 +868,7 @@ def advance(today: dt.date) -> None:
         # Open interventions run on (or back) through these months only.
         periods = _periods_from(_month(earlier), _month(later))
         cube = _cube_for(_county_of(), af_organisation_id())
-        change = Change()
+        change = Change(cube.spreads)
         for chunk in _chunks(persons):
             interventions, results = _current_records(chunk)
             facts_now = _facts(chunk, today, cube.county_of, cube.af_id)
@@ -880,7 +920,7 @@ def persons_redescribed(described: dict[int, tuple[int, str]]) -> None:
     if state is None or not described:
         return
     cube = _cube_for(_county_of(), af_organisation_id())
-    change = Change()
+    change = Change(cube.spreads)
     for chunk in _chunks(sorted(described)):
         interventions, results = _current_records(chunk)
         for person, facts in _facts(chunk, state.as_of, cube.county_of, cube.af_id).items():
