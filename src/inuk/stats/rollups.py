@@ -60,8 +60,9 @@ LETTER = {
 }
 RESULTS_BASE = "B"
 
-#: Persons per round trip, well under SQLite's limit on query parameters.
-CHUNK = 500
+#: Persons per round trip: on SQLite well under its limit on query parameters; PostgreSQL
+#: takes them as one array.
+CHUNK = {"sqlite": 500, "postgresql": 5_000}
 
 CellKey = tuple[str, str, str, str, str, str, str]  # indicator, period, geography, ...
 LengthKey = tuple[str, str, str, str, str, str, int]
@@ -574,64 +575,80 @@ def _county_of() -> dict[str, str]:
 
 
 def _chunks(items: list[int]) -> Iterator[list[int]]:
-    for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
+    size = CHUNK.get(connections[DEFAULT_DB_ALIAS].vendor, 500)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _one_of(column: str, persons: list[int]) -> tuple[str, list]:
+    """A condition that ``column`` is one of ``persons``, and its parameters."""
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        return f"{column} = ANY(%s)", [persons]
+    return f"{column} IN ({', '.join(['%s'] * len(persons))})", list(persons)
 
 
 def _current_records(persons: list[int]):
+    """The current interventions and results of ``persons``."""
     interventions: dict[int, list] = defaultdict(list)
     results: dict[int, list] = defaultdict(list)
-    fields = ("person_id", "kommunkod", "organisation_id", "code", "start", "end")
-    for row in Intervention.objects.current().filter(person_id__in=persons).values_list(*fields):
-        interventions[row[0]].append(row[1:])
-    for person, code, start in (
-        Result.objects.current()
-        .filter(person_id__in=persons)
-        .values_list("person_id", "code", "start")
-    ):
-        results[person].append((code, start))
-    return interventions, results
+    pick, params = _one_of("person_id", persons)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            'SELECT person_id, kommunkod, organisation_id, code, start, "end" '
+            f"FROM {Intervention._meta.db_table} WHERE NOT removed AND {pick}",
+            params,
+        )
+        for row in cursor.fetchall():
+            interventions[row[0]].append(tuple(row[1:]))
+        cursor.execute(
+            f"SELECT person_id, code, start FROM {Result._meta.db_table}"
+            f" WHERE NOT removed AND {pick}",
+            params,
+        )
+        for person, code, start in cursor.fetchall():
+            results[person].append((code, start))
+    return _dated(interventions, results)
 
 
 def _records_without(persons: list[int], where: str, params: list):
     """The state of ``persons`` derived again from the ledger rows ``t`` that ``where`` picks."""
     interventions: dict[int, list] = defaultdict(list)
     results: dict[int, list] = defaultdict(list)
-    marks = ", ".join(["%s"] * len(persons))
-    pick = f"t.person_id IN ({marks}) AND {where}"
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+    connection = connections[DEFAULT_DB_ALIAS]
+    one_of, persons_ = _one_of("t.person_id", persons)
+    pick = f"{one_of} AND {where}"
+    distinct_on = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
         cursor.execute(
             'SELECT person_id, kommunkod, organisation_id, code, start, "end" '
-            f"FROM ({winners(Kind.INTERVENTION, pick)}) w WHERE NOT removed",
-            [*persons, *params],
+            f"FROM ({winners(Kind.INTERVENTION, pick, distinct_on=distinct_on)}) w"
+            " WHERE NOT removed",
+            [*persons_, *params],
         )
         for row in cursor.fetchall():
             interventions[row[0]].append(tuple(row[1:]))
         cursor.execute(
             "SELECT person_id, code, start "
-            f"FROM ({winners(Kind.RESULT, pick)}) w WHERE NOT removed",
-            [*persons, *params],
+            f"FROM ({winners(Kind.RESULT, pick, distinct_on=distinct_on)}) w WHERE NOT removed",
+            [*persons_, *params],
         )
         for person, code, start in cursor.fetchall():
             results[person].append((code, start))
+    return _dated(interventions, results)
+
+
+def _dated(interventions: dict[int, list], results: dict[int, list]):
+    """The records with their dates as dates: SQLite hands raw SQL dates back as text."""
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        return interventions, results
+    for records in interventions.values():
+        for i, (kommunkod, organisation, code, start, end) in enumerate(records):
+            end = _date(end) if end is not None else None
+            records[i] = (kommunkod, organisation, code, _date(start), end)
+    for records in results.values():
+        for i, (code, start) in enumerate(records):
+            records[i] = (code, _date(start))
     return interventions, results
-
-
-def _dates(rows: dict[int, list], *, intervention: bool) -> None:
-    """SQLite hands raw SQL dates back as text."""
-    for records in rows.values():
-        for i, record in enumerate(records):
-            if intervention:
-                kommunkod, organisation, code, start, end = record
-                records[i] = (
-                    kommunkod,
-                    organisation,
-                    code,
-                    _date(start),
-                    _date(end) if end is not None else None,
-                )
-            else:
-                records[i] = (record[0], _date(record[1]))
 
 
 def _date(value) -> dt.date:
@@ -639,9 +656,13 @@ def _date(value) -> dt.date:
 
 
 def _facts(persons: list[int], today: dt.date, county_of, af_id) -> dict[int, Facts]:
-    rows = Person.objects.filter(pk__in=persons).values_list(
-        "pk", "record_key", "birth_year", "sex"
-    )
+    pick, params = _one_of("id", persons)
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, record_key, birth_year, sex FROM {Person._meta.db_table} WHERE {pick}",
+            params,
+        )
+        rows = cursor.fetchall()
     return {
         person: Facts(record_key, birth_year, sex, af_id, county_of, today)
         for person, record_key, birth_year, sex in rows
@@ -723,8 +744,6 @@ def _refresh(persons: list[int], before_where: str, before_params: list, as_of: 
     change = Change(cube.spreads)
     for chunk in _chunks(persons):
         before = _records_without(chunk, before_where, before_params)
-        _dates(before[0], intervention=True)
-        _dates(before[1], intervention=False)
         after = _current_records(chunk)
         for person, facts in _facts(chunk, as_of, cube.county_of, cube.af_id).items():
             was = (before[0].get(person, []), before[1].get(person, []))
