@@ -366,7 +366,6 @@ def _read_lengths(query: Query, labels, codes, lengths) -> None:
         .values_list("period", "geography", *names, "days", "n")
         .order_by()
     )
-    # First the histograms of the categories asked, then each total from them.
     own_source = _source_category(query, ()) if Dimension.SOURCE not in query.by else TOTAL
     fixed = {
         Dimension.SOURCE: own_source,
@@ -375,19 +374,20 @@ def _read_lengths(query: Query, labels, codes, lengths) -> None:
         Dimension.AGE: TOTAL,
     }
     places = [LENGTH_DIMENSIONS.index(dimension) for dimension in kept]
-    found: dict[tuple, dict[tuple, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    # A row counts in the histogram of its categories and in each total above them.
+    keys_of: dict[tuple, list[tuple]] = {}
     for period, geography, *categories, days, n in _hashed(summed):
-        cell = [fixed[dimension] for dimension in LENGTH_DIMENSIONS]
-        for place, category in zip(places, categories, strict=True):
-            cell[place] = category
-        found[period, geography][tuple(cell)][days] = n
-    for here, histograms in found.items():
-        merged = lengths[here]
-        for key, histogram in histograms.items():
-            for total_key in _with_totals(key, places):
-                into = merged[total_key]
-                for days, n in histogram.items():
-                    into[days] = into.get(days, 0) + n
+        found = tuple(categories)
+        keys = keys_of.get(found)
+        if keys is None:
+            cell = [fixed[dimension] for dimension in LENGTH_DIMENSIONS]
+            for place, category in zip(places, found, strict=True):
+                cell[place] = category
+            keys = keys_of[found] = list(_with_totals(tuple(cell), places))
+        histograms = lengths[period, geography]
+        for key in keys:
+            histogram = histograms[key]
+            histogram[days] = histogram.get(days, 0) + n
 
 
 #: PostgreSQL's work_mem for summing length histograms: enough to do it in a hash table
