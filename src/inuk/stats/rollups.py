@@ -34,7 +34,6 @@ from collections.abc import Iterable, Iterator, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max
@@ -256,23 +255,6 @@ _HEAD = {letter: i << (_LETTER - _PERIOD) for i, letter in enumerate(_LETTERS)}
 _SOURCES = ("municipal", "af", TOTAL)
 
 
-class _Worked(NamedTuple):
-    """What one intervention spreads to, by period: ``Cube._record``."""
-
-    source: str
-    age: str
-    ongoing: tuple[tuple[int, int], ...]  # (period, P spread) of each period it is ongoing in
-    started: tuple[tuple[int, int], ...]  # (period, S spread)
-    ended: tuple[tuple[int, int, int], ...]  # (period, E spread, spread of the results' base)
-    days: int  # its length, once ended (0 while open)
-    window_end: dt.date  # the last day of its results' window, once ended (its start while open)
-
-
-#: Interventions a cube keeps worked out (``Cube._record``): a person's records are asked
-#: for twice in a refresh, as they were and as they are, and most are the same.
-MAX_RECORDS = 10_000
-
-
 class Cube:
     """The rollups' cells as numbers, and what a record spreads to.
 
@@ -295,7 +277,6 @@ class Cube:
         #: Per spread number, its cells of the record's own categories: one per geography.
         self.finest: list[tuple[int, ...]] = []
         self._heads: dict[int, tuple[str, str]] = {}
-        self._records: dict[tuple, _Worked] = {}
         self._tails: dict[int, tuple[str, str, str, str, str]] = {}
 
     def _word(self, word: str, part: int) -> int:
@@ -385,44 +366,6 @@ class Cube:
             self.finest.append(())
         return number
 
-    def _record(self, record: Intervention_, sex: str, birth_year: int, today: dt.date) -> _Worked:
-        """What ``record``, an intervention of a person of ``sex`` born ``birth_year``, spreads
-        to while open interventions run up to ``today``: kept for the person's other state."""
-        if len(self._records) > MAX_RECORDS:
-            self._records.clear()
-        kommunkod, organisation, code, start, end = record
-        source = source_of(organisation, self.af_id)
-        age = age_group(start.year, birth_year)
-        numbered = self.spread_number
-        last = end if end is not None else today
-        first_month = _month(start)
-        ongoing: tuple[tuple[int, int], ...] = ()
-        if start <= last:
-            ongoing = tuple(
-                (period, numbered("P", period, kommunkod, source, code, sex, age))
-                for period in sorted(_periods_from(first_month, _month(last)))
-            )
-        started = tuple(
-            (period, numbered("S", period, kommunkod, source, code, sex, age))
-            for period in _periods_of(first_month)
-        )
-        ended: tuple[tuple[int, int, int], ...] = ()
-        days, window_end = 0, start
-        if end is not None:
-            days = length_days(start, end)
-            window_end = end + dt.timedelta(days=RESULT_WINDOW_DAYS)
-            ended = tuple(
-                (
-                    period,
-                    numbered("E", period, kommunkod, source, code, sex, age),
-                    numbered(RESULTS_BASE, period, kommunkod, source, TOTAL, sex, age),
-                )
-                for period in _periods_of(_month(end))
-            )
-        worked = _Worked(source, age, ongoing, started, ended, days, window_end)
-        self._records[record, sex, birth_year, today] = worked
-        return worked
-
     def cells(
         self,
         facts: Facts,
@@ -437,50 +380,62 @@ class Cube:
         of those periods. This says again what ``engine`` computes, cell by
         cell instead of question by question; the tests hold the two equal.
         """
-        sex, today, birth_year = facts.sex, facts.today, facts.birth_year
+        sex, today, birth_year, af_id = facts.sex, facts.today, facts.birth_year, self.af_id
         numbered = self.spread_number
         # A spread asked before is found here, without a call: most are, many times over.
         known = self._spread_numbers.get
         p_head, s_head, e_head, c_head = _HEAD["P"], _HEAD["S"], _HEAD["E"], _HEAD["C"]
-        b_head, r_head = _HEAD[RESULTS_BASE], _HEAD["R"]
         made = Cells()
         present, started_ended, lengths = made.present, made.started_ended, made.lengths
         ongoing: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
         results = list(results)
-        worked_out, work_out = self._records.get, self._record
-        for record in interventions:
-            kommunkod, _, code, start, end = record
-            worked = worked_out((record, sex, birth_year, today))
-            if worked is None:
-                worked = work_out(record, sex, birth_year, today)
-            unit = (kommunkod, worked.source, code, worked.age)
-            for period, number in worked.ongoing:
-                if periods is None or period in periods:
+        for kommunkod, organisation, code, start, end in interventions:
+            source = source_of(organisation, af_id)
+            age = age_group(start.year, birth_year)
+            last = end if end is not None else today
+            first_month = _month(start)
+            if start <= last:
+                during = _periods_from(first_month, _month(last))
+                if periods is not None:
+                    during = during & periods
+                for period in during:
+                    base = ("P", period, kommunkod, source, code, sex, age)
+                    number = known(base)
+                    if number is None:
+                        number = numbered(*base)
                     present[p_head | period].add(number)
-                    ongoing[period].append(unit)
-            for period, number in worked.started:
+                    ongoing[period].append((kommunkod, source, code, age))
+            for period in _periods_of(first_month):
                 if periods is None or period in periods:
+                    base = ("S", period, kommunkod, source, code, sex, age)
+                    number = known(base)
+                    if number is None:
+                        number = numbered(*base)
                     started_ended.append(number)
                     present[s_head | period].add(number)
             if end is None:
                 continue
-            window_end = worked.window_end
+            days = length_days(start, end)
+            window_end = end + dt.timedelta(days=RESULT_WINDOW_DAYS)
             found = {c for c, day in results if start <= day <= window_end}
             if found:
                 found.add(TOTAL)
-            for period, number, base_number in worked.ended:
+            for period in _periods_of(_month(end)):
                 if periods is not None and period not in periods:
                     continue
+                base = ("E", period, kommunkod, source, code, sex, age)
+                number = known(base)
+                if number is None:
+                    number = numbered(*base)
                 started_ended.append(number)
-                lengths.append((number, worked.days))
+                lengths.append((number, days))
                 present[e_head | period].add(number)
-                present[b_head | period].add(base_number)
-                for result_code in found:
-                    base = ("R", period, kommunkod, worked.source, result_code, sex, worked.age)
-                    result_number = known(base)
-                    if result_number is None:
-                        result_number = numbered(*base)
-                    present[r_head | period].add(result_number)
+                for letter, of_code in ((RESULTS_BASE, TOTAL), *(("R", c) for c in found)):
+                    base = (letter, period, kommunkod, source, of_code, sex, age)
+                    number = known(base)
+                    if number is None:
+                        number = numbered(*base)
+                    present[_HEAD[letter] | period].add(number)
 
         for period, units in ongoing.items():
             if len({source for _, source, _, _ in units}) < 2:
