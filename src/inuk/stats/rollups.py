@@ -164,13 +164,22 @@ class Cells:
 
 
 class Change:
-    """What to add to the rollups, in the numbers of a ``Cube`` whose spreads are ``spreads``."""
+    """What to add to the rollups, in the numbers of a ``Cube`` whose spreads are ``spreads``.
+
+    A person who counts through one spread alone in an indicator and period
+    (most do) counts in exactly its cells, so they are added to the spread,
+    once, and the spread's sum is spread over its cells once, in ``cells``.
+    A person with several spreads there counts once in each cell of their
+    union, which is worked out cell by cell.
+    """
 
     def __init__(self, spreads: list[tuple[int, ...]]) -> None:
         self._spreads = spreads
         self.persons: Counter[int] = Counter()  # per cell, persons added
         self.persons_gone: Counter[int] = Counter()  # and taken away
         self.keys: dict[int, int] = {}  # per cell, the sum of their record keys
+        self.alone: Counter[int] = Counter()  # per spread, persons added through it alone
+        self.alone_keys: dict[int, int] = {}  # and the sum of their record keys
         self.spreads: Counter[int] = Counter()  # per S or E spread, interventions added
         self.spreads_gone: Counter[int] = Counter()  # and taken away
         self.lengths: Counter[tuple[int, int]] = Counter()  # per (E spread, days)
@@ -181,34 +190,44 @@ class Change:
         for cell in cells:
             keys[cell] = get(cell, 0) + key
 
-    def _cells(self, numbers: Set[int]) -> Iterable[int]:
+    def _union(self, numbers: Set[int]) -> set[int]:
         """The cells of the spreads ``numbers``, each once."""
         spreads = self._spreads
-        if len(numbers) == 1:
-            for number in numbers:
-                return spreads[number]
         cells: set[int] = set()
         for number in numbers:
             cells.update(spreads[number])
         return cells
 
-    def _counted(self, cells: Iterable[int], key: int) -> None:
-        """The person of record key ``key`` now counts in ``cells``."""
-        _count_elements(self.persons, cells)
-        self._keys(cells, key)
+    def _count(self, numbers: Set[int], key: int, sign: int) -> None:
+        """Add (``sign`` -1: take away) the person of record key ``key`` to the union of
+        the spreads ``numbers`` of one head."""
+        if len(numbers) == 1:
+            for number in numbers:
+                self.alone[number] += sign
+                self.alone_keys[number] = self.alone_keys.get(number, 0) + sign * key
+            return
+        cells = self._union(numbers)
+        _count_elements(self.persons if sign > 0 else self.persons_gone, cells)
+        self._keys(cells, sign * key)
 
-    def _uncounted(self, cells: Iterable[int], key: int) -> None:
-        """The person of record key ``key`` no longer counts in ``cells``."""
-        _count_elements(self.persons_gone, cells)
-        self._keys(cells, -key)
+    def cells(self) -> tuple[Counter[int], Counter[int], dict[int, int]]:
+        """Per cell: persons added, persons taken away and the sum of their record keys."""
+        persons, gone, keys = Counter(self.persons), Counter(self.persons_gone), dict(self.keys)
+        spreads, get = self._spreads, keys.get
+        for number, n in self.alone.items():
+            key_sum = self.alone_keys[number]
+            if not n and not key_sum:
+                continue
+            into = persons if n > 0 else gone
+            for cell in spreads[number]:
+                into[cell] += abs(n)
+                keys[cell] = get(cell, 0) + key_sum
+        return persons, gone, keys
 
     def add(self, made: Cells, key: int, sign: int = 1) -> None:
         """Add (``sign`` -1: take away) a person's whole contribution, ``key`` their record key."""
         for numbers in made.present.values():
-            if sign > 0:
-                self._counted(self._cells(numbers), key)
-            else:
-                self._uncounted(self._cells(numbers), key)
+            self._count(numbers, key, sign)
         _count_elements(self.spreads if sign > 0 else self.spreads_gone, made.started_ended)
         for length in made.lengths:
             self.lengths[length] += sign
@@ -216,23 +235,29 @@ class Change:
     def difference(self, old: Cells, new: Cells, key: int) -> None:
         """Add a person's contribution ``new`` less their contribution ``old`` (same record key).
 
-        Only the heads whose spreads differ are worked out, cell by cell: a
-        delivery usually changes a small part of what a person contributes.
+        Only the heads whose spreads differ are worked out: a delivery usually
+        changes a small part of what a person contributes.
         """
-        was_present, cells = old.present, self._cells
+        was_present, count = old.present, self._count
         for head, numbers in new.present.items():
             was = was_present.get(head)
             if was == numbers:
                 continue
             if not was:
-                self._counted(cells(numbers), key)
-                continue
-            before, after = set(cells(was)), set(cells(numbers))
-            self._counted(after - before, key)
-            self._uncounted(before - after, key)
+                count(numbers, key, 1)
+            elif len(was) == 1 and len(numbers) == 1:
+                count(was, key, -1)
+                count(numbers, key, 1)
+            else:
+                before, after = self._union(was), self._union(numbers)
+                added, gone = after - before, before - after
+                _count_elements(self.persons, added)
+                _count_elements(self.persons_gone, gone)
+                self._keys(added, key)
+                self._keys(gone, -key)
         for head, was in was_present.items():
             if not new.present.get(head):
-                self._uncounted(cells(was), key)
+                count(was, key, -1)
         if new.started_ended != old.started_ended:
             _count_elements(self.spreads, new.started_ended)
             _count_elements(self.spreads_gone, old.started_ended)
@@ -462,10 +487,10 @@ class Cube:
         for number, n in (change.spreads_gone - change.spreads).items():
             for cell in spreads[number]:
                 counts[cell] -= n
-        persons, gone = change.persons, change.persons_gone
+        persons, gone, keys = change.cells()
         started_ended = {_LETTERS.index("S"), _LETTERS.index("E")}
         cells = []
-        for cell, key_sum in change.keys.items():
+        for cell, key_sum in keys.items():
             n = persons.get(cell, 0) - gone.get(cell, 0)
             count = counts.pop(cell, 0) if cell >> _LETTER in started_ended else n
             if count or n or key_sum:
