@@ -151,11 +151,12 @@ class Cells:
     by ``_PERIOD``: its *head*), the spreads whose cells count this person.
     Spreads of different heads have no cell in common, so a head whose
     spreads are the same in two states is the same there, cell for cell.
-    ``started_ended`` has, for
-    each of their interventions started or ended in a period, the number of
-    the record's spread (``Cube.spread_number``) in the indicator S or E: those
-    indicators count interventions, and the count of a cell is how many of
-    these spread to it. ``lengths`` has (E spread number, days) pairs.
+
+    ``started_ended`` has, for each of their interventions started or ended
+    in a period, the number of the record's spread (``Cube.spread_number``)
+    in the indicator S or E: those indicators count interventions, and the
+    count of a cell is how many of these spread to it. ``lengths`` has (E
+    spread number, days) pairs.
     """
 
     present: defaultdict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
