@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import itertools
 import statistics
+from collections import defaultdict
 from types import SimpleNamespace
 
 from django.apps import apps
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inuk.stats import engine
 from inuk.stats.counting import TOTAL
 from inuk.stats.models import Length
+from inuk.stats.query import AGE_GROUPS, SEXES, SOURCES, Query
 from tests.conftest import VASBY_CODE
 from tests.ledger.conftest import BO, tx
 from tests.stats.conftest import CILLA
@@ -97,3 +100,47 @@ def test_the_median_of_a_histogram_is_the_median_of_its_values(histogram):
 
     expected = float(statistics.median(values)) if values else None
     assert engine._median(histogram) == expected
+
+
+#: A length row's categories: source, code, sex, age group.
+CATEGORIES = st.tuples(
+    st.sampled_from(SOURCES),
+    st.sampled_from(("SYV", "KAR")),
+    st.sampled_from(SEXES),
+    st.sampled_from(AGE_GROUPS[:2]),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.dictionaries(st.tuples(CATEGORIES, st.integers(1, 800)), st.integers(0, 4), max_size=24),
+    st.sampled_from(((), ("code",), ("sex", "age"), ("source", "code"), ("code", "sex"))),
+)
+def test_the_median_of_every_cell_and_total_is_the_median_of_its_categories_values(db, rows, by):
+    """However the rows of a year of the country fall, each cell's median is its values'."""
+    query = Query.parse(indicator="ended", period="2024", geographies=["SE"], by=by)
+    kept = [("source", "code", "sex", "age").index(name) for name in by]
+    values: dict[tuple, list[int]] = defaultdict(list)
+    for (categories, days), n in rows.items():
+        for at_total in itertools.product((False, True), repeat=len(kept)):
+            key = [TOTAL] * 4
+            for place, total in zip(kept, at_total, strict=True):
+                key[place] = TOTAL if total else categories[place]
+            values[tuple(key)].extend([days] * n)
+    expected = {key: float(statistics.median(v)) for key, v in values.items() if v}
+
+    with transaction.atomic():
+        Length.objects.bulk_create(
+            Length(period="2024", geography="SE", source=source, code=code, sex=sex, age=age,
+                   days=days, count=n)
+            for ((source, code, sex, age), days), n in rows.items()
+        )  # fmt: skip
+        lengths: dict = defaultdict(lambda: defaultdict(dict))
+        engine._read_lengths(query, {"2024"}, {"SE"}, lengths)
+        transaction.set_rollback(True)
+
+    medians = {key: engine._median(histogram) for key, histogram in lengths["2024", "SE"].items()}
+    found = {key: median for key, median in medians.items() if median is not None}
+    assert found == expected

@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inuk.ledger.bulk import LedgerRow
 from inuk.stats import engine, rollups
-from inuk.stats.models import Rollup, RollupState
+from inuk.stats.models import Length, Rollup, RollupState
 from inuk.stats.query import Query
 from inuk.stats.table import Mark
 from tests.conftest import GOTEBORG_CODE, VALLENTUNA_CODE, VASBY_CODE
@@ -133,6 +133,26 @@ def test_a_rebuild_gives_the_rollups_the_deliveries_built(book):
     rollups.rebuild(TODAY)
 
     assert {r.pk: (r.count, r.persons, r.key_sum) for r in Rollup.objects.all()} == kept
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the planner's statistics are PostgreSQL's"
+)
+def test_after_a_rebuild_the_planner_knows_how_many_rows_the_rollups_hold(book):
+    book.apply(tx("R", person=ANNA, start=D(2024, 1, 5), end=D(2024, 2, 2)))
+
+    rollups.rebuild(TODAY)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class"
+            " WHERE relname IN ('stats_rollup', 'stats_length')"
+        )
+        planned = dict(cursor.fetchall())
+    assert planned == {
+        "stats_rollup": Rollup.objects.count(),
+        "stats_length": Length.objects.count(),
+    }
 
 
 def test_without_rollups_the_engine_answers_from_the_state(book):

@@ -939,6 +939,23 @@ def rebuild(today: dt.date | None = None) -> None:
         cube.build(today)  # what the contributions of every person add up to, in SQL
         _cover()
         RollupState.objects.create(as_of=today)
+        _analyze()
+
+
+def _analyze() -> None:
+    """Tell PostgreSQL's planner what the rollups hold now that they are new throughout.
+
+    Until it knows, it plans answers on what the tables held before (nothing,
+    after a migration), and sums a year of the country's length histograms by
+    sorting them rather than in a hash table, three times slower, until
+    autovacuum comes round to them.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(model._meta.db_table for model in (Rollup, Length, Coverage))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def ready(today: dt.date) -> bool:
